@@ -1,0 +1,321 @@
+/**
+ * The Playment client every node uses: one per config node (one dispatcher, one limiter).
+ * Each call goes: limiter → attempt → retry policy, and create calls can recover a lost answer.
+ */
+import type { Dispatcher } from 'undici';
+import type { ConnectionOptions } from 'node:tls';
+import { PlaymentError, isPlaymentError } from './errors';
+import { PROFILES, type ApiVersion, type RouteName } from './profiles';
+import { RequestLimiter, type Slot } from './limiter';
+import { DEFAULT_RETRY_POLICY, backoffDelay, retryAfterMs, sleep, type RetryPolicy } from './retry';
+import { parseData, sendAttempt, type AttemptRequest } from './transport';
+import { createDispatcher } from './dispatcher';
+import {
+  batchJobsPageSchema,
+  createBatchDataSchema,
+  createJobDataSchema,
+  jobRecordSchema,
+  projectDetailsSchema,
+  type BatchJobsPage,
+  type CreateBatchData,
+  type CreateJobData,
+  type JobRecord,
+  type ProjectDetails,
+} from './schemas';
+import type { VideoJobBody } from '../jobs/job-body';
+
+export interface ClientOptions {
+  baseUrl: string;
+  apiVersion: ApiVersion;
+  projectId: string;
+  apiKey: string;
+  timeoutMs?: number;
+  connectTimeoutMs?: number;
+  maxRetries?: number;
+  /** Requests per second for the whole account; 0 = unlimited. */
+  rateLimit?: number;
+  maxConcurrent?: number;
+  maxQueue?: number;
+  /** Overall time allowed for one call, retries included. */
+  deadlineMs?: number;
+  tls?: ConnectionOptions;
+  /** Injected in tests; otherwise the client makes (and later closes) its own. */
+  dispatcher?: Dispatcher;
+  retryPolicy?: Partial<RetryPolicy>;
+}
+
+/** How a caller (a node) can end a call early. */
+export interface CallOptions {
+  /** Stop waiting: a call still queued or backing off ends with ABORTED at once. */
+  cancel?: AbortSignal;
+  /** Stop an exchange in progress as well. */
+  abort?: AbortSignal;
+  /** Called when the first attempt leaves the queue. */
+  onStart?: () => void;
+}
+
+export interface CreateJobResult extends CreateJobData {
+  /** The job existed already: an earlier attempt created it but its answer was lost. */
+  recovered?: boolean;
+}
+
+export interface CreateBatchResult extends CreateBatchData {
+  /** The batch existed already and was found by name. */
+  reused?: boolean;
+  recovered?: boolean;
+}
+
+interface Outcome<T> {
+  data: T;
+}
+
+/** A create request whose answer was lost: it may have been stored. */
+const UNKNOWN_OUTCOME_CODES = new Set(['TIMEOUT', 'NETWORK', 'HTTP_ERROR', 'FS_0000', 'FS_0008', 'api_error']);
+/** The batch listing is paged by 100; stop looking after this many pages. */
+const MAX_LISTING_PAGES = 1000;
+
+export class PlaymentClient {
+  readonly projectId: string;
+  readonly limiter: RequestLimiter;
+  private readonly baseUrl: string;
+  private readonly apiKey: string;
+  private readonly profile;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly timeoutMs: number;
+  private readonly deadlineMs: number;
+  private readonly retry: RetryPolicy;
+  private readonly closing = new AbortController();
+  private readonly aborting = new AbortController();
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(opts: ClientOptions) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.projectId = opts.projectId;
+    this.apiKey = opts.apiKey;
+    this.profile = PROFILES[opts.apiVersion];
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.deadlineMs = opts.deadlineMs ?? 5 * 60_000;
+    this.retry = { ...DEFAULT_RETRY_POLICY, maxRetries: opts.maxRetries ?? 4, ...opts.retryPolicy };
+    const maxConcurrent = opts.maxConcurrent ?? 4;
+    this.limiter = new RequestLimiter({
+      ratePerSecond: opts.rateLimit ?? 5,
+      maxConcurrent,
+      maxQueue: opts.maxQueue ?? 1000,
+    });
+    this.ownsDispatcher = !opts.dispatcher;
+    this.dispatcher =
+      opts.dispatcher ??
+      createDispatcher({ connectTimeoutMs: opts.connectTimeoutMs ?? 10_000, tls: opts.tls, maxConnections: maxConcurrent });
+  }
+
+  // ---- endpoints -------------------------------------------------------------------------
+
+  async createJob(body: VideoJobBody, call: CallOptions = {}): Promise<CreateJobResult> {
+    const path = this.profile.createJob(this.projectId);
+    try {
+      const { data } = await this.execute('job.create', { method: 'POST', path, body }, call, false);
+      return parseData(createJobDataSchema, data, 'create job');
+    } catch (err) {
+      if (isPlaymentError(err) && err.code === 'FS_0001' && err.mayExist) {
+        return this.recoverJob(body, call, err);
+      }
+      if (isPlaymentError(err)) {
+        err.referenceId = body.reference_id;
+        if (err.code === 'ABORTED') {
+          err.message += err.mayExist
+            ? `; the job may already exist at Playment: resending with the same reference id (${body.reference_id}) is safe`
+            : '; nothing was sent';
+        }
+      }
+      throw err;
+    }
+  }
+
+  async createBatch(
+    batch: { name: string; description: string },
+    call: CallOptions = {},
+    reuseExisting = false,
+  ): Promise<CreateBatchResult> {
+    const path = this.profile.createBatch(this.projectId);
+    const body = { name: batch.name, label: batch.name, description: batch.description, project_id: this.projectId };
+    try {
+      const { data } = await this.execute('batch.create', { method: 'POST', path, body }, call, false);
+      return parseData(createBatchDataSchema, data, 'create batch');
+    } catch (err) {
+      if (isPlaymentError(err) && err.code === 'BATCH_CREATION' && (err.mayExist || reuseExisting)) {
+        const found = await this.findBatchByName(batch.name, call);
+        if (found) return { batch_id: found, ...(err.mayExist ? { recovered: true } : { reused: true }) };
+        if (err.mayExist) throw unresolved(`batch "${batch.name}"`, err);
+      }
+      throw err;
+    }
+  }
+
+  async getJob(jobId: string, call: CallOptions = {}): Promise<JobRecord> {
+    const { data } = await this.execute('job.get', { method: 'GET', path: this.profile.getJob(this.projectId, jobId) }, call, true);
+    return parseData(jobRecordSchema, data, 'job');
+  }
+
+  async batchJobs(batchId: string, pageToken: string | undefined, call: CallOptions = {}): Promise<BatchJobsPage> {
+    const path = this.profile.batchJobs(this.projectId, batchId, pageToken);
+    const { data } = await this.execute('batch.jobs', { method: 'GET', path }, call, true);
+    return parseData(batchJobsPageSchema, data, 'batch jobs');
+  }
+
+  async projectDetails(call: CallOptions = {}): Promise<ProjectDetails> {
+    const path = this.profile.projectDetails(this.projectId);
+    const { data } = await this.execute('project.details', { method: 'GET', path }, call, true);
+    return parseData(projectDetailsSchema, data, 'project details');
+  }
+
+  /** Finds a job id by reference id, through the batch listing (the only way Playment offers). */
+  async findJobByReference(referenceId: string, batchId: string | undefined, call: CallOptions = {}): Promise<string | undefined> {
+    const batch = batchId || (await this.defaultBatchId(call));
+    if (!batch) return undefined;
+    let token: string | undefined;
+    for (let page = 0; page < MAX_LISTING_PAGES; page++) {
+      const listing = await this.batchJobs(batch, token, call);
+      const hit = listing.jobs.find((j) => j.reference_id === referenceId);
+      if (hit) return hit.id;
+      token = listing.next_page_token || undefined;
+      if (!token) return undefined;
+    }
+    return undefined;
+  }
+
+  async findBatchByName(name: string, call: CallOptions = {}): Promise<string | undefined> {
+    const details = await this.projectDetails(call);
+    return details.batches.find((b) => b.name === name)?.id;
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------
+
+  /**
+   * Takes no new calls; queued calls end with ABORTED at once; calls in flight get `graceMs`
+   * to finish, then are aborted. Resolves when the dispatcher is closed.
+   */
+  async close(graceMs: number): Promise<void> {
+    const aborted = new PlaymentError({ code: 'ABORTED', message: 'the Playment config node was closed' });
+    this.closing.abort(aborted);
+    this.limiter.close(aborted);
+    if (this.inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+      await Promise.race([Promise.allSettled([...this.inFlight]), grace]);
+      clearTimeout(timer);
+      this.aborting.abort(aborted);
+      await Promise.allSettled([...this.inFlight]);
+    }
+    if (this.ownsDispatcher) await this.dispatcher.destroy().catch(() => undefined);
+  }
+
+  // ---- the request loop ------------------------------------------------------------------
+
+  private execute(route: RouteName, req: AttemptRequest, call: CallOptions, idempotent: boolean): Promise<Outcome<unknown>> {
+    const run = this.runWithRetries(route, req, call, idempotent);
+    this.inFlight.add(run);
+    const forget = () => this.inFlight.delete(run);
+    run.then(forget, forget);
+    return run;
+  }
+
+  private async runWithRetries(
+    route: RouteName,
+    req: AttemptRequest,
+    call: CallOptions,
+    idempotent: boolean,
+  ): Promise<Outcome<unknown>> {
+    const cancel = anySignal(this.closing.signal, call.cancel);
+    const abort = anySignal(this.aborting.signal, call.abort);
+    let deadline = Infinity;
+    let sent = false;
+    let outcomeUnknown = false;
+    for (let retry = 0; ; retry++) {
+      let slot: Slot;
+      try {
+        slot = await this.limiter.acquire(cancel, retry > 0);
+      } catch (err) {
+        throw withCreateContext(asAborted(err, route), sent && !idempotent, outcomeUnknown);
+      }
+      if (retry === 0) {
+        deadline = Date.now() + this.deadlineMs;
+        call.onStart?.();
+      }
+      sent = true;
+      try {
+        const data = await sendAttempt(req, {
+          dispatcher: this.dispatcher,
+          baseUrl: this.baseUrl,
+          apiKey: this.apiKey,
+          signal: abort,
+          timeoutMs: Math.min(this.timeoutMs, Math.max(1, deadline - Date.now())),
+        });
+        slot.release('ok');
+        return { data };
+      } catch (raw) {
+        const err = asAborted(raw, route);
+        slot.release(err.statusCode === 429 ? 'throttled' : 'failed', retryAfterMs(err.retryAfter));
+        if (err.code === 'ABORTED') throw withCreateContext(err, !idempotent, true);
+        if (!idempotent && UNKNOWN_OUTCOME_CODES.has(err.code) && err.statusCode !== 429) outcomeUnknown = true;
+        const wait = Math.max(retryAfterMs(err.retryAfter) ?? 0, backoffDelay(retry, this.retry));
+        if (!err.retryable || retry >= this.retry.maxRetries || Date.now() + wait >= deadline) {
+          throw withCreateContext(err, false, outcomeUnknown);
+        }
+        try {
+          await sleep(wait, cancel);
+        } catch (stop) {
+          throw withCreateContext(asAborted(stop, route), !idempotent, outcomeUnknown);
+        }
+      }
+    }
+  }
+
+  private async defaultBatchId(call: CallOptions): Promise<string | undefined> {
+    const details = await this.projectDetails(call);
+    return details.batches.find((b) => b.is_default)?.id;
+  }
+
+  private async recoverJob(body: VideoJobBody, call: CallOptions, dup: PlaymentError): Promise<CreateJobResult> {
+    const jobId = await this.findJobByReference(body.reference_id, body.batch_id, call);
+    if (!jobId) throw unresolved(`reference id ${body.reference_id}`, dup);
+    return {
+      job_id: jobId,
+      reference_id: body.reference_id,
+      tag: body.tag,
+      work_flow_id: body.work_flow_id,
+      recovered: true,
+    };
+  }
+}
+
+function unresolved(what: string, dup: PlaymentError): PlaymentError {
+  return new PlaymentError({
+    code: 'DUPLICATE_UNRESOLVED',
+    statusCode: dup.statusCode,
+    apiCode: dup.code,
+    referenceId: dup.referenceId,
+    message: `an earlier attempt whose answer was lost seems to have created ${what}, but it could not be found`,
+  });
+}
+
+function anySignal(a: AbortSignal, b: AbortSignal | undefined): AbortSignal {
+  return b ? AbortSignal.any([a, b]) : a;
+}
+
+/** Errors that end a call early; ABORTED reasons are shared by many calls, so each gets a copy. */
+function asAborted(err: unknown, route: RouteName): PlaymentError {
+  if (isPlaymentError(err) && err.code !== 'ABORTED') return err;
+  const message = isPlaymentError(err) ? err.message : 'the node was closed';
+  return new PlaymentError({ code: 'ABORTED', message: `${route} aborted: ${message}`, cause: err });
+}
+
+/**
+ * Marks what a failed create call means for the caller: `mayExist` when an attempt may have
+ * been stored (so a duplicate answer later is ours, and a resend with the same reference id is
+ * the safe next step).
+ */
+function withCreateContext(err: PlaymentError, sentWithoutAnswer: boolean, outcomeUnknown: boolean): PlaymentError {
+  if (sentWithoutAnswer || outcomeUnknown) err.mayExist = true;
+  return err;
+}

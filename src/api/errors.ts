@@ -1,0 +1,71 @@
+/** The one error type every failure of this package is reported with. */
+
+/** Codes of our own; anything else on `err.code` is Playment's (FS_0001, BATCH_CREATION, …). */
+export const OWN_CODES = [
+  'INVALID_INPUT',
+  'NOT_CONFIGURED',
+  'UNAUTHORIZED',
+  'HTTP_ERROR',
+  'NETWORK',
+  'TIMEOUT',
+  'BAD_RESPONSE',
+  'QUEUE_FULL',
+  'ABORTED',
+  'DUPLICATE_UNRESOLVED',
+] as const;
+export type OwnCode = (typeof OWN_CODES)[number];
+
+/** Playment's codes for a failure on its side: retrying later can help. */
+export const SERVER_SIDE_CODES: ReadonlySet<string> = new Set(['FS_0000', 'FS_0008', 'api_error']);
+
+export interface PlaymentErrorInit {
+  code: OwnCode | string;
+  message: string;
+  statusCode?: number;
+  /** Whether sending the same request again could succeed. */
+  retryable?: boolean;
+  /** Playment's own code when ours replaces it (for example UNAUTHORIZED for `auth-failure`). */
+  apiCode?: string;
+  /** Set when a create request may have reached Playment although we saw no answer. */
+  mayExist?: boolean;
+  referenceId?: string;
+  /** Seconds or an HTTP date, as the server sent it. */
+  retryAfter?: string;
+  cause?: unknown;
+}
+
+export class PlaymentError extends Error {
+  readonly code: string;
+  readonly statusCode?: number;
+  readonly retryable: boolean;
+  readonly apiCode?: string;
+  mayExist?: boolean;
+  referenceId?: string;
+  readonly retryAfter?: string;
+
+  constructor(init: PlaymentErrorInit) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = 'PlaymentError';
+    this.code = init.code;
+    this.statusCode = init.statusCode;
+    this.retryable = init.retryable ?? false;
+    this.apiCode = init.apiCode;
+    this.mayExist = init.mayExist;
+    this.referenceId = init.referenceId;
+    this.retryAfter = init.retryAfter;
+  }
+}
+
+export function invalidInput(message: string): PlaymentError {
+  return new PlaymentError({ code: 'INVALID_INPUT', message });
+}
+
+export function isPlaymentError(err: unknown): err is PlaymentError {
+  return err instanceof PlaymentError;
+}
+
+/** Replaces every occurrence of a secret in a text: the key must never leave in a message or log. */
+export function redact(text: string, secret: string | undefined): string {
+  if (!secret || secret.length < 4 || !text.includes(secret)) return text;
+  return text.split(secret).join('***');
+}

@@ -1,0 +1,101 @@
+/**
+ * The body of a video (image-sequence) job, and the settings it is built from.
+ * The zod schemas are the source of the TypeScript types.
+ */
+import { z } from 'zod';
+import { frameSchema, normalizeFrames, preview, sortFramesNaturally, type Frame } from './frames';
+import { deriveReferenceId } from './reference-id';
+import { invalidInput } from '../api/errors';
+
+export const videoJobBodySchema = z.object({
+  reference_id: z.string(),
+  tag: z.string().optional(),
+  work_flow_id: z.string().optional(),
+  batch_id: z.string().optional(),
+  priority_weight: z.number().int().optional(),
+  data: z.object({ video_data: z.object({ frames: z.array(frameSchema) }) }),
+});
+export type VideoJobBody = z.infer<typeof videoJobBodySchema>;
+
+const MAX_ID_LENGTH = 256;
+
+const optionalId = (field: string) =>
+  z
+    .unknown()
+    .transform((v, ctx) => {
+      if (v === undefined || v === null || v === '') return undefined;
+      if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+      if (typeof v !== 'string' || v.trim() === '' || v.length > MAX_ID_LENGTH) {
+        ctx.addIssue({ code: 'custom', message: `${field} must be a non-empty string of at most ${MAX_ID_LENGTH} characters, got ${preview(v)}` });
+        return z.NEVER;
+      }
+      return v;
+    });
+
+const priorityWeight = z.unknown().transform((v, ctx) => {
+  if (v === undefined || v === null || v === '') return undefined;
+  const n = typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 10) {
+    ctx.addIssue({ code: 'custom', message: `priority_weight must be an integer from 1 to 10, got ${preview(v)}` });
+    return z.NEVER;
+  }
+  return n;
+});
+
+/** Everything about one job except its frames, after msg/node values are resolved. */
+export const jobSettingsSchema = z
+  .object({
+    reference_id: optionalId('reference_id'),
+    tag: optionalId('tag'),
+    work_flow_id: optionalId('work_flow_id'),
+    batch_id: optionalId('batch_id'),
+    priority_weight: priorityWeight,
+  })
+  .refine((s) => s.tag !== undefined || s.work_flow_id !== undefined, {
+    message: 'tag or work_flow_id is required (set it in the node, or as msg.tag / msg.work_flow_id)',
+  });
+export type JobSettings = z.infer<typeof jobSettingsSchema>;
+
+/** Validates resolved settings, with an error that names the field. */
+export function parseJobSettings(raw: Record<string, unknown>, label: string): JobSettings {
+  const res = jobSettingsSchema.safeParse(raw);
+  if (!res.success) {
+    const issue = res.error.issues[0];
+    throw invalidInput(`${label}: ${issue.message}`);
+  }
+  return res.data;
+}
+
+export type FrameOrder = 'given' | 'natural';
+
+export interface BuildJobInput {
+  projectId: string;
+  settings: JobSettings;
+  frames: unknown;
+  frameOrder?: FrameOrder;
+  /** Names the sequence in error messages. */
+  label?: string;
+}
+
+/** Normalises and checks frames, derives the reference id when none is given, builds the body. */
+export function buildVideoJob(input: BuildJobInput): VideoJobBody {
+  let frames: Frame[] = normalizeFrames(input.frames, input.label);
+  if (input.frameOrder === 'natural') frames = sortFramesNaturally(frames);
+  const s = input.settings;
+  return makeBody(s, frames, s.reference_id ?? deriveReferenceId({
+    projectId: input.projectId,
+    tag: s.tag,
+    workFlowId: s.work_flow_id,
+    batchId: s.batch_id,
+    frames,
+  }));
+}
+
+export function makeBody(s: JobSettings, frames: Frame[], referenceId: string): VideoJobBody {
+  const body: VideoJobBody = { reference_id: referenceId, data: { video_data: { frames } } };
+  if (s.tag !== undefined) body.tag = s.tag;
+  if (s.work_flow_id !== undefined) body.work_flow_id = s.work_flow_id;
+  if (s.batch_id !== undefined) body.batch_id = s.batch_id;
+  if (s.priority_weight !== undefined) body.priority_weight = s.priority_weight;
+  return body;
+}

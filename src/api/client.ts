@@ -88,6 +88,7 @@ export class PlaymentClient {
   private readonly closing = new AbortController();
   private readonly aborting = new AbortController();
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly batchCreations = new Map<string, Promise<CreateBatchResult>>();
 
   constructor(opts: ClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -111,6 +112,11 @@ export class PlaymentClient {
 
   // ---- endpoints -------------------------------------------------------------------------
 
+  /** The exact request createJob would send, for dry runs. */
+  createJobRequest(body: VideoJobBody): { method: 'POST'; path: string; body: VideoJobBody } {
+    return { method: 'POST', path: this.profile.createJob(this.projectId), body };
+  }
+
   async createJob(body: VideoJobBody, call: CallOptions = {}): Promise<CreateJobResult> {
     const path = this.profile.createJob(this.projectId);
     try {
@@ -132,10 +138,29 @@ export class PlaymentClient {
     }
   }
 
-  async createBatch(
+  /**
+   * Creates a batch. With `reuseExisting`, a name that exists already resolves to that batch,
+   * and concurrent calls for the same new name share one request (the name is created once).
+   */
+  createBatch(
     batch: { name: string; description: string },
     call: CallOptions = {},
     reuseExisting = false,
+  ): Promise<CreateBatchResult> {
+    if (!reuseExisting) return this.sendCreateBatch(batch, call, false);
+    const running = this.batchCreations.get(batch.name);
+    if (running) return running.then((r) => ({ batch_id: r.batch_id, reused: true }));
+    const created = this.sendCreateBatch(batch, call, true);
+    this.batchCreations.set(batch.name, created);
+    const forget = () => this.batchCreations.delete(batch.name);
+    created.then(forget, forget);
+    return created;
+  }
+
+  private async sendCreateBatch(
+    batch: { name: string; description: string },
+    call: CallOptions,
+    reuseExisting: boolean,
   ): Promise<CreateBatchResult> {
     const path = this.profile.createBatch(this.projectId);
     const body = { name: batch.name, label: batch.name, description: batch.description, project_id: this.projectId };

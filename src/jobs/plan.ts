@@ -1,0 +1,125 @@
+/**
+ * Turns one message's payload into the jobs to submit: a single sequence or a bulk array of
+ * sequences, each optionally split into overlapping parts. Everything is validated here, before
+ * anything is sent, so bad input never reaches the API.
+ */
+import { invalidInput } from '../api/errors';
+import { normalizeFrames, preview, sortFramesNaturally, type Frame } from './frames';
+import { deriveReferenceId } from './reference-id';
+import { makeBody, parseJobSettings, type FrameOrder, type VideoJobBody } from './job-body';
+
+export const SETTING_KEYS = ['reference_id', 'tag', 'work_flow_id', 'batch_id', 'priority_weight'] as const;
+export type SettingKey = (typeof SETTING_KEYS)[number];
+export type RawSettings = Partial<Record<SettingKey, unknown>>;
+
+export interface PlanOptions {
+  projectId: string;
+  frameOrder: FrameOrder;
+  /** 0 = never split. */
+  maxFramesPerJob: number;
+  overlap: number;
+}
+
+export interface PlannedJob {
+  body: VideoJobBody;
+  /** Which sequence of a bulk payload (0 for a single sequence). */
+  sequence: number;
+  /** Set when the sequence was split: its base reference id and the part number (1-based). */
+  split?: { base: string; part: number; parts: number };
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/** A bulk payload is an array of objects that each carry their own `frames`. */
+export function isBulkPayload(payload: unknown): payload is Array<Record<string, unknown>> {
+  return Array.isArray(payload) && payload.length > 0 && payload.every((s) => isPlainObject(s) && 'frames' in s);
+}
+
+function blank(v: unknown): boolean {
+  return v === undefined || v === null || v === '';
+}
+
+function firstSet(...values: unknown[]): unknown {
+  return values.find((v) => !blank(v));
+}
+
+export function checkSplitOptions(opts: PlanOptions): void {
+  const { maxFramesPerJob: max, overlap } = opts;
+  if (!Number.isInteger(max) || max < 0) throw invalidInput(`max frames per job must be a whole number ≥ 0, got ${preview(max)}`);
+  if (!Number.isInteger(overlap) || overlap < 0) throw invalidInput(`overlap must be a whole number ≥ 0, got ${preview(overlap)}`);
+  if (max > 0 && overlap >= max) throw invalidInput(`overlap (${overlap}) must be smaller than max frames per job (${max})`);
+}
+
+/**
+ * `node` values win, then the sequence's own (bulk), then the message's (Node-RED convention:
+ * msg properties only fill what the node leaves blank).
+ */
+export function planJobs(payload: unknown, node: RawSettings, msg: RawSettings, opts: PlanOptions): PlannedJob[] {
+  checkSplitOptions(opts);
+  if (!isBulkPayload(payload)) {
+    return planSequence(payload, { ...msg, ...definedOnly(node) }, 0, 'msg.payload', opts);
+  }
+  const jobs: PlannedJob[] = [];
+  const sharedRef = firstSet(node.reference_id, msg.reference_id);
+  payload.forEach((seq, i) => {
+    const label = `msg.payload[${i}]`;
+    const settings: RawSettings = {};
+    for (const key of SETTING_KEYS) settings[key] = firstSet(node[key], seq[key], msg[key]);
+    // One reference id cannot name several jobs: a shared one becomes a base numbered per sequence.
+    settings.reference_id = firstSet(seq.reference_id, blank(sharedRef) ? undefined : `${String(sharedRef)}-${i + 1}`);
+    jobs.push(...planSequence(seq.frames, settings, i, label, opts));
+  });
+  const seen = new Map<string, number>();
+  for (const job of jobs) {
+    const earlier = seen.get(job.body.reference_id);
+    if (earlier !== undefined && earlier !== job.sequence) {
+      throw invalidInput(`msg.payload[${earlier}] and msg.payload[${job.sequence}] have the same reference_id ${preview(job.body.reference_id)}`);
+    }
+    seen.set(job.body.reference_id, job.sequence);
+  }
+  return jobs;
+}
+
+function definedOnly(s: RawSettings): RawSettings {
+  const out: RawSettings = {};
+  for (const key of SETTING_KEYS) if (!blank(s[key])) out[key] = s[key];
+  return out;
+}
+
+function planSequence(frameInput: unknown, raw: RawSettings, sequence: number, label: string, opts: PlanOptions): PlannedJob[] {
+  const settings = parseJobSettings(raw, label);
+  const frameLabel = label === 'msg.payload' ? label : `${label}.frames`;
+  let frames: Frame[] = normalizeFrames(frameInput, frameLabel);
+  if (opts.frameOrder === 'natural') frames = sortFramesNaturally(frames);
+  const base =
+    settings.reference_id ??
+    deriveReferenceId({
+      projectId: opts.projectId,
+      tag: settings.tag,
+      workFlowId: settings.work_flow_id,
+      batchId: settings.batch_id,
+      frames,
+    });
+  const max = opts.maxFramesPerJob;
+  if (max === 0 || frames.length <= max) return [{ body: makeBody(settings, frames, base), sequence }];
+  const parts = splitFrames(frames, max, opts.overlap);
+  return parts.map((part, i) => ({
+    body: makeBody(settings, part, `${base}-part-${i + 1}`),
+    sequence,
+    split: { base, part: i + 1, parts: parts.length },
+  }));
+}
+
+/** Consecutive windows of at most `max` frames, each repeating the last `overlap` of the one before. */
+export function splitFrames<T>(frames: readonly T[], max: number, overlap: number): T[][] {
+  const step = max - overlap;
+  const parts: T[][] = [];
+  for (let start = 0; ; start += step) {
+    parts.push(frames.slice(start, start + max));
+    if (start + max >= frames.length) return parts;
+  }
+}

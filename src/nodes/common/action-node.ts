@@ -1,0 +1,142 @@
+/**
+ * The one input wrapper every action node uses. It guarantees that each message ends exactly
+ * once (sent, or `done(err)` so Catch nodes see it), keeps the status board, maps errors, keeps
+ * the API key out of every error, and ends all pending messages when the node closes.
+ */
+import { PlaymentError, isPlaymentError, redact } from '../../api/errors';
+import type { CallOptions, PlaymentClient } from '../../api/client';
+import { StatusBoard } from './status';
+import { apiKeyOf, getClient, type PlaymentConfigNode } from './config-node';
+import { resolveFields, type FieldSpec } from './resolve';
+import type { DoneFn, Msg, Node, NodeDef, RED, SendFn } from './red';
+
+export interface ActionNodeDef extends NodeDef {
+  config: string;
+}
+
+export interface ActionContext {
+  red: RED;
+  node: Node;
+  client: PlaymentClient;
+  config: PlaymentConfigNode;
+  /** Pass to every client call: ties it to this node's life and to the status board. */
+  call: CallOptions;
+  status: StatusBoard;
+  resolve<K extends string>(specs: Record<K, FieldSpec>): Promise<Record<K, unknown>>;
+}
+
+export interface ActionResult {
+  /** Messages to send on the single output, in order. */
+  messages: Msg[];
+  /** Green status text after success. */
+  statusText: string;
+  /** Set when some of the work failed after other parts were sent (bulk, split). */
+  error?: PlaymentError;
+}
+
+export type ActionHandler = (msg: Msg, ctx: ActionContext) => Promise<ActionResult>;
+
+/** Default time in-flight requests get to finish when a node closes (Node-RED allows 15 s). */
+export const DEFAULT_CLOSE_GRACE_MS = 5000;
+
+export function setupActionNode(red: RED, node: Node, def: ActionNodeDef, type: string, handler: ActionHandler): void {
+  const status = new StatusBoard(red, node, type);
+  // `cancel` ends waiting work at once on close; `abort` ends exchanges after the grace period.
+  const cancel = new AbortController();
+  const abort = new AbortController();
+  const pending = new Set<Promise<void>>();
+
+  node.on('input', (inMsg: object, send: SendFn, done: DoneFn) => {
+    const msg = inMsg as Msg;
+    let started = false;
+    const finish = (err: unknown, result?: ActionResult) => {
+      status.finish(started, err ? { ok: false, code: codeOf(err) } : { ok: true, text: result!.statusText });
+      if (result && result.messages.length > 0) send([result.messages]);
+      if (err) done(toReportable(err, msg, apiKeyOf(red, def.config)));
+      else done();
+    };
+    status.enqueue();
+    const run = (async () => {
+      if (cancel.signal.aborted) throw closedError();
+      const { client, config } = getClient(red, def.config);
+      const ctx: ActionContext = {
+        red,
+        node,
+        client,
+        config,
+        status,
+        call: {
+          cancel: cancel.signal,
+          abort: abort.signal,
+          onStart: () => {
+            if (!started) {
+              started = true;
+              status.start();
+            }
+          },
+        },
+        resolve: (specs) => resolveFields(red, node, msg, specs),
+      };
+      return handler(msg, ctx);
+    })();
+    const settled = run.then(
+      (result) => finish(result.error, result),
+      (err) => finish(err),
+    ).catch((err) => node.error(`internal error while ending a message: ${String(err)}`));
+    pending.add(settled);
+    settled.finally(() => pending.delete(settled));
+  });
+
+  node.on('close', (_removed: boolean, closeDone: () => void) => {
+    cancel.abort(closedError());
+    const graceMs = closeGraceOf(red, def.config);
+    const drained = Promise.allSettled([...pending]);
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    Promise.race([drained, grace])
+      .then(() => {
+        clearTimeout(timer);
+        abort.abort(closedError());
+        // Aborted exchanges end quickly; never hold the close past a short cap.
+        return Promise.race([Promise.allSettled([...pending]), new Promise((r) => setTimeout(r, 1000))]);
+      })
+      .finally(() => {
+        status.clear();
+        closeDone();
+      });
+  });
+}
+
+function closedError(): PlaymentError {
+  return new PlaymentError({ code: 'ABORTED', message: 'the node was closed (redeploy or shutdown)' });
+}
+
+function closeGraceOf(red: RED, configId: string): number {
+  const config = red.nodes.getNode(configId) as PlaymentConfigNode | null;
+  return config?.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
+}
+
+function codeOf(err: unknown): string {
+  return isPlaymentError(err) ? err.code : 'ERROR';
+}
+
+/**
+ * The error handed to `done`: our code, a message without the key, no `cause` (it can hold
+ * request internals), and `msg.statusCode` when the API answered.
+ */
+function toReportable(err: unknown, msg: Msg, apiKey: string | undefined): Error {
+  const source = isPlaymentError(err)
+    ? err
+    : new PlaymentError({ code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) });
+  if (source.statusCode !== undefined) msg.statusCode = source.statusCode;
+  const clean = new PlaymentError({
+    code: source.code,
+    message: redact(source.message, apiKey),
+    statusCode: source.statusCode,
+    apiCode: source.apiCode,
+    mayExist: source.mayExist,
+    referenceId: source.referenceId,
+  });
+  clean.stack = `${clean.name}: ${clean.message}`;
+  return clean;
+}

@@ -1,0 +1,45 @@
+/**
+ * One rule for every node field: a value set in the node wins; a blank field is filled from the
+ * message (Node-RED's convention); a TypedInput pointing at msg/flow/global/env is read from there.
+ */
+import type { Msg, Node, RED, ValueType } from './red';
+
+export interface FieldSpec {
+  /** The node's stored value and its TypedInput type. */
+  value: unknown;
+  type?: string;
+  /** The msg property that fills the field when the node leaves it blank. */
+  msgKey?: string;
+}
+
+const LITERAL_TYPES = new Set(['str', 'num', 'bool', '', undefined]);
+
+function isBlank(v: unknown): boolean {
+  return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
+}
+
+export function resolveField(red: RED, node: Node, msg: Msg, spec: FieldSpec): Promise<unknown> {
+  if (LITERAL_TYPES.has(spec.type)) {
+    if (!isBlank(spec.value)) return Promise.resolve(typeof spec.value === 'string' ? spec.value.trim() : spec.value);
+    return Promise.resolve(spec.msgKey ? msg[spec.msgKey] : undefined);
+  }
+  if (isBlank(spec.value)) return Promise.resolve(spec.msgKey ? msg[spec.msgKey] : undefined);
+  return new Promise((resolve, reject) => {
+    red.util.evaluateNodeProperty(String(spec.value), spec.type as ValueType, node, msg, (err, result) => {
+      if (err) reject(err);
+      else resolve(result);
+    });
+  });
+}
+
+/** Resolves several fields at once; the result has the same keys. */
+export async function resolveFields<K extends string>(
+  red: RED,
+  node: Node,
+  msg: Msg,
+  specs: Record<K, FieldSpec>,
+): Promise<Record<K, unknown>> {
+  const keys = Object.keys(specs) as K[];
+  const values = await Promise.all(keys.map((k) => resolveField(red, node, msg, specs[k])));
+  return Object.fromEntries(keys.map((k, i) => [k, values[i]])) as Record<K, unknown>;
+}

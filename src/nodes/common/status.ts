@@ -1,0 +1,67 @@
+/**
+ * Node status from one place: how many messages are queued and in flight, then the last
+ * outcome. Status texts come from the node's message catalogue.
+ */
+import type { Node, RED } from './red';
+
+export class StatusBoard {
+  private queued = 0;
+  private inFlight = 0;
+  private progress: string | undefined;
+
+  constructor(
+    private readonly red: RED,
+    private readonly node: Node,
+    private readonly type: string,
+  ) {}
+
+  private t(key: string, vars?: Record<string, string | number>): string {
+    return this.red._(`${this.type}.status.${key}`, vars);
+  }
+
+  /** A message arrived and waits for a slot. */
+  enqueue(): void {
+    this.queued++;
+    this.show();
+  }
+
+  /** A queued message was dispatched. */
+  start(): void {
+    if (this.queued > 0) this.queued--;
+    this.inFlight++;
+    this.show();
+  }
+
+  setProgress(done: number, total: number): void {
+    this.progress = this.t('progress', { done, total });
+    this.show();
+  }
+
+  /** A message ended; `started` says whether it had left the queue. */
+  finish(started: boolean, outcome: { ok: true; text: string } | { ok: false; code: string }): void {
+    if (started) this.inFlight = Math.max(0, this.inFlight - 1);
+    else this.queued = Math.max(0, this.queued - 1);
+    this.progress = undefined;
+    if (this.queued + this.inFlight > 0) return this.show();
+    if (outcome.ok) this.node.status({ fill: 'green', shape: 'dot', text: outcome.text });
+    else this.node.status({ fill: 'red', shape: 'ring', text: this.t('failed', { code: outcome.code }) });
+  }
+
+  text(key: string, vars?: Record<string, string | number>): string {
+    return this.t(key, vars);
+  }
+
+  clear(): void {
+    this.queued = 0;
+    this.inFlight = 0;
+    this.node.status({});
+  }
+
+  private show(): void {
+    const text = this.progress
+      ?? (this.queued > 0
+        ? this.t('queued', { queued: this.queued, inFlight: this.inFlight })
+        : this.t('inFlight', { count: this.inFlight }));
+    this.node.status({ fill: 'blue', shape: 'dot', text });
+  }
+}

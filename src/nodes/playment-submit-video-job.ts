@@ -1,0 +1,144 @@
+/**
+ * playment-submit-video-job: one video (image-sequence) job per sequence in msg.payload; passes
+ * msg.job_id and msg.reference_id on. Bulk payloads and split sequences give one output each.
+ */
+import { PlaymentError } from '../api/errors';
+import type { CreateJobResult } from '../api/client';
+import { planJobs, type PlannedJob, type RawSettings } from '../jobs/plan';
+import { setupActionNode, type ActionContext, type ActionNodeDef } from './common/action-node';
+import type { Msg, Node, RED } from './common/red';
+
+const TYPE = 'playment-submit-video-job';
+
+interface SubmitDef extends ActionNodeDef {
+  tag?: string;
+  tagType?: string;
+  workFlowId?: string;
+  workFlowIdType?: string;
+  batchId?: string;
+  batchIdType?: string;
+  priorityWeight?: string | number;
+  priorityWeightType?: string;
+  referenceId?: string;
+  referenceIdType?: string;
+  dryRun?: boolean;
+  maxFramesPerJob?: string | number;
+  overlap?: string | number;
+  frameOrder?: string;
+}
+
+function wholeNumber(v: unknown): number {
+  if (v === undefined || v === null || v === '') return 0;
+  return Number(v);
+}
+
+export = function register(RED: RED): void {
+  function PlaymentSubmitVideoJob(this: Node, def: SubmitDef) {
+    RED.nodes.createNode(this, def);
+    const planOptions = {
+      frameOrder: def.frameOrder === 'natural' ? ('natural' as const) : ('given' as const),
+      maxFramesPerJob: wholeNumber(def.maxFramesPerJob),
+      overlap: wholeNumber(def.overlap),
+    };
+
+    setupActionNode(RED, this, def, TYPE, async (msg, ctx) => {
+      const nodeValues: RawSettings = await ctx.resolve({
+        reference_id: { value: def.referenceId, type: def.referenceIdType },
+        tag: { value: def.tag, type: def.tagType },
+        work_flow_id: { value: def.workFlowId, type: def.workFlowIdType },
+        batch_id: { value: def.batchId, type: def.batchIdType },
+        priority_weight: { value: def.priorityWeight, type: def.priorityWeightType || 'num' },
+      });
+      const msgValues: RawSettings = {
+        reference_id: msg.reference_id,
+        tag: msg.tag,
+        work_flow_id: msg.work_flow_id,
+        batch_id: msg.batch_id,
+        priority_weight: msg.priority_weight,
+      };
+      const jobs = planJobs(msg.payload, nodeValues, msgValues, { projectId: ctx.client.projectId, ...planOptions });
+      const outputs = jobs.map((job, i) => outputFor(RED, msg, job, i, jobs.length));
+
+      if (def.dryRun === true || msg.dry_run === true) {
+        jobs.forEach((job, i) => {
+          outputs[i].reference_id = job.body.reference_id;
+          outputs[i].payload = { dry_run: true, request: ctx.client.createJobRequest(job.body) };
+        });
+        return { messages: outputs, statusText: ctx.status.text('dryRun') };
+      }
+      return submitAll(ctx, jobs, outputs, msg);
+    });
+  }
+  RED.nodes.registerType(TYPE, PlaymentSubmitVideoJob as never);
+};
+
+/** The message for one job: the input itself when there is one job, else a copy with msg.parts. */
+function outputFor(RED: RED, msg: Msg, job: PlannedJob, index: number, count: number): Msg {
+  if (count === 1) return msg;
+  const out = (index === 0 ? msg : RED.util.cloneMessage(msg)) as Msg;
+  const parts: Record<string, unknown> = { id: msg._msgid, index, count, type: 'array', len: 1 };
+  if (msg.parts !== undefined) parts.parts = msg.parts;
+  if (job.split) parts.reference_id = job.split.base;
+  (out as Record<string, unknown>).parts = parts;
+  return out;
+}
+
+async function submitAll(ctx: ActionContext, jobs: PlannedJob[], outputs: Msg[], msg: Msg) {
+  let finished = 0;
+  const many = jobs.length > 1;
+  if (many) ctx.status.setProgress(0, jobs.length);
+  const results = await Promise.allSettled(
+    jobs.map(async (job) => {
+      try {
+        return await ctx.client.createJob(job.body, ctx.call);
+      } finally {
+        finished++;
+        if (many) ctx.status.setProgress(finished, jobs.length);
+      }
+    }),
+  );
+  const sent: Msg[] = [];
+  const failures: Array<{ job: PlannedJob; err: unknown }> = [];
+  results.forEach((r, i) => {
+    if (r.status === 'fulfilled') sent.push(fillOutput(outputs[i], jobs[i], r.value));
+    else failures.push({ job: jobs[i], err: r.reason });
+  });
+  const last = sent[sent.length - 1];
+  const statusText = last ? ctx.status.text('job', { id: String(last.job_id).slice(0, 8) }) : '';
+  if (failures.length === 0) return { messages: sent, statusText };
+  // A failure keeps the reference id on the message: resending it is safe (Playment refuses a duplicate).
+  if (!many) msg.reference_id = jobs[0].body.reference_id;
+  return { messages: sent, statusText, error: summarise(failures, jobs.length) };
+}
+
+function fillOutput(out: Msg, job: PlannedJob, res: CreateJobResult): Msg {
+  const body = job.body;
+  out.job_id = res.job_id;
+  out.reference_id = body.reference_id;
+  const payload: Record<string, unknown> = { job_id: res.job_id, reference_id: body.reference_id };
+  const tag = res.tag ?? body.tag;
+  const workFlowId = res.work_flow_id ?? body.work_flow_id;
+  if (tag !== undefined) payload.tag = tag;
+  if (workFlowId !== undefined) payload.work_flow_id = workFlowId;
+  if (body.batch_id !== undefined) payload.batch_id = body.batch_id;
+  if (res.recovered) payload.recovered = true;
+  out.payload = payload;
+  return out;
+}
+
+function summarise(failures: Array<{ job: PlannedJob; err: unknown }>, total: number): PlaymentError {
+  const first = failures[0];
+  const err = first.err instanceof PlaymentError
+    ? first.err
+    : new PlaymentError({ code: 'INTERNAL', message: String(first.err) });
+  if (total === 1) return err;
+  const lines = failures
+    .slice(0, 5)
+    .map(({ job, err: e }) => `${job.body.reference_id}: ${e instanceof Error ? e.message : String(e)}`);
+  return new PlaymentError({
+    code: err.code,
+    statusCode: err.statusCode,
+    mayExist: failures.some((f) => f.err instanceof PlaymentError && f.err.mayExist),
+    message: `${failures.length} of ${total} jobs failed (the others were sent on): ${lines.join('; ')}${failures.length > 5 ? '; …' : ''}`,
+  });
+}

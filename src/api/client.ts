@@ -9,6 +9,7 @@ import { PROFILES, type ApiVersion, type RouteName } from './profiles';
 import { RequestLimiter, type Slot } from './limiter';
 import { DEFAULT_RETRY_POLICY, backoffDelay, retryAfterMs, sleep, type RetryPolicy } from './retry';
 import { parseData, sendAttempt, type AttemptRequest } from './transport';
+import { fetchAttachment } from './attachments';
 import { createDispatcher } from './dispatcher';
 import {
   batchJobsPageSchema,
@@ -194,6 +195,18 @@ export class PlaymentClient {
     return parseData(projectDetailsSchema, data, 'project details');
   }
 
+  /**
+   * Downloads a result file through the attachment API: the API answers with a redirect to a
+   * signed URL, which is fetched without the API key (it is another host).
+   */
+  async downloadAttachment(resultUrl: string, call: CallOptions = {}): Promise<unknown> {
+    const path = `/v1/attachments?url=${encodeURIComponent(resultUrl)}`;
+    const { data } = await this.track('attachment', call, true, (signal, timeoutMs) =>
+      fetchAttachment(path, { dispatcher: this.dispatcher, baseUrl: this.baseUrl, apiKey: this.apiKey, signal, timeoutMs }),
+    );
+    return data;
+  }
+
   /** Finds a job id by reference id, through the batch listing (the only way Playment offers). */
   async findJobByReference(referenceId: string, batchId: string | undefined, call: CallOptions = {}): Promise<string | undefined> {
     const batch = batchId || (await this.defaultBatchId(call));
@@ -238,7 +251,19 @@ export class PlaymentClient {
   // ---- the request loop ------------------------------------------------------------------
 
   private execute(route: RouteName, req: AttemptRequest, call: CallOptions, idempotent: boolean): Promise<Outcome<unknown>> {
-    const run = this.runWithRetries(route, req, call, idempotent);
+    return this.track(route, call, idempotent, (signal, timeoutMs) =>
+      sendAttempt(req, { dispatcher: this.dispatcher, baseUrl: this.baseUrl, apiKey: this.apiKey, signal, timeoutMs }),
+    );
+  }
+
+  /** Runs attempts through the limiter and retry policy, and remembers it until it ends (for close). */
+  private track(
+    route: RouteName,
+    call: CallOptions,
+    idempotent: boolean,
+    attempt: (signal: AbortSignal, timeoutMs: number) => Promise<unknown>,
+  ): Promise<Outcome<unknown>> {
+    const run = this.runWithRetries(route, call, idempotent, attempt);
     this.inFlight.add(run);
     const forget = () => this.inFlight.delete(run);
     run.then(forget, forget);
@@ -247,9 +272,9 @@ export class PlaymentClient {
 
   private async runWithRetries(
     route: RouteName,
-    req: AttemptRequest,
     call: CallOptions,
     idempotent: boolean,
+    attempt: (signal: AbortSignal, timeoutMs: number) => Promise<unknown>,
   ): Promise<Outcome<unknown>> {
     const cancel = anySignal(this.closing.signal, call.cancel);
     const abort = anySignal(this.aborting.signal, call.abort);
@@ -269,13 +294,7 @@ export class PlaymentClient {
       }
       sent = true;
       try {
-        const data = await sendAttempt(req, {
-          dispatcher: this.dispatcher,
-          baseUrl: this.baseUrl,
-          apiKey: this.apiKey,
-          signal: abort,
-          timeoutMs: Math.min(this.timeoutMs, Math.max(1, deadline - Date.now())),
-        });
+        const data = await attempt(abort, Math.min(this.timeoutMs, Math.max(1, deadline - Date.now())));
         slot.release('ok');
         return { data };
       } catch (raw) {

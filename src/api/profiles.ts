@@ -4,7 +4,7 @@ export const API_VERSIONS = ['v0', 'v1'] as const;
 export type ApiVersion = (typeof API_VERSIONS)[number];
 
 /** Route names: also what the sandbox and the status texts call each endpoint. */
-export type RouteName = 'job.create' | 'batch.create' | 'job.get' | 'batch.jobs' | 'project.details';
+export type RouteName = 'job.create' | 'batch.create' | 'job.get' | 'batch.jobs' | 'project.details' | 'attachment';
 
 export interface EndpointProfile {
   createJob(projectId: string): string;

@@ -58,17 +58,17 @@ export async function sendAttempt(req: AttemptRequest, opts: AttemptOptions): Pr
   return parseAnswer(status, text, retryAfter);
 }
 
-async function readCapped(body: Dispatcher.ResponseData['body'], status: number): Promise<string> {
+export async function readCapped(body: Dispatcher.ResponseData['body'], status: number, limit = MAX_RESPONSE_BYTES): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
     size += chunk.length;
-    if (size > MAX_RESPONSE_BYTES) {
+    if (size > limit) {
       body.destroy();
       throw new PlaymentError({
         code: 'BAD_RESPONSE',
         statusCode: status,
-        message: `API answer larger than ${MAX_RESPONSE_BYTES} bytes (HTTP ${status})`,
+        message: `answer larger than ${limit} bytes (HTTP ${status})`,
       });
     }
     chunks.push(chunk);
@@ -76,7 +76,7 @@ async function readCapped(body: Dispatcher.ResponseData['body'], status: number)
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function transportError(err: unknown, signal: AbortSignal, timeout: AbortSignal, timeoutMs: number): PlaymentError {
+export function transportError(err: unknown, signal: AbortSignal, timeout: AbortSignal, timeoutMs: number): PlaymentError {
   if (err instanceof PlaymentError) return err;
   if (timeout.aborted) {
     return new PlaymentError({

@@ -1,0 +1,146 @@
+// Public types of the Playment sandbox. Kept in one place so the server, the CLI and
+// tests (and other packages in this repo) can import them without pulling in the server.
+
+/** Named API routes; '*' in a FaultSpec matches any of them. */
+export type SandboxRoute =
+  | 'job.create'
+  | 'batch.create'
+  | 'job.get'
+  | 'batch.jobs'
+  | 'project.details'
+  | 'attachment'
+  | '*';
+
+/** A concrete route (what a request is recorded as). */
+export type SandboxRouteName = Exclude<SandboxRoute, '*'>;
+
+/** v0 = readme.io / SDK era (tag), v1 = GitBook / TELUS era (work_flow_id). */
+export type ApiProfile = 'v0' | 'v1';
+
+export type FaultMode = 'status' | 'delay' | 'reset-before' | 'reset-after' | 'malformed';
+
+export interface FaultSpec {
+  route: SandboxRoute;
+  mode: FaultMode;
+  /** How many matching requests it applies to (default 1); Infinity allowed. */
+  count?: number;
+  /** mode 'status': HTTP status to answer with (default 500). */
+  status?: number;
+  /** mode 'status': value of a Retry-After header (seconds or HTTP date). */
+  retryAfter?: string;
+  /** mode 'delay': wait this long, then handle normally. */
+  delayMs?: number;
+}
+
+export interface SandboxOptions {
+  /** Default '127.0.0.1'. */
+  host?: string;
+  /** Default 0 (ephemeral). */
+  port?: number;
+  /** Accepted x-api-key values, default ['sandbox-key']. */
+  apiKeys?: string[];
+  /** Known projects, default ['demo-project']. */
+  projectIds?: string[];
+  /** A job reports 'completed' this long after creation; default 5000. */
+  completionDelayMs?: number;
+  /** 0/undefined = off; otherwise requests beyond N per rolling second get 429. */
+  rateLimitPerSecond?: number;
+  /** Default 64 MiB. */
+  maxBodyBytes?: number;
+}
+
+export interface VideoFrame {
+  readonly frame_id: string;
+  readonly src: string;
+}
+
+export interface JobRecord {
+  readonly jobId: string;
+  readonly projectId: string;
+  readonly referenceId: string;
+  readonly tag?: string;
+  readonly workFlowId?: string;
+  readonly batchId: string;
+  readonly priorityWeight: number;
+  readonly frames: readonly VideoFrame[];
+  readonly createdAtMs: number;
+  /** Number of (tracker, frame) annotations the synthetic result holds once completed. */
+  readonly annotationCount: number;
+}
+
+export interface BatchInfo {
+  readonly batchId: string;
+  readonly projectId: string;
+  readonly name: string;
+  readonly description: string;
+  readonly label: string;
+  readonly isDefault: boolean;
+  readonly createdAtMs: number;
+  readonly jobCount: number;
+}
+
+export type HeaderMap = Record<string, string | string[] | undefined>;
+
+export interface RecordedRequest {
+  readonly method: string;
+  /** Path without the query string, as received (not decoded). */
+  readonly path: string;
+  /** null when no API route matched (404, bad path). */
+  readonly route: SandboxRouteName | null;
+  /** HTTP status answered; 0 while pending or when the socket was reset without an answer. */
+  readonly status: number;
+  readonly apiKeyPresent: boolean;
+  /** Request headers; an x-api-key value is replaced by '[redacted]'. */
+  readonly headers: HeaderMap;
+  /** Set when an injected fault was applied to this request. */
+  readonly fault?: FaultMode;
+  readonly receivedAtMs: number;
+}
+
+export interface RecordedStorageRequest {
+  readonly method: string;
+  /** Full request target including the query string. */
+  readonly url: string;
+  readonly status: number;
+  /** True when the request carried an x-api-key header (it never should). */
+  readonly apiKeyPresent: boolean;
+  /** Request headers; an x-api-key value is replaced by '[redacted]' (the name stays visible). */
+  readonly headers: HeaderMap;
+  readonly receivedAtMs: number;
+}
+
+export interface SandboxState {
+  /** All API requests received, including rejected ones (control endpoints excluded). */
+  readonly requestCount: number;
+  /** Requests per named route (control endpoints excluded). */
+  readonly routeCounts: Readonly<Record<SandboxRouteName, number>>;
+  /** The most recent API requests (capped at 10,000), oldest first. */
+  readonly requests: readonly RecordedRequest[];
+  /** Requests received by the storage listener (capped at 10,000), oldest first. */
+  readonly storageRequests: readonly RecordedStorageRequest[];
+  /** Job-create attempts rejected with FS_0001 (reference_id already used). */
+  readonly duplicateReferenceIdAttempts: number;
+  /** All stored jobs, in creation order. */
+  jobs(): JobRecord[];
+  /** Jobs stored under this reference id (at most one: the sandbox enforces uniqueness). */
+  jobsByReferenceId(projectId: string, referenceId: string): JobRecord[];
+  /** reference_id → number of stored jobs, for one project. */
+  jobCountsByReferenceId(projectId: string): Map<string, number>;
+  /** Batches of a project (the default batch first); [] for an unknown project. */
+  batches(projectId: string): BatchInfo[];
+  /** Forget jobs, batches (default batches are re-created), logs, counters and faults. */
+  reset(): void;
+}
+
+export interface Sandbox {
+  /** 'http://127.0.0.1:<port>' */
+  url: string;
+  port: number;
+  /** Base URL of the second listener that serves signed attachment URLs. */
+  storageUrl: string;
+  state: SandboxState;
+  injectFault(f: FaultSpec): void;
+  clearFaults(): void;
+  /** Closes both listeners and destroys open sockets. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,268 @@
+/** The core nodes in a real Node-RED runtime against the sandbox over real HTTP. */
+import assert from 'node:assert/strict';
+import type { Sandbox } from '../src/sandbox/server';
+import { API_KEY, PROJECT, everythingVisible, frames, helper, inject, loadFlow, startRuntime, stopRuntime, withSandbox } from './support/harness';
+
+const SUBMIT = { id: 'n1', type: 'playment-submit-video-job', tag: 'track_bounding_boxes', tagType: 'str', wires: [['out']] };
+const BATCH = { id: 'n1', type: 'playment-create-batch', wires: [['out']] };
+
+describe('core nodes against the sandbox', function () {
+  let sandbox: Sandbox;
+
+  before(async () => {
+    sandbox = await withSandbox();
+    await startRuntime();
+  });
+  after(async () => {
+    await stopRuntime();
+    await sandbox.close();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    sandbox.state.reset();
+  });
+
+  describe('playment-create-batch', () => {
+    it('creates a batch named in the node and keeps other msg properties', async () => {
+      const rec = await loadFlow(sandbox, [{ ...BATCH, batchName: 'drive-2026-11', batchNameType: 'str', batchDescription: 'night drive', batchDescriptionType: 'str' }]);
+      inject({ payload: 'ignored', topic: 'keep-me', custom: { a: 1 } });
+      await rec.settled(1);
+      assert.equal(rec.caught.length, 0, JSON.stringify(rec.caught));
+      const out = rec.outputs[0];
+      assert.match(out.batch_id, /^[0-9a-f-]{36}$/);
+      assert.deepEqual(out.payload, { batch_id: out.batch_id, name: 'drive-2026-11', description: 'night drive' });
+      assert.equal(out.topic, 'keep-me');
+      assert.deepEqual(out.custom, { a: 1 });
+      const stored = sandbox.state.batches(PROJECT).find((b: any) => b.name === 'drive-2026-11');
+      assert.ok(stored, 'the sandbox holds the batch');
+      assert.equal(stored.batchId, out.batch_id);
+    });
+
+    it('takes the name from a string payload or from msg.payload.name and description', async () => {
+      const rec = await loadFlow(sandbox, [BATCH]);
+      inject({ payload: 'from-string' });
+      inject({ payload: { name: 'from-object', description: 'desc' } });
+      await rec.settled(2);
+      const names = rec.outputs.map((m) => m.payload.name).sort();
+      assert.deepEqual(names, ['from-object', 'from-string']);
+      assert.equal(rec.outputs.find((m) => m.payload.name === 'from-object').payload.description, 'desc');
+    });
+
+    it('reuses an existing batch of the same name by default, and reports BATCH_CREATION when told not to', async () => {
+      let rec = await loadFlow(sandbox, [BATCH]);
+      inject({ payload: 'shared-name' });
+      await rec.settled(1);
+      const first = rec.outputs[0].batch_id;
+      inject({ payload: 'shared-name' });
+      await rec.settled(2);
+      assert.equal(rec.outputs[1].batch_id, first);
+      assert.equal(rec.outputs[1].payload.reused, true);
+      await helper.unload();
+
+      rec = await loadFlow(sandbox, [{ ...BATCH, reuseExisting: false }]);
+      inject({ payload: 'shared-name' });
+      await rec.settled(1);
+      assert.equal(rec.caught.length, 1);
+      assert.equal(rec.caught[0].error.code, 'BATCH_CREATION');
+      assert.equal(rec.caught[0].statusCode, 400);
+    });
+
+    it('creates a new name once when two messages ask for it at the same time', async () => {
+      const rec = await loadFlow(sandbox, [BATCH]);
+      inject({ payload: 'concurrent' });
+      inject({ payload: 'concurrent' });
+      await rec.settled(2);
+      assert.equal(rec.caught.length, 0, JSON.stringify(rec.caught.map((m) => m.error)));
+      assert.equal(rec.outputs[0].batch_id, rec.outputs[1].batch_id);
+      const creations = sandbox.state.requests.filter((r: any) => r.route === 'batch.create');
+      assert.equal(creations.length, 1);
+    });
+  });
+
+  describe('playment-submit-video-job', () => {
+    it('submits URL strings and objects in order, deriving frame ids from signed and encoded URLs', async () => {
+      const rec = await loadFlow(sandbox, [SUBMIT]);
+      const payload = [
+        'https://cdn.example.com/seq/frame_0001.jpg?X-Amz-Signature=abc&X-Amz-Expires=300',
+        { src: 's3://bucket/seq/frame%20two.png' },
+        { frame_id: 'custom-3', src: 'gs://bucket/seq/3.jpg' },
+        'http://cdn.example.com/seq/frame_0004.jpg#fragment',
+      ];
+      inject({ payload, topic: 't' });
+      await rec.settled(1);
+      assert.equal(rec.caught.length, 0, JSON.stringify(rec.caught.map((m) => m.error)));
+      const out = rec.outputs[0];
+      const job = sandbox.state.jobs()[0];
+      assert.equal(out.job_id, job.jobId);
+      assert.equal(out.reference_id, job.referenceId);
+      assert.deepEqual(out.payload, { job_id: job.jobId, reference_id: job.referenceId, tag: 'track_bounding_boxes' });
+      assert.equal(out.topic, 't');
+      assert.deepEqual(
+        job.frames.map((f: any) => f.frame_id),
+        ['frame_0001.jpg', 'frame two.png', 'custom-3', 'frame_0004.jpg'],
+      );
+      assert.equal(job.frames[0].src, payload[0]);
+    });
+
+    it('takes msg.batch_id from an upstream create-batch node, and msg values only fill blanks', async () => {
+      const rec2 = await loadFlow(sandbox, [
+        { id: 'n1', type: 'playment-create-batch', batchName: 'chain-batch-2', batchNameType: 'str', wires: [['n2']] },
+        { id: 'n2', type: 'change', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'frames', tot: 'msg' }], wires: [['n3']] },
+        { ...SUBMIT, id: 'n3', priorityWeight: '7', priorityWeightType: 'num' },
+      ]);
+      inject({ frames: frames(3), tag: 'msg-tag-loses', work_flow_id: 'wf-from-msg', priority_weight: 2, reference_id: 'ref-chain-1' });
+      await rec2.settled(1);
+      assert.equal(rec2.caught.length, 0, JSON.stringify(rec2.caught.map((m) => m.error)));
+      const out = rec2.outputs[0];
+      const job = sandbox.state.jobs()[0];
+      assert.equal(job.batchId, out.batch_id);
+      assert.equal(job.tag, 'track_bounding_boxes');
+      assert.equal(job.workFlowId, 'wf-from-msg');
+      assert.equal(job.priorityWeight, 7);
+      assert.equal(job.referenceId, 'ref-chain-1');
+      assert.equal(out.payload.batch_id, out.batch_id);
+    });
+
+    it('derives the same reference id for the same sequence, so a resend is refused as FS_0001', async () => {
+      const rec = await loadFlow(sandbox, [SUBMIT]);
+      inject({ payload: frames(4) });
+      await rec.settled(1);
+      inject({ payload: frames(4).map((u) => `${u}?X-Amz-Signature=resigned`) });
+      await rec.settled(2);
+      assert.equal(rec.outputs.length, 1);
+      assert.equal(rec.caught.length, 1);
+      assert.equal(rec.caught[0].error.code, 'FS_0001');
+      assert.equal(rec.caught[0].reference_id, rec.outputs[0].reference_id);
+      assert.equal(sandbox.state.jobs().length, 1);
+    });
+
+    it('works with both API profiles', async () => {
+      for (const apiVersion of ['v0', 'v1'] as const) {
+        const rec = await loadFlow(sandbox, [SUBMIT, { id: 'b1', type: 'playment-create-batch', wires: [['out']] }], { apiVersion });
+        inject({ payload: frames(2, `https://cdn.example.com/${apiVersion}`) });
+        inject({ payload: `batch-${apiVersion}` }, 'b1');
+        await rec.settled(2);
+        assert.equal(rec.caught.length, 0, JSON.stringify(rec.caught.map((m) => m.error)));
+        await helper.unload();
+      }
+      const paths = sandbox.state.requests.map((r: any) => `${r.method} ${r.path}`);
+      assert.ok(paths.includes(`POST /v0/projects/${PROJECT}/jobs`), paths.join('\n'));
+      assert.ok(paths.includes(`POST /v1/project/${PROJECT}/batch`), paths.join('\n'));
+      assert.ok(paths.includes(`POST /v1/projects/${PROJECT}/jobs`), paths.join('\n'));
+      assert.ok(paths.includes(`POST /v1/projects/${PROJECT}/batch`), paths.join('\n'));
+    });
+  });
+
+  describe('bad input never reaches the API', () => {
+    const uuid = '6f1c2d4e-8a9b-4c3d-9e8f-0a1b2c3d4e5f';
+    const cases: Array<[string, Record<string, unknown>, RegExp, Record<string, unknown>?]> = [
+      ['payload not an array', { payload: 'https://x.example/a.jpg' }, /msg\.payload must be an array/],
+      ['empty sequence', { payload: [] }, /no frames/],
+      ['frame of the wrong type', { payload: ['https://x.example/a.jpg', 42] }, /frame 1 must be a URL string/],
+      ['relative URL', { payload: ['https://x.example/a.jpg', 'frames/b.jpg'] }, /frame 1: src must be an absolute/],
+      ['ftp URL', { payload: ['ftp://x.example/a.jpg'] }, /frame 0: src scheme "ftp" is not allowed/],
+      ['URL without a file name', { payload: ['https://x.example/'] }, /frame 0: cannot derive a frame_id/],
+      ['duplicate frame ids', { payload: ['https://x.example/a/1.jpg', 'https://x.example/b/1.jpg'] }, /frames 0 and 1 share frame_id "1.jpg"/],
+      ['empty frame_id', { payload: [{ frame_id: '  ', src: 'https://x.example/1.jpg' }] }, /frame 0: frame_id must be a non-empty string/],
+      ['missing src', { payload: [{ frame_id: 'a' }] }, /frame 0: src must be a URL string/],
+      ['priority out of range', { payload: ['https://x.example/1.jpg'], priority_weight: 11 }, /priority_weight must be an integer from 1 to 10/],
+      ['priority not an integer', { payload: ['https://x.example/1.jpg'], priority_weight: 2.5 }, /priority_weight/],
+      ['no tag or workflow', { payload: ['https://x.example/1.jpg'] }, /tag or work_flow_id is required/, { tag: '' }],
+      ['reference id of the wrong type', { payload: ['https://x.example/1.jpg'], reference_id: { a: 1 } }, /reference_id must be a non-empty string/],
+      ['batch id of the wrong type', { payload: ['https://x.example/1.jpg'], batch_id: ['x'] }, /batch_id must be a non-empty string/],
+      ['overlap not below max frames', { payload: ['https://x.example/1.jpg'] }, /overlap \(5\) must be smaller/, { maxFramesPerJob: 5, overlap: 5 }],
+      ['__proto__ frame', { payload: JSON.parse('[{"__proto__": {"src": "https://x.example/1.jpg"}}]') }, /src must be a URL string/],
+      ['bulk with a bad sequence', { payload: [{ frames: ['https://x.example/1.jpg'] }, { frames: ['nope'], batch_id: uuid }] }, /msg\.payload\[1\]\.frames frame 0/],
+    ];
+    for (const [name, msg, message, nodeProps] of cases) {
+      it(`${name}: INVALID_INPUT at the Catch node, nothing sent`, async () => {
+        const rec = await loadFlow(sandbox, [{ ...SUBMIT, ...nodeProps }]);
+        const before = sandbox.state.requestCount;
+        inject(msg);
+        await rec.settled(1);
+        assert.equal(rec.outputs.length, 0);
+        assert.equal(rec.caught.length, 1);
+        assert.equal(rec.caught[0].error.code, 'INVALID_INPUT');
+        assert.match(rec.caught[0].error.message, message);
+        assert.equal(sandbox.state.requestCount, before, 'no request reached the sandbox');
+      });
+    }
+
+    it('create-batch without any name: INVALID_INPUT, nothing sent', async () => {
+      const rec = await loadFlow(sandbox, [BATCH]);
+      inject({ payload: 12.5 });
+      inject({ payload: { description: 'no name' } });
+      await rec.settled(2);
+      assert.deepEqual(rec.caught.map((m) => m.error.code), ['INVALID_INPUT', 'INVALID_INPUT']);
+      assert.equal(sandbox.state.requestCount, 0);
+    });
+  });
+
+  describe('API errors reach the Catch node with their code', () => {
+    it('GE_0001 for a batch id that is not known', async () => {
+      const rec = await loadFlow(sandbox, [{ ...SUBMIT, batchId: '6f1c2d4e-8a9b-4c3d-9e8f-0a1b2c3d4e5f' }]);
+      inject({ payload: frames(2) });
+      await rec.settled(1);
+      assert.equal(rec.caught[0].error.code, 'GE_0001');
+      assert.equal(rec.caught[0].statusCode, 400);
+    });
+
+    it('a wrong key gives UNAUTHORIZED, and the key shows up nowhere', async () => {
+      const wrongKey = 'sk-wrong-91c3e5a7b2d4f608';
+      const rec = await loadFlow(sandbox, [SUBMIT, { id: 'b1', type: 'playment-create-batch', wires: [['out']] }], { apiKey: wrongKey });
+      inject({ payload: frames(2) });
+      inject({ payload: 'a batch' }, 'b1');
+      await rec.settled(2);
+      assert.deepEqual(rec.caught.map((m) => m.error.code), ['UNAUTHORIZED', 'UNAUTHORIZED']);
+      assert.equal(rec.caught[0].statusCode, 401);
+      const seen = everythingVisible(rec, ['n1', 'b1', 'cfg']);
+      assert.ok(!seen.includes(wrongKey), 'the key leaked');
+      assert.ok(!seen.includes(API_KEY));
+    });
+
+    it('a project the key cannot access gives UNAUTHORIZED (403)', async () => {
+      const rec = await loadFlow(sandbox, [SUBMIT], { projectId: 'someone-elses' });
+      inject({ payload: frames(1) });
+      await rec.settled(1);
+      assert.equal(rec.caught[0].error.code, 'UNAUTHORIZED');
+      assert.equal(rec.caught[0].statusCode, 403);
+    });
+
+    it('NOT_CONFIGURED without a usable config node', async () => {
+      const rec = await loadFlow(sandbox, [SUBMIT], { apiKey: '' });
+      inject({ payload: frames(1) });
+      await rec.settled(1);
+      assert.equal(rec.caught[0].error.code, 'NOT_CONFIGURED');
+      assert.match(rec.caught[0].error.message, /API key is missing/);
+      await helper.unload();
+
+      const rec2 = await loadFlow(sandbox, [SUBMIT], { baseUrl: 'http://api.example.com' });
+      inject({ payload: frames(1) });
+      await rec2.settled(1);
+      assert.equal(rec2.caught[0].error.code, 'NOT_CONFIGURED');
+      assert.match(rec2.caught[0].error.message, /must use https/);
+      assert.equal(sandbox.state.requestCount, 0);
+    });
+  });
+
+  it('ends each of 250 messages exactly once (outputs and Catch)', async function () {
+    this.timeout(60_000);
+    const rec = await loadFlow(sandbox, [SUBMIT]);
+    const ids = new Set<string>();
+    for (let i = 0; i < 250; i++) {
+      // Every fifth message is bad input, every seventh repeats an earlier sequence (FS_0001).
+      const payload = i % 5 === 0 ? ['not a url'] : frames(3, `https://cdn.example.com/load/${i % 7 === 0 ? 0 : i}`);
+      const msg = { payload, _msgid: `m${i}` };
+      ids.add(msg._msgid);
+      inject(msg);
+    }
+    await rec.settled(250, 50_000);
+    await new Promise((r) => setTimeout(r, 100));
+    const ended = [...rec.outputs, ...rec.caught].map((m) => m._msgid);
+    assert.equal(ended.length, 250, 'no message ended twice');
+    assert.deepEqual(new Set(ended), ids, 'every message ended');
+    assert.equal(rec.caught.filter((m) => m.error.code === 'INVALID_INPUT').length, 50);
+    const refs = sandbox.state.jobs().map((j: any) => j.referenceId);
+    assert.equal(new Set(refs).size, refs.length, 'each reference id stored once');
+  });
+});

@@ -1,0 +1,115 @@
+/**
+ * Runs our nodes in a real Node-RED runtime (node-red-node-test-helper) against the sandbox on
+ * 127.0.0.1, and records every way a message can end: an output, a Catch, a log line, a status.
+ */
+/* eslint-disable @typescript-eslint/no-explicit-any */
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server';
+
+// The helper ships no types; it is only used from here.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const helper: any = require('node-red-node-test-helper');
+helper.init(require.resolve('node-red'));
+
+export const configNode = require('../../src/nodes/playment-config');
+export const createBatchNode = require('../../src/nodes/playment-create-batch');
+export const submitNode = require('../../src/nodes/playment-submit-video-job');
+export const jobResultNode = require('../../src/nodes/playment-job-result');
+// Core nodes used in test flows besides the ones the helper preloads.
+const changeNode = require('@node-red/nodes/core/function/15-change.js');
+export const ALL_NODES = [configNode, createBatchNode, submitNode, jobResultNode, changeNode];
+
+export const API_KEY = 'sk-test-3f9a27c1e8b54d06';
+export const PROJECT = 'proj-cv-1';
+
+export interface Recorder {
+  outputs: any[];
+  caught: any[];
+  /** Resolves once outputs + caught reach `count`. */
+  settled(count: number, timeoutMs?: number): Promise<void>;
+}
+
+export interface FlowOptions {
+  apiVersion?: 'v0' | 'v1';
+  apiKey?: string;
+  projectId?: string;
+  baseUrl?: string;
+  config?: Record<string, unknown>;
+}
+
+/**
+ * A tab with the config node, the nodes under test, a Catch node and two recorders.
+ * The node with id `n1` receives the injected messages; nodes list their own wires; a node
+ * wired to 'out' sends to the output recorder.
+ */
+export async function loadFlow(sandbox: Sandbox, nodes: any[], opts: FlowOptions = {}): Promise<Recorder> {
+  const flow = [
+    { id: 'tab', type: 'tab', label: 'test' },
+    {
+      id: 'cfg',
+      type: 'playment-config',
+      z: 'tab',
+      baseUrl: opts.baseUrl ?? sandbox.url,
+      apiVersion: opts.apiVersion ?? 'v0',
+      projectId: opts.projectId ?? PROJECT,
+      rateLimit: 0,
+      maxConcurrent: 8,
+      maxRetries: 2,
+      ...opts.config,
+    },
+    // x and y mark flow nodes: without them the runtime takes a node for a config node.
+    ...nodes.map((n) => ({ z: 'tab', config: 'cfg', x: 0, y: 0, ...n })),
+    { id: 'catch', type: 'catch', z: 'tab', x: 0, y: 0, scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'out', type: 'helper', z: 'tab', x: 0, y: 0 },
+    { id: 'caught', type: 'helper', z: 'tab', x: 0, y: 0 },
+  ];
+  await helper.load(ALL_NODES, flow, { cfg: { apiKey: opts.apiKey ?? API_KEY } });
+  const rec: Recorder = {
+    outputs: [],
+    caught: [],
+    settled: (count, timeoutMs = 15_000) =>
+      new Promise((resolve, reject) => {
+        const started = Date.now();
+        const check = () => {
+          if (rec.outputs.length + rec.caught.length >= count) return resolve();
+          if (Date.now() - started > timeoutMs) {
+            return reject(new Error(`only ${rec.outputs.length} outputs and ${rec.caught.length} errors of ${count} messages`));
+          }
+          setTimeout(check, 5);
+        };
+        check();
+      }),
+  };
+  helper.getNode('out').on('input', (m: any) => rec.outputs.push(m));
+  helper.getNode('caught').on('input', (m: any) => rec.caught.push(m));
+  return rec;
+}
+
+export function inject(msg: Record<string, unknown>, id = 'n1'): void {
+  helper.getNode(id).receive(msg);
+}
+
+/** Everything a user or a log could see: outputs, caught messages, log lines, statuses. */
+export function everythingVisible(rec: Recorder, nodeIds: string[]): string {
+  const statuses = nodeIds.flatMap((id) => helper.getNode(id)?.status?.args ?? []);
+  const logs = helper.log().args;
+  return JSON.stringify({ outputs: rec.outputs, caught: rec.caught, statuses, logs }, (_k, v) =>
+    v instanceof Error ? { message: v.message, stack: v.stack, ...v } : v,
+  );
+}
+
+export async function withSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  return startSandbox({ apiKeys: [API_KEY], projectIds: [PROJECT], completionDelayMs: 60_000, ...opts });
+}
+
+export function startRuntime(): Promise<void> {
+  return new Promise((resolve) => helper.startServer(resolve));
+}
+
+export async function stopRuntime(): Promise<void> {
+  await helper.unload();
+  await new Promise((resolve) => helper.stopServer(resolve));
+}
+
+export function frames(n: number, prefix = 'https://cdn.example.com/seq'): string[] {
+  return Array.from({ length: n }, (_, i) => `${prefix}/frame_${String(i).padStart(4, '0')}.jpg`);
+}

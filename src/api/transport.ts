@@ -132,7 +132,9 @@ export function parseAnswer(status: number, text: string, retryAfter?: string): 
       code,
       statusCode: status,
       message: `${code}: ${message || 'no message'} (HTTP ${status})`,
-      retryable: serverFailure || SERVER_SIDE_CODES.has(code),
+      // Playment documents every failure as HTTP 400, its server-side codes included; any other
+      // 4xx is final whatever its body says.
+      retryable: serverFailure || (status === 400 && SERVER_SIDE_CODES.has(code)),
       retryAfter,
     });
   }

@@ -13,8 +13,8 @@ export const configPropertiesSchema = z.object({
   apiVersion: z.enum(API_VERSIONS).default('v0'),
   projectId: z.string().trim().min(1, 'a project id is required'),
   /** Seconds. */
-  requestTimeout: num(30, 1, 3600),
-  connectTimeout: num(10, 1, 600),
+  requestTimeout: num(30, 0.1, 3600),
+  connectTimeout: num(10, 0.1, 600),
   maxRetries: num(4, 0, 10).pipe(z.number().int()),
   rateLimit: num(5, 0, 10_000),
   maxConcurrent: num(4, 1, 1024).pipe(z.number().int()),

@@ -1,0 +1,188 @@
+/**
+ * Injected faults through a real flow: every message ends exactly once, the sandbox holds each
+ * reference id at most once, and lost answers are recovered, not billed twice.
+ */
+import assert from 'node:assert/strict';
+import type { FaultSpec, Sandbox } from '../src/sandbox/server';
+import { API_KEY, PROJECT, everythingVisible, frames, helper, inject, loadFlow, startRuntime, stopRuntime, withSandbox } from './support/harness';
+
+const SUBMIT = { id: 'n1', type: 'playment-submit-video-job', tag: 'track_bounding_boxes', tagType: 'str', wires: [['out']] };
+const MESSAGES = 100;
+
+describe('reliability under injected faults', function () {
+  this.timeout(120_000);
+  let sandbox: Sandbox;
+
+  before(async () => {
+    sandbox = await withSandbox();
+    await startRuntime();
+  });
+  after(async () => {
+    await stopRuntime();
+    await sandbox.close();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    sandbox.state.reset();
+  });
+
+  const matrix: Array<[string, FaultSpec, { recovered: boolean }]> = [
+    ['HTTP 500', { route: 'job.create', mode: 'status', status: 500, count: 30 }, { recovered: false }],
+    ['HTTP 502', { route: 'job.create', mode: 'status', status: 502, count: 30 }, { recovered: false }],
+    ['HTTP 503', { route: 'job.create', mode: 'status', status: 503, count: 30 }, { recovered: false }],
+    ['HTTP 429 with Retry-After', { route: 'job.create', mode: 'status', status: 429, retryAfter: '0', count: 30 }, { recovered: false }],
+    ['slow answers past the timeout', { route: 'job.create', mode: 'delay', delayMs: 700, count: 10 }, { recovered: true }],
+    ['connection reset before handling', { route: 'job.create', mode: 'reset-before', count: 30 }, { recovered: false }],
+    ['connection reset after the job was stored', { route: 'job.create', mode: 'reset-after', count: 30 }, { recovered: true }],
+    ['malformed JSON answers', { route: 'job.create', mode: 'malformed', count: 10 }, { recovered: false }],
+  ];
+
+  for (const [name, fault, expect] of matrix) {
+    it(`${name}: ${MESSAGES} messages each end once, no reference id stored twice`, async () => {
+      const rec = await loadFlow(sandbox, [SUBMIT], {
+        config: { maxRetries: 6, maxConcurrent: 8, requestTimeout: 0.4 },
+      });
+      sandbox.injectFault(fault);
+      const ids = new Set<string>();
+      for (let i = 0; i < MESSAGES; i++) {
+        const _msgid = `m${i}`;
+        ids.add(_msgid);
+        inject({ _msgid, payload: frames(5, `https://cdn.example.com/${i}`) });
+      }
+      await rec.settled(MESSAGES, 100_000);
+      await new Promise((r) => setTimeout(r, 200));
+      const ended = [...rec.outputs, ...rec.caught].map((m) => m._msgid);
+      assert.equal(ended.length, MESSAGES, 'no message ended twice');
+      assert.deepEqual(new Set(ended), ids, 'every message ended');
+
+      const counts = sandbox.state.jobCountsByReferenceId(PROJECT);
+      for (const [ref, n] of counts) assert.equal(n, 1, `reference id ${ref} stored ${n} times`);
+      // Every output names a job the sandbox really holds, under its reference id.
+      for (const out of rec.outputs) {
+        const stored = sandbox.state.jobsByReferenceId(PROJECT, out.reference_id);
+        assert.equal(stored.length, 1);
+        assert.equal(stored[0].jobId, out.job_id);
+      }
+      const recovered = rec.outputs.filter((m) => m.payload.recovered === true);
+      if (expect.recovered) assert.ok(recovered.length > 0, 'lost answers were recovered and flagged');
+      else assert.equal(recovered.length, 0);
+      if (fault.mode === 'malformed') {
+        assert.equal(rec.caught.length, fault.count);
+        for (const m of rec.caught) {
+          assert.equal(m.error.code, 'BAD_RESPONSE');
+          assert.equal(m.statusCode, 200);
+        }
+      } else {
+        assert.equal(rec.caught.length, 0, JSON.stringify(rec.caught.slice(0, 3).map((m) => m.error)));
+      }
+      assert.ok(!everythingVisible(rec, ['n1', 'cfg']).includes(API_KEY), 'the key leaked');
+    });
+  }
+
+  it('a lost answer whose job cannot be found ends with DUPLICATE_UNRESOLVED', async () => {
+    // Someone else used the reference id in another batch: after an uncertain first attempt the
+    // duplicate answer cannot be ours, and the job is not where ours would be.
+    const seed = await loadFlow(sandbox, [
+      { id: 'b1', type: 'playment-create-batch', batchName: 'elsewhere', batchNameType: 'str', wires: [['ch']] },
+      { id: 'ch', type: 'change', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'frames', tot: 'msg' }], wires: [['n0']] },
+      { ...SUBMIT, id: 'n0', referenceId: 'shared-ref', referenceIdType: 'str', wires: [['out']] },
+    ]);
+    inject({ frames: frames(2) }, 'b1');
+    await seed.settled(1);
+    assert.equal(seed.outputs.length, 1, JSON.stringify(seed.caught.map((m) => m.error)));
+    await helper.unload();
+
+    const rec = await loadFlow(sandbox, [{ ...SUBMIT, referenceId: 'shared-ref', referenceIdType: 'str' }], { config: { maxRetries: 3 } });
+    sandbox.injectFault({ route: 'job.create', mode: 'status', status: 502, count: 1 });
+    inject({ payload: frames(3) });
+    await rec.settled(1);
+    assert.equal(rec.caught.length, 1);
+    assert.equal(rec.caught[0].error.code, 'DUPLICATE_UNRESOLVED');
+    assert.match(rec.caught[0].error.message, /shared-ref/);
+    assert.equal(sandbox.state.jobsByReferenceId(PROJECT, 'shared-ref').length, 1);
+  });
+
+  it('a resent batch creation whose first answer was lost resolves the batch by name', async () => {
+    const rec = await loadFlow(sandbox, [{ id: 'n1', type: 'playment-create-batch', reuseExisting: false, wires: [['out']] }], {
+      config: { maxRetries: 3, requestTimeout: 0.4 },
+    });
+    sandbox.injectFault({ route: 'batch.create', mode: 'reset-after', count: 1 });
+    inject({ payload: 'lost-answer-batch' });
+    await rec.settled(1);
+    assert.equal(rec.caught.length, 0, JSON.stringify(rec.caught.map((m) => m.error)));
+    assert.equal(rec.outputs[0].payload.recovered, true);
+    const stored = sandbox.state.batches(PROJECT).filter((b) => b.name === 'lost-answer-batch');
+    assert.equal(stored.length, 1);
+    assert.equal(stored[0].batchId, rec.outputs[0].batch_id);
+  });
+
+  it('honours Retry-After: the resend waits at least as long as asked', async () => {
+    const rec = await loadFlow(sandbox, [SUBMIT]);
+    sandbox.injectFault({ route: 'job.create', mode: 'status', status: 429, retryAfter: '1', count: 1 });
+    inject({ payload: frames(2) });
+    await rec.settled(1);
+    assert.equal(rec.caught.length, 0);
+    const attempts = sandbox.state.requests.filter((r) => r.route === 'job.create');
+    assert.deepEqual(attempts.map((r) => r.status), [429, 200]);
+    assert.ok(attempts[1].receivedAtMs - attempts[0].receivedAtMs >= 1000, 'resent after Retry-After');
+  });
+
+  it('honours Retry-After given as an HTTP date', async () => {
+    const rec = await loadFlow(sandbox, [SUBMIT]);
+    const when = new Date(Date.now() + 2000).toUTCString();
+    sandbox.injectFault({ route: 'job.create', mode: 'status', status: 503, retryAfter: when, count: 1 });
+    inject({ payload: frames(2) });
+    await rec.settled(1);
+    const attempts = sandbox.state.requests.filter((r) => r.route === 'job.create');
+    assert.deepEqual(attempts.map((r) => r.status), [503, 200]);
+    // HTTP dates have whole seconds: at least the next second boundary.
+    assert.ok(attempts[1].receivedAtMs >= Date.parse(when) - 1000);
+  });
+
+  it('never retries other 4xx answers', async () => {
+    const rec = await loadFlow(sandbox, [SUBMIT], { config: { maxRetries: 4 } });
+    sandbox.injectFault({ route: 'job.create', mode: 'status', status: 404, count: 1 });
+    inject({ payload: frames(2) });
+    await rec.settled(1);
+    assert.equal(rec.caught[0].error.code, 'api_error');
+    assert.equal(rec.caught[0].statusCode, 404);
+    assert.equal(sandbox.state.routeCounts['job.create'], 1);
+  });
+
+  it('QUEUE_FULL when more messages arrive than the queue holds, none dropped', async () => {
+    const rec = await loadFlow(sandbox, [SUBMIT], { config: { rateLimit: 20, maxConcurrent: 1, maxQueue: 10 } });
+    for (let i = 0; i < 40; i++) inject({ _msgid: `q${i}`, payload: frames(1, `https://cdn.example.com/q${i}`) });
+    await rec.settled(40, 30_000);
+    const full = rec.caught.filter((m) => m.error.code === 'QUEUE_FULL');
+    assert.ok(full.length >= 25, `${full.length} QUEUE_FULL`);
+    assert.equal(rec.outputs.length + rec.caught.length, 40);
+    assert.equal(sandbox.state.routeCounts['job.create'], rec.outputs.length);
+  });
+
+  it('a redeploy with 50 requests in flight ends all 50, with no close timeout', async function () {
+    const rec = await loadFlow(sandbox, [SUBMIT], { config: { maxConcurrent: 50, requestTimeout: 30 } });
+    sandbox.injectFault({ route: 'job.create', mode: 'delay', delayMs: 20_000, count: 50 });
+    for (let i = 0; i < 60; i++) inject({ _msgid: `d${i}`, payload: frames(1, `https://cdn.example.com/d${i}`) });
+    // Wait until 50 are at the sandbox; 10 more wait in the queue.
+    const started = Date.now();
+    while (sandbox.state.routeCounts['job.create'] < 50 && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 20));
+    // The Catch node stops with the flow: read the errors the node reported with done(err).
+    // Stop the flows as a redeploy does (helper.unload would drop the spies first).
+    const node = helper.getNode('n1');
+    const t0 = Date.now();
+    await helper._redNodes.stopFlows();
+    const closeMs = Date.now() - t0;
+    const reported: Array<{ err: any; msg: any }> = node.error.args.map(([err, msg]: [any, any]) => ({ err, msg }));
+    assert.equal(reported.length, 60);
+    assert.equal(new Set(reported.map((r: any) => r.msg._msgid)).size, 60, 'each message ended once');
+    assert.ok(reported.every((r: any) => r.err.code === 'ABORTED'));
+    // In-flight ones may exist at Playment; they say so and keep their reference id for a safe resend.
+    const inFlight = reported.filter((r: any) => /may already exist/.test(r.err.message));
+    assert.equal(inFlight.length, 50);
+    assert.ok(inFlight.every((r: any) => r.msg.reference_id && r.err.message.includes(r.msg.reference_id)));
+    assert.equal(reported.filter((r: any) => /nothing was sent/.test(r.err.message)).length, 10);
+    assert.ok(closeMs < 14_000, `close took ${closeMs} ms`);
+    const logs = JSON.stringify(helper.log().args);
+    assert.ok(!logs.includes('Close timed out'), 'no close timeout');
+  });
+});

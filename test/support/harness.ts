@@ -16,7 +16,8 @@ export const submitNode = require('../../src/nodes/playment-submit-video-job');
 export const jobResultNode = require('../../src/nodes/playment-job-result');
 // Core nodes used in test flows besides the ones the helper preloads.
 const changeNode = require('@node-red/nodes/core/function/15-change.js');
-export const ALL_NODES = [configNode, createBatchNode, submitNode, jobResultNode, changeNode];
+const splitJoinNodes = require('@node-red/nodes/core/sequence/17-split.js');
+export const ALL_NODES = [configNode, createBatchNode, submitNode, jobResultNode, changeNode, splitJoinNodes];
 
 export const API_KEY = 'sk-test-3f9a27c1e8b54d06';
 export const PROJECT = 'proj-cv-1';

@@ -1,0 +1,184 @@
+/** The labeling loop: dry runs, split and bulk submissions, natural order, results and annotations. */
+import assert from 'node:assert/strict';
+import type { Sandbox } from '../src/sandbox/server';
+import { PROJECT, frames, helper, inject, loadFlow, startRuntime, stopRuntime, withSandbox } from './support/harness';
+
+const SUBMIT = { id: 'n1', type: 'playment-submit-video-job', tag: 'track_bounding_boxes', tagType: 'str', wires: [['out']] };
+const RESULT = { type: 'playment-job-result', pollInterval: '0.05', wires: [['out']] };
+
+describe('the labeling loop', function () {
+  this.timeout(30_000);
+  let sandbox: Sandbox;
+
+  before(async () => {
+    sandbox = await withSandbox({ completionDelayMs: 300 });
+    await startRuntime();
+  });
+  after(async () => {
+    await stopRuntime();
+    await sandbox.close();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    sandbox.state.reset();
+  });
+
+  describe('submit options', () => {
+    it('dry run outputs the exact request and sends nothing (node option and msg.dry_run)', async () => {
+      const rec = await loadFlow(sandbox, [SUBMIT, { ...SUBMIT, id: 'n2', dryRun: true }]);
+      inject({ payload: frames(2), dry_run: true });
+      inject({ payload: frames(2) }, 'n2');
+      await rec.settled(2);
+      assert.equal(rec.caught.length, 0);
+      for (const out of rec.outputs) {
+        assert.equal(out.payload.dry_run, true);
+        assert.equal(out.payload.request.method, 'POST');
+        assert.equal(out.payload.request.path, `/v0/projects/${PROJECT}/jobs`);
+        assert.equal(out.payload.request.body.reference_id, out.reference_id);
+        assert.equal(out.payload.request.body.tag, 'track_bounding_boxes');
+        assert.equal(out.payload.request.body.data.video_data.frames[1].frame_id, 'frame_0001.jpg');
+        assert.equal(out.job_id, undefined);
+      }
+      assert.equal(sandbox.state.requestCount, 0);
+    });
+
+    it('splits a long sequence with overlap into parts a join node gathers', async () => {
+      const rec = await loadFlow(sandbox, [
+        { ...SUBMIT, maxFramesPerJob: '4', overlap: '1', referenceId: 'drive-7', referenceIdType: 'str', wires: [['join']] },
+        { id: 'join', type: 'join', mode: 'auto', wires: [['out']] },
+      ]);
+      inject({ payload: frames(10) });
+      await rec.settled(1);
+      assert.equal(rec.caught.length, 0, JSON.stringify(rec.caught.map((m) => m.error)));
+      const joined = rec.outputs[0].payload;
+      assert.deepEqual(joined.map((p: any) => p.reference_id), ['drive-7-part-1', 'drive-7-part-2', 'drive-7-part-3']);
+      const stored = ['drive-7-part-1', 'drive-7-part-2', 'drive-7-part-3'].map(
+        (ref) => sandbox.state.jobsByReferenceId(PROJECT, ref)[0].frames.map((f) => f.frame_id.slice(6, 10)),
+      );
+      assert.deepEqual(stored, [
+        ['0000', '0001', '0002', '0003'],
+        ['0003', '0004', '0005', '0006'],
+        ['0006', '0007', '0008', '0009'],
+      ]);
+    });
+
+    it('orders frames naturally when asked: frame_9 before frame_10', async () => {
+      const rec = await loadFlow(sandbox, [{ ...SUBMIT, frameOrder: 'natural' }]);
+      const names = ['frame_10.jpg', 'frame_9.jpg', 'frame_1.jpg', 'frame_100.jpg'];
+      inject({ payload: names.map((n) => `https://cdn.example.com/nat/${n}`) });
+      await rec.settled(1);
+      const job = sandbox.state.jobs()[0];
+      assert.deepEqual(job.frames.map((f) => f.frame_id), ['frame_1.jpg', 'frame_9.jpg', 'frame_10.jpg', 'frame_100.jpg']);
+    });
+
+    it('keeps the given order by default', async () => {
+      const rec = await loadFlow(sandbox, [SUBMIT]);
+      const names = ['frame_10.jpg', 'frame_9.jpg'];
+      inject({ payload: names.map((n) => `https://cdn.example.com/given/${n}`) });
+      await rec.settled(1);
+      assert.deepEqual(sandbox.state.jobs()[0].frames.map((f) => f.frame_id), names);
+    });
+
+    it('submits a bulk payload of sequences, one output each, and reports a failed one after sending the rest', async () => {
+      const rec = await loadFlow(sandbox, [SUBMIT]);
+      inject({
+        payload: [
+          { reference_id: 'bulk-a', frames: frames(2, 'https://cdn.example.com/a') },
+          { frames: frames(2, 'https://cdn.example.com/b'), priority_weight: 9 },
+          { reference_id: 'bulk-c', frames: frames(2, 'https://cdn.example.com/c'), batch_id: '6f1c2d4e-8a9b-4c3d-9e8f-0a1b2c3d4e5f' },
+        ],
+      });
+      await rec.settled(3);
+      assert.equal(rec.outputs.length, 2);
+      assert.equal(rec.outputs[0].reference_id, 'bulk-a');
+      assert.match(rec.outputs[1].reference_id, /^nr-[0-9a-f]{32}$/);
+      assert.deepEqual(rec.outputs.map((m) => [m.parts.index, m.parts.count]), [[0, 3], [1, 3]]);
+      assert.equal(rec.caught.length, 1);
+      assert.equal(rec.caught[0].error.code, 'GE_0001');
+      assert.match(rec.caught[0].error.message, /1 of 3 jobs failed.*bulk-c/);
+      assert.equal(sandbox.state.jobsByReferenceId(PROJECT, rec.outputs[1].reference_id)[0].priorityWeight, 9);
+    });
+
+    it('shows n/m progress while a bulk message is submitted', async () => {
+      const rec = await loadFlow(sandbox, [SUBMIT]);
+      const node = helper.getNode('n1');
+      inject({ payload: [1, 2, 3].map((i) => ({ frames: frames(1, `https://cdn.example.com/p${i}`) })) });
+      await rec.settled(3);
+      const texts = node.status.args.map((a: any[]) => a[0].text);
+      // The catalogue is not loaded in the test runtime: status texts are their keys.
+      assert.ok(texts.filter((t: string) => t.endsWith('status.progress')).length >= 4, texts.join(','));
+      assert.equal(node.status.lastCall.args[0].fill, 'green');
+    });
+  });
+
+  describe('playment-job-result', () => {
+    async function submitOne(): Promise<string> {
+      const rec = await loadFlow(sandbox, [SUBMIT]);
+      inject({ payload: frames(3, `https://cdn.example.com/r${Math.random()}`) });
+      await rec.settled(1);
+      const jobId = rec.outputs[0].job_id;
+      await helper.unload();
+      return jobId;
+    }
+
+    it('fetches a job once', async () => {
+      const jobId = await submitOne();
+      const rec = await loadFlow(sandbox, [{ ...RESULT, id: 'n1', mode: 'once' }]);
+      inject({ job_id: jobId, topic: 'keep' });
+      await rec.settled(1);
+      const p = rec.outputs[0].payload;
+      assert.equal(p.job_id, jobId);
+      assert.equal(p.status, 'created');
+      assert.equal(p.tag, 'track_bounding_boxes');
+      assert.equal(rec.outputs[0].topic, 'keep');
+    });
+
+    it('waits until completed and downloads the annotations without sending the key to the storage host', async () => {
+      const jobId = await submitOne();
+      const rec = await loadFlow(sandbox, [{ ...RESULT, id: 'n1', mode: 'wait', download: true }]);
+      inject({ payload: { job_id: jobId } });
+      await rec.settled(1);
+      assert.equal(rec.caught.length, 0, JSON.stringify(rec.caught.map((m) => m.error)));
+      const p = rec.outputs[0].payload;
+      assert.equal(p.status, 'completed');
+      assert.ok(p.result.startsWith('https://'));
+      assert.ok(Array.isArray(p.annotations) && p.annotations.length > 0);
+      const tracker = p.annotations[0];
+      assert.ok(tracker.frames['frame_0000.jpg'] || Object.keys(tracker.frames).length > 0);
+      assert.ok(sandbox.state.storageRequests.length >= 1, 'the signed URL was fetched');
+      assert.ok(sandbox.state.storageRequests.every((r) => !r.apiKeyPresent), 'no key reached the storage host');
+      const polls = sandbox.state.requests.filter((r) => r.route === 'job.get').length;
+      assert.ok(polls >= 2, `polled ${polls} times`);
+    });
+
+    it('ends with TIMEOUT after the maximum wait', async () => {
+      const jobId = await submitOne();
+      const rec = await loadFlow(sandbox, [{ ...RESULT, id: 'n1', mode: 'wait', maxWait: String(0.1 / 3600) }]);
+      inject({ job_id: jobId });
+      await rec.settled(1);
+      assert.equal(rec.caught[0].error.code, 'TIMEOUT');
+    });
+
+    it('ends waiting messages with ABORTED on close', async () => {
+      const jobId = await submitOne();
+      await loadFlow(sandbox, [{ ...RESULT, id: 'n1', mode: 'wait', pollInterval: '30' }]);
+      const node = helper.getNode('n1');
+      inject({ job_id: jobId, _msgid: 'w1' });
+      inject({ job_id: jobId, _msgid: 'w2' });
+      const started = Date.now();
+      while (sandbox.state.routeCounts['job.get'] < 2 && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 10));
+      await helper._redNodes.stopFlows();
+      const errs = node.error.args.map(([e, m]: [any, any]) => [e.code, m._msgid]);
+      assert.deepEqual(errs.sort(), [['ABORTED', 'w1'], ['ABORTED', 'w2']]);
+    });
+
+    it('says what is missing without a job id, and sends nothing', async () => {
+      const rec = await loadFlow(sandbox, [{ ...RESULT, id: 'n1', mode: 'once' }]);
+      inject({ payload: 'nope' });
+      await rec.settled(1);
+      assert.equal(rec.caught[0].error.code, 'INVALID_INPUT');
+      assert.match(rec.caught[0].error.message, /msg\.job_id/);
+      assert.equal(sandbox.state.requestCount, 0);
+    });
+  });
+});

@@ -170,6 +170,7 @@ describe('core nodes against the sandbox', function () {
       ['no tag or workflow', { payload: ['https://x.example/1.jpg'] }, /tag or work_flow_id is required/, { tag: '' }],
       ['reference id of the wrong type', { payload: ['https://x.example/1.jpg'], reference_id: { a: 1 } }, /reference_id must be a non-empty string/],
       ['batch id of the wrong type', { payload: ['https://x.example/1.jpg'], batch_id: ['x'] }, /batch_id must be a non-empty string/],
+      ['batch id not a UUID', { payload: ['https://x.example/1.jpg'], batch_id: 'drive-7' }, /batch_id must be a UUID/],
       ['overlap not below max frames', { payload: ['https://x.example/1.jpg'] }, /overlap \(5\) must be smaller/, { maxFramesPerJob: 5, overlap: 5 }],
       ['__proto__ frame', { payload: JSON.parse('[{"__proto__": {"src": "https://x.example/1.jpg"}}]') }, /src must be a URL string/],
       ['bulk with a bad sequence', { payload: [{ frames: ['https://x.example/1.jpg'] }, { frames: ['nope'], batch_id: uuid }] }, /msg\.payload\[1\]\.frames frame 0/],

@@ -42,13 +42,20 @@ const priorityWeight = z.unknown().transform((v, ctx) => {
   return n;
 });
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Playment's batch ids are UUIDs; anything else is refused with GE_0001, so refuse it here. */
+const batchId = optionalId('batch_id').refine((v) => v === undefined || UUID.test(v), {
+  message: 'batch_id must be a UUID (the id a create-batch node or the dashboard gives)',
+});
+
 /** Everything about one job except its frames, after msg/node values are resolved. */
 export const jobSettingsSchema = z
   .object({
     reference_id: optionalId('reference_id'),
     tag: optionalId('tag'),
     work_flow_id: optionalId('work_flow_id'),
-    batch_id: optionalId('batch_id'),
+    batch_id: batchId,
     priority_weight: priorityWeight,
   })
   .refine((s) => s.tag !== undefined || s.work_flow_id !== undefined, {

@@ -52,11 +52,11 @@ const batchId = optionalId('batch_id').refine((v) => v === undefined || UUID.tes
 /** Everything about one job except its frames, after msg/node values are resolved. */
 export const jobSettingsSchema = z
   .object({
-    reference_id: optionalId('reference_id'),
-    tag: optionalId('tag'),
-    work_flow_id: optionalId('work_flow_id'),
-    batch_id: batchId,
-    priority_weight: priorityWeight,
+    reference_id: optionalId('reference_id').optional(),
+    tag: optionalId('tag').optional(),
+    work_flow_id: optionalId('work_flow_id').optional(),
+    batch_id: batchId.optional(),
+    priority_weight: priorityWeight.optional(),
   })
   .refine((s) => s.tag !== undefined || s.work_flow_id !== undefined, {
     message: 'tag or work_flow_id is required (set it in the node, or as msg.tag / msg.work_flow_id)',

@@ -1,6 +1,6 @@
 // Playment API route handlers. Each takes the matched route plus the already-read body and
 // returns a Reply; nothing here touches sockets, which keeps fault injection in one place.
-import { failure, redirect, success, type Reply } from './reply';
+import { clip, failure, redirect, success, type Reply } from './reply';
 import type { ApiRouteMatch } from './router';
 import type { SignedUrlRegistry } from './storage';
 import type { BatchRecord, ProjectRecord, SandboxStore } from './store';
@@ -34,7 +34,7 @@ export function handleApiRequest(ctx: ApiContext, req: ApiRequest): Reply {
 
   const projectId = match.projectId ?? '';
   const project = ctx.store.project(projectId);
-  if (!project) return failure(403, 'unauthorized', `API key has no access to project ${projectId}`);
+  if (!project) return failure(403, 'unauthorized', `API key has no access to project ${clip(projectId)}`);
 
   switch (match.route) {
     case 'job.create':
@@ -60,12 +60,12 @@ function createJob(ctx: ApiContext, project: ProjectRecord, req: ApiRequest): Re
   let batch: BatchRecord | undefined = project.defaultBatch;
   if (job.batchId !== undefined) {
     batch = project.batchesById.get(job.batchId);
-    if (!batch) return failure(400, 'GE_0001', `batch_id ${job.batchId} not found in project ${project.projectId}`);
+    if (!batch) return failure(400, 'GE_0001', `batch_id ${job.batchId} not found in project ${clip(project.projectId)}`);
   }
   // Checked last, so only otherwise-valid jobs ever conflict.
   if (project.jobsByReferenceId.has(job.referenceId)) {
     ctx.store.duplicateReferenceIdAttempts++;
-    return failure(400, 'FS_0001', `reference_id ${job.referenceId} already exists in project ${project.projectId}`);
+    return failure(400, 'FS_0001', `reference_id ${clip(job.referenceId)} already exists in project ${clip(project.projectId)}`);
   }
 
   const stored = ctx.store.createJob(project, batch, job);
@@ -99,7 +99,7 @@ function createBatch(ctx: ApiContext, project: ProjectRecord, req: ApiRequest): 
   const input = validateBatchInput(body.value);
   if (!input.ok) return failure(400, input.code, input.message);
   if (input.value.projectId !== undefined && input.value.projectId !== project.projectId) {
-    return failure(400, 'GE_0001', `project_id ${input.value.projectId} does not match the project in the path`);
+    return failure(400, 'GE_0001', `project_id ${clip(input.value.projectId)} does not match the project in the path`);
   }
   const batch = ctx.store.createBatch(project, input.value);
   if (!batch) {
@@ -115,7 +115,7 @@ function createBatch(ctx: ApiContext, project: ProjectRecord, req: ApiRequest): 
 
 function getJob(ctx: ApiContext, project: ProjectRecord, req: ApiRequest): Reply {
   const jobId = req.match.jobId ?? '';
-  if (!isUuid(jobId)) return failure(400, 'GE_0001', `job_id ${jobId} is not a valid UUID`);
+  if (!isUuid(jobId)) return failure(400, 'GE_0001', `job_id ${clip(jobId)} is not a valid UUID`);
   const job = ctx.store.job(jobId.toLowerCase());
   if (!job || job.projectId !== project.projectId) return failure(400, 'FS_0006', `job not found: ${jobId}`);
   const completed = ctx.store.isCompleted(job, req.now);
@@ -134,7 +134,7 @@ function getJob(ctx: ApiContext, project: ProjectRecord, req: ApiRequest): Reply
 function listBatchJobs(ctx: ApiContext, project: ProjectRecord, req: ApiRequest): Reply {
   const batchId = req.match.batchId ?? '';
   const batch = isUuid(batchId) ? project.batchesById.get(batchId.toLowerCase()) : undefined;
-  if (!batch) return failure(400, 'GE_0001', `batch_id ${batchId} is not a valid batch of project ${project.projectId}`);
+  if (!batch) return failure(400, 'GE_0001', `batch_id ${clip(batchId)} is not a valid batch of project ${clip(project.projectId)}`);
 
   const token = req.query === '' ? '' : (new URLSearchParams(req.query).get('page_token') ?? '').trim();
   const offset = token === '' ? 0 : decodePageToken(token, batch);
@@ -220,6 +220,6 @@ function getAttachment(ctx: ApiContext, req: ApiRequest): Reply {
   if (url === null || url === '') return failure(400, 'GE_0002', 'query parameter url is missing');
   const job = ctx.store.jobForResultUrl(url);
   // A result file exists only once the job has completed.
-  if (!job || !ctx.store.isCompleted(job, req.now)) return failure(400, 'GE_0001', `unknown attachment url: ${url}`);
+  if (!job || !ctx.store.isCompleted(job, req.now)) return failure(400, 'GE_0001', `unknown attachment url: ${clip(url)}`);
   return redirect(ctx.signer.issue(job.projectId, job.jobId, req.now));
 }

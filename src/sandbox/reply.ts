@@ -11,6 +11,11 @@ export interface Reply {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
+/** Client-supplied text echoed in an error message is shortened, so messages stay small. */
+export function clip(text: string, max = 200): string {
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}
+
 export function success(data: unknown): Reply {
   return { status: 200, body: JSON.stringify({ success: true, data }), contentType: JSON_TYPE };
 }

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { handleControl } from './control';
 import type { AppliedFault } from './faults';
-import { handleApiRequest, type ApiContext } from './handlers';
+import { handleApiRequest, type ApiContext, type ApiRequest } from './handlers';
 import { failure, readBody, writeReply, type Reply } from './reply';
 import { redactHeaders } from './request-log';
 import { resolveRoute, type ApiRouteMatch, type ControlRouteMatch, type RouteResolution } from './router';
@@ -191,7 +191,7 @@ function createApiHandler(
         return;
       }
       const handle = (): void => {
-        const reply = handleApiRequest(ctx, {
+        const reply = safelyHandle(ctx, {
           match: resolution,
           apiKey: req.headers['x-api-key'],
           body: body.body,
@@ -252,6 +252,15 @@ function routingFailure(resolution: Exclude<RouteResolution, ApiRouteMatch | Con
       return failure(400, 'GE_0001', resolution.message);
     default:
       return failure(404, 'not_found', 'No such route');
+  }
+}
+
+/** A handler bug must answer 500 like a real server would, not take the sandbox down. */
+function safelyHandle(ctx: ApiContext, request: ApiRequest): Reply {
+  try {
+    return handleApiRequest(ctx, request);
+  } catch (error) {
+    return failure(500, 'FS_0000', `Sandbox internal error: ${(error as Error).message}`);
   }
 }
 

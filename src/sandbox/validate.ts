@@ -58,7 +58,17 @@ function nonEmptyString(value: unknown): value is string {
 
 /** Short, safe rendering of a client value inside an error message. */
 function show(value: unknown): string {
-  const text = value === undefined ? 'undefined' : JSON.stringify(value);
+  let text: string;
+  if (typeof value === 'string') {
+    text = JSON.stringify(value.length > 80 ? value.slice(0, 80) : value);
+  } else {
+    try {
+      text = JSON.stringify(value) ?? String(value);
+    } catch {
+      // Deeply nested values can overflow the stack; a type name is enough for a message.
+      text = Array.isArray(value) ? 'an array' : typeof value;
+    }
+  }
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 

@@ -172,6 +172,32 @@ describe('the labeling loop', function () {
       assert.deepEqual(errs.sort(), [['ABORTED', 'w1'], ['ABORTED', 'w2']]);
     });
 
+    it('resumes waits kept at a stop when the node starts again', async () => {
+      const jobId = await submitOne();
+      await loadFlow(sandbox, [{ ...RESULT, id: 'n1', mode: 'wait', pollInterval: '30' }]);
+      // The helper never loads the context stores of its settings; load them as a runtime does.
+      await helper._context.load();
+      const before = helper.getNode('n1');
+      inject({ job_id: jobId, topic: 'resume-me' });
+      const t0 = Date.now();
+      while (sandbox.state.routeCounts['job.get'] < 1 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 10));
+      await helper._redNodes.stopFlows();
+      const [err] = before.error.args[0];
+      assert.equal(err.code, 'ABORTED');
+      assert.match(err.message, /resumes when the node starts again/);
+      // Let the sandbox complete the job, then start the flows again: the kept wait resumes.
+      await new Promise((r) => setTimeout(r, 400));
+      await helper._redNodes.startFlows();
+      const outputs: any[] = [];
+      helper.getNode('out').on('input', (m: any) => outputs.push(m));
+      const t1 = Date.now();
+      while (outputs.length < 1 && Date.now() - t1 < 5000) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(outputs.length, 1);
+      assert.equal(outputs[0].topic, 'resume-me');
+      assert.equal(outputs[0].payload.job_id, jobId);
+      assert.equal(outputs[0].payload.status, 'completed');
+    });
+
     it('says what is missing without a job id, and sends nothing', async () => {
       const rec = await loadFlow(sandbox, [{ ...RESULT, id: 'n1', mode: 'once' }]);
       inject({ payload: 'nope' });

@@ -8,6 +8,8 @@ import { extractAnnotations } from '../jobs/annotations';
 import { preview } from '../jobs/frames';
 import { setupActionNode, type ActionContext, type ActionNodeDef } from './common/action-node';
 import { WaitScheduler } from './common/wait-scheduler';
+import { PendingWaits } from './common/pending-waits';
+import { randomUUID } from 'node:crypto';
 import type { Msg, Node, RED } from './common/red';
 
 const TYPE = 'playment-job-result';
@@ -44,11 +46,15 @@ export = function register(RED: RED): void {
     const wait = def.mode === 'wait';
     const intervalMs = positive(def.pollInterval, 30) * 1000;
     const maxWaitMs = positive(def.maxWait, 24) * 3600 * 1000;
+    const pendingWaits = new PendingWaits(this, undefined);
+    const node = this;
 
     setupActionNode(RED, this, def, TYPE, async (msg, ctx) => {
       const { jobId } = await ctx.resolve({ jobId: { value: def.jobId, type: def.jobIdType } });
       const id = checkJobId(jobId ?? msg.job_id ?? payloadJobId(msg));
-      const record = wait ? await waitUntilDone(ctx, id, intervalMs, maxWaitMs) : await ctx.client.getJob(id, ctx.call);
+      const record = wait
+        ? await keptWhileWaiting(ctx, pendingWaits, msg, () => waitUntilDone(ctx, id, intervalMs, maxWaitMs))
+        : await ctx.client.getJob(id, ctx.call);
       const payload: Record<string, unknown> = {
         job_id: record.job_id,
         reference_id: record.reference_id ?? undefined,
@@ -71,6 +77,16 @@ export = function register(RED: RED): void {
       msg.payload = payload;
       return { messages: [msg], statusText: ctx.status.text('status', { status: record.status }) };
     });
+
+    // Waits kept when the node last stopped start again as new messages.
+    if (wait) {
+      setImmediate(() => {
+        pendingWaits
+          .takeAll()
+          .then((waits) => waits.forEach((w) => node.receive(w.msg)))
+          .catch((err) => node.warn(`could not resume pending waits: ${String(err)}`));
+      });
+    }
   }
   RED.nodes.registerType(TYPE, PlaymentJobResult as never);
 };
@@ -86,6 +102,26 @@ function checkJobId(v: unknown): string {
   }
   if (v.length > 256) throw invalidInput(`job id is ${v.length} characters long, more than 256`);
   return v.trim();
+}
+
+/**
+ * Keeps the waiting message in the node's context until the wait ends. A wait cut short by a
+ * redeploy or restart stays there, to be resumed; one whose node was deleted is forgotten.
+ */
+async function keptWhileWaiting<T>(ctx: ActionContext, pending: PendingWaits, msg: Msg, wait: () => Promise<T>): Promise<T> {
+  const id = randomUUID();
+  await pending.save(id, msg);
+  try {
+    const result = await wait();
+    await pending.forget(id);
+    return result;
+  } catch (err) {
+    if (ctx.lifecycle.closing && !ctx.lifecycle.removed && err instanceof PlaymentError && err.code === 'ABORTED') {
+      throw new PlaymentError({ code: 'ABORTED', message: `${err.message}; the wait is kept and resumes when the node starts again (with a configured context store)` });
+    }
+    await pending.forget(id);
+    throw err;
+  }
 }
 
 async function waitUntilDone(ctx: ActionContext, jobId: string, intervalMs: number, maxWaitMs: number): Promise<JobRecord> {

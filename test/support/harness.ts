@@ -8,7 +8,9 @@ import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandb
 // The helper ships no types; it is only used from here.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const helper: any = require('node-red-node-test-helper');
-helper.init(require.resolve('node-red'));
+// A configured context store, as users with persistent context have: Node-RED then keeps a
+// node's context when the node stops (it drops it when only the implicit memory store exists).
+helper.init(require.resolve('node-red'), { contextStorage: { default: { module: 'memory' } } });
 
 export const configNode = require('../../src/nodes/playment-config');
 export const createBatchNode = require('../../src/nodes/playment-create-batch');

@@ -22,7 +22,14 @@ export interface ActionContext {
   /** Pass to every client call: ties it to this node's life and to the status board. */
   call: CallOptions;
   status: StatusBoard;
+  /** Set when the node closes: `removed` tells a deletion from a redeploy or restart. */
+  lifecycle: Readonly<Lifecycle>;
   resolve<K extends string>(specs: Record<K, FieldSpec>): Promise<Record<K, unknown>>;
+}
+
+export interface Lifecycle {
+  closing: boolean;
+  removed: boolean;
 }
 
 export interface ActionResult {
@@ -45,6 +52,7 @@ export function setupActionNode(red: RED, node: Node, def: ActionNodeDef, type: 
   const cancel = new AbortController();
   const abort = new AbortController();
   const pending = new Set<Promise<void>>();
+  const lifecycle: Lifecycle = { closing: false, removed: false };
 
   node.on('input', (inMsg: object, send: SendFn, done: DoneFn) => {
     const msg = inMsg as Msg;
@@ -65,6 +73,7 @@ export function setupActionNode(red: RED, node: Node, def: ActionNodeDef, type: 
         client,
         config,
         status,
+        lifecycle,
         call: {
           cancel: cancel.signal,
           abort: abort.signal,
@@ -87,7 +96,9 @@ export function setupActionNode(red: RED, node: Node, def: ActionNodeDef, type: 
     settled.finally(() => pending.delete(settled));
   });
 
-  node.on('close', (_removed: boolean, closeDone: () => void) => {
+  node.on('close', (removed: boolean, closeDone: () => void) => {
+    lifecycle.closing = true;
+    lifecycle.removed = removed === true;
     cancel.abort(closedError());
     const graceMs = closeGraceOf(red, def.config);
     const drained = Promise.allSettled([...pending]);

@@ -1,0 +1,81 @@
+/**
+ * Waits that outlive a node: each waiting message is kept in the node's context (one key per
+ * wait) until it ends. When the node stops for a redeploy or restart the entries stay, and the
+ * node resumes them when it starts again — across a restart only if the context store is
+ * persistent (Node-RED's localfilesystem store, for example).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Msg, Node } from './red';
+
+const PREFIX = 'playment-wait:';
+
+export interface PendingWait {
+  /** A JSON-safe copy of the waiting message. */
+  msg: Record<string, unknown>;
+  savedAt: number;
+  /** The node instance that saved it: an instance resumes only the waits of earlier ones. */
+  owner: string;
+}
+
+type Context = {
+  get(key: string, store: string | undefined, cb: (err: Error | null, value: unknown) => void): void;
+  set(key: string, value: unknown, store: string | undefined, cb: (err: Error | null) => void): void;
+  keys(store: string | undefined, cb: (err: Error | null, keys: string[]) => void): void;
+};
+
+export class PendingWaits {
+  private readonly instance = randomUUID();
+
+  constructor(
+    private readonly node: Node,
+    private readonly store: string | undefined,
+  ) {}
+
+  private get context(): Context {
+    return this.node.context() as unknown as Context;
+  }
+
+  save(id: string, msg: Msg): Promise<void> {
+    return this.set(PREFIX + id, { msg: jsonSafeCopy(msg), savedAt: Date.now(), owner: this.instance } satisfies PendingWait);
+  }
+
+  forget(id: string): Promise<void> {
+    return this.set(PREFIX + id, undefined);
+  }
+
+  /** Reads and removes the waits earlier instances kept (the resumed messages save themselves again). */
+  async takeAll(): Promise<PendingWait[]> {
+    const keys = await new Promise<string[]>((resolve) =>
+      this.context.keys(this.store, (err, k) => resolve(err ? [] : (k ?? []))),
+    );
+    const waits: PendingWait[] = [];
+    for (const key of keys.filter((k) => k.startsWith(PREFIX))) {
+      const value = await new Promise<unknown>((resolve) => this.context.get(key, this.store, (err, v) => resolve(err ? undefined : v)));
+      if (!value || typeof value !== 'object' || !('msg' in value)) continue;
+      const wait = value as PendingWait;
+      if (wait.owner === this.instance) continue;
+      await this.set(key, undefined);
+      waits.push(wait);
+    }
+    return waits;
+  }
+
+  private set(key: string, value: unknown): Promise<void> {
+    return new Promise((resolve) => this.context.set(key, value, this.store, () => resolve()));
+  }
+}
+
+/** Message fields that cannot be stored (HTTP request/response objects, functions, cycles). */
+function jsonSafeCopy(msg: Msg): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(msg)) {
+    if (key === '_msgid' || key === 'req' || key === 'res') continue;
+    try {
+      const text = JSON.stringify(value);
+      if (text !== undefined) copy[key] = JSON.parse(text);
+    } catch {
+      // not storable: left out of the resumed message
+    }
+  }
+  return copy;
+}

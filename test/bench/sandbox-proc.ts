@@ -1,0 +1,128 @@
+/**
+ * The sandbox in its own child process (the CLI), so its CPU is not the bench's CPU. Driven
+ * through its control endpoints; its CPU time is read from /proc (Linux) where available.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { request } from 'undici';
+import { API_KEY, PROJECT } from './workload';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const CLI_DIST = path.join(ROOT, 'dist', 'sandbox', 'cli.js');
+const CLI_SRC = path.join(ROOT, 'src', 'sandbox', 'cli.ts');
+/** Linux reports process times in clock ticks; 100 per second on every common kernel config. */
+const CLOCK_TICKS = 100;
+
+export interface SandboxProcess {
+  url: string;
+  pid: number;
+  /** 'dist' (the built CLI) or 'src' (run through tsx when dist/ is missing). */
+  source: 'dist' | 'src';
+  reset(): Promise<void>;
+  state(): Promise<SandboxSummary>;
+  /** User + system CPU seconds used so far, or undefined when /proc is not readable. */
+  cpuSeconds(): number | undefined;
+  /** Resident set size in bytes, from /proc. */
+  rssBytes(): number | undefined;
+  stop(): Promise<void>;
+}
+
+export interface SandboxSummary {
+  requestCount: number;
+  jobs: number;
+  duplicateReferenceIds: number;
+  routeCounts: Record<string, number>;
+}
+
+export async function startSandboxProcess(opts: { rateLimit?: number } = {}): Promise<SandboxProcess> {
+  const source = existsSync(CLI_DIST) ? 'dist' : 'src';
+  const args = [
+    ...(source === 'dist' ? [CLI_DIST] : ['--import', 'tsx', CLI_SRC]),
+    '--port', '0',
+    '--host', '127.0.0.1',
+    '--api-key', API_KEY,
+    '--project', PROJECT,
+    // Jobs never complete during a run: nothing polls them here.
+    '--completion-delay', '3600000',
+    '--rate-limit', String(opts.rateLimit ?? 0),
+  ];
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const url = await waitForUrl(child);
+  const pid = child.pid!;
+  const control = async (method: 'GET' | 'POST', p: string): Promise<unknown> => {
+    const res = await request(`${url}/_sandbox/${p}`, { method, headersTimeout: 10_000, bodyTimeout: 10_000 });
+    const body = await res.body.json();
+    if (res.statusCode !== 200) throw new Error(`sandbox ${p}: HTTP ${res.statusCode}`);
+    return body;
+  };
+  return {
+    url,
+    pid,
+    source,
+    reset: async () => {
+      await control('POST', 'reset');
+    },
+    state: async () => (await control('GET', 'state')) as SandboxSummary,
+    cpuSeconds: () => procCpuSeconds(pid),
+    rssBytes: () => procRssBytes(pid),
+    stop: () => stopChild(child),
+  };
+}
+
+function waitForUrl(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => fail(new Error('the sandbox did not start within 20 s')), 20_000);
+    const fail = (e: Error) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`${e.message}${err ? `: ${err.trim()}` : ''}`));
+    };
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.once('exit', (code) => fail(new Error(`the sandbox exited with code ${code} before listening`)));
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const hard = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(hard);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** utime + stime of a process (fields 14 and 15 of /proc/PID/stat), in seconds. */
+export function procCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces: count fields after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+export function procRssBytes(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /VmRSS:\s+(\d+) kB/.exec(status);
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Sandbox } from '../src/sandbox/server';
-import { API_KEY, everythingVisible, helper, inject, loadFlow, startRuntime, stopRuntime, withSandbox } from './support/harness';
+import { API_KEY, everythingVisible, helper, inject, loadFlow, useSandboxRuntime } from './support/harness';
 
 const COUNT = 2000;
 const SEED = 20261129;
@@ -80,17 +80,8 @@ function generator(random: () => number) {
 
 describe('fuzzing the submit node', function () {
   this.timeout(180_000);
-  let sandbox: Sandbox;
-
-  before(async () => {
-    sandbox = await withSandbox();
-    await startRuntime();
-  });
-  after(async () => {
-    await helper.unload();
-    await stopRuntime();
-    await sandbox.close();
-  });
+  let sandbox!: Sandbox;
+  useSandboxRuntime({}, (s) => (sandbox = s));
 
   it(`${COUNT} generated payloads end in INVALID_INPUT or a success, each exactly once`, async () => {
     const rec = await loadFlow(sandbox, [

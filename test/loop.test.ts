@@ -1,27 +1,15 @@
 /** The labeling loop: dry runs, split and bulk submissions, natural order, results and annotations. */
 import assert from 'node:assert/strict';
 import type { Sandbox } from '../src/sandbox/server';
-import { PROJECT, frames, helper, inject, loadFlow, startRuntime, stopRuntime, withSandbox } from './support/harness';
+import { PROJECT, SUBMIT_NODE, frames, helper, inject, loadFlow, useSandboxRuntime } from './support/harness';
 
-const SUBMIT = { id: 'n1', type: 'playment-submit-video-job', tag: 'track_bounding_boxes', tagType: 'str', wires: [['out']] };
+const SUBMIT = SUBMIT_NODE;
 const RESULT = { type: 'playment-job-result', pollInterval: '0.05', wires: [['out']] };
 
 describe('the labeling loop', function () {
   this.timeout(30_000);
-  let sandbox: Sandbox;
-
-  before(async () => {
-    sandbox = await withSandbox({ completionDelayMs: 300 });
-    await startRuntime();
-  });
-  after(async () => {
-    await stopRuntime();
-    await sandbox.close();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    sandbox.state.reset();
-  });
+  let sandbox!: Sandbox;
+  useSandboxRuntime({ completionDelayMs: 300 }, (s) => (sandbox = s));
 
   describe('submit options', () => {
     it('dry run outputs the exact request and sends nothing (node option and msg.dry_run)', async () => {

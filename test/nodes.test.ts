@@ -1,26 +1,14 @@
 /** The core nodes in a real Node-RED runtime against the sandbox over real HTTP. */
 import assert from 'node:assert/strict';
 import type { Sandbox } from '../src/sandbox/server';
-import { API_KEY, PROJECT, everythingVisible, frames, helper, inject, loadFlow, startRuntime, stopRuntime, withSandbox } from './support/harness';
+import { API_KEY, PROJECT, SUBMIT_NODE, everythingVisible, frames, helper, inject, loadFlow, useSandboxRuntime } from './support/harness';
 
-const SUBMIT = { id: 'n1', type: 'playment-submit-video-job', tag: 'track_bounding_boxes', tagType: 'str', wires: [['out']] };
+const SUBMIT = SUBMIT_NODE;
 const BATCH = { id: 'n1', type: 'playment-create-batch', wires: [['out']] };
 
 describe('core nodes against the sandbox', function () {
-  let sandbox: Sandbox;
-
-  before(async () => {
-    sandbox = await withSandbox();
-    await startRuntime();
-  });
-  after(async () => {
-    await stopRuntime();
-    await sandbox.close();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    sandbox.state.reset();
-  });
+  let sandbox!: Sandbox;
+  useSandboxRuntime({}, (s) => (sandbox = s));
 
   describe('playment-create-batch', () => {
     it('creates a batch named in the node and keeps other msg properties', async () => {

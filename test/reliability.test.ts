@@ -4,27 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import type { FaultSpec, Sandbox } from '../src/sandbox/server';
-import { API_KEY, PROJECT, everythingVisible, frames, helper, inject, loadFlow, startRuntime, stopRuntime, withSandbox } from './support/harness';
+import { API_KEY, PROJECT, SUBMIT_NODE, everythingVisible, frames, helper, inject, loadFlow, useSandboxRuntime } from './support/harness';
 
-const SUBMIT = { id: 'n1', type: 'playment-submit-video-job', tag: 'track_bounding_boxes', tagType: 'str', wires: [['out']] };
+const SUBMIT = SUBMIT_NODE;
 const MESSAGES = 100;
 
 describe('reliability under injected faults', function () {
   this.timeout(120_000);
-  let sandbox: Sandbox;
-
-  before(async () => {
-    sandbox = await withSandbox();
-    await startRuntime();
-  });
-  after(async () => {
-    await stopRuntime();
-    await sandbox.close();
-  });
-  afterEach(async () => {
-    await helper.unload();
-    sandbox.state.reset();
-  });
+  let sandbox!: Sandbox;
+  useSandboxRuntime({}, (s) => (sandbox = s));
 
   const matrix: Array<[string, FaultSpec, { recovered: boolean }]> = [
     ['HTTP 500', { route: 'job.create', mode: 'status', status: 500, count: 30 }, { recovered: false }],

@@ -96,13 +96,37 @@ export function everythingVisible(rec: Recorder, nodeIds: string[]): string {
   const statuses = nodeIds.flatMap((id) => helper.getNode(id)?.status?.args ?? []);
   const logs = helper.log().args;
   return JSON.stringify({ outputs: rec.outputs, caught: rec.caught, statuses, logs }, (_k, v) =>
-    v instanceof Error ? { message: v.message, stack: v.stack, ...v } : v,
+    v instanceof Error ? { ...v, message: v.message, stack: v.stack } : v,
   );
 }
 
 export async function withSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   return startSandbox({ apiKeys: [API_KEY], projectIds: [PROJECT], completionDelayMs: 60_000, ...opts });
 }
+
+/**
+ * Mocha hooks for a suite: one sandbox and the runtime for the whole suite; each test unloads its
+ * flow and starts from an empty sandbox. `use` receives the sandbox once it runs.
+ */
+export function useSandboxRuntime(opts: SandboxOptions, use: (sandbox: Sandbox) => void): void {
+  let sandbox: Sandbox;
+  before(async () => {
+    sandbox = await withSandbox(opts);
+    use(sandbox);
+    await startRuntime();
+  });
+  after(async () => {
+    await stopRuntime();
+    await sandbox.close();
+  });
+  afterEach(async () => {
+    await helper.unload();
+    sandbox.state.reset();
+  });
+}
+
+/** The submit node as most tests use it: tag set, wired to the output recorder. */
+export const SUBMIT_NODE = { id: 'n1', type: 'playment-submit-video-job', tag: 'track_bounding_boxes', tagType: 'str', wires: [['out']] };
 
 export function startRuntime(): Promise<void> {
   return new Promise((resolve) => helper.startServer(resolve));

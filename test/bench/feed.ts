@@ -87,6 +87,7 @@ export function feed(count: number, window: number, timeoutMs: number, send: (i:
   };
   // Defer the first burst so the caller has `feeder` before any end() can arrive.
   setImmediate(() => {
+    if (count === 0) return finish(false);
     for (let k = 0; k < Math.min(window, count); k++) startOne();
   });
   return feeder;

@@ -11,7 +11,7 @@ import { Agent, request } from 'undici';
 import { feed, type FeedResult } from './feed';
 import { configNodeDef, loadFlow, unloadFlow } from './runtime';
 import type { SandboxProcess } from './sandbox-proc';
-import { gc, percentile, round } from './stats';
+import { percentile, round } from './stats';
 import { API_KEY, PROJECT, TAG, bodyFor, diyBodyMatches, diyFunctionSource, sequenceFrames } from './workload';
 
 export type Variant = 'ceiling' | 'ours' | 'diy';
@@ -21,9 +21,17 @@ export interface ThroughputOptions {
   jobs: number;
   concurrencies: number[];
   rounds: number;
+  /** Jobs per variant before each concurrency's measured rounds. */
   warmup: number;
+  /**
+   * Jobs per variant once at the start (concurrency 16): V8 needs a few thousand calls before
+   * the hot paths (ours, undici, the sandbox) reach their optimised code.
+   */
+  jitWarmup: number;
   /** Per variant and round; a hung run ends here instead of hanging the bench. */
   timeoutMs: number;
+  /** Default all three; fewer for profiling one path (`--variants ours`). */
+  variants?: Variant[];
 }
 
 export interface VariantStats {
@@ -38,6 +46,9 @@ export interface VariantStats {
   cpuMsPerJob: number;
   /** The sandbox process's CPU per job (from /proc), when readable. */
   sandboxCpuMsPerJob?: number;
+  /** Cores busy while running: 1.0 = one core flat out (the bench's JS runs on one thread). */
+  benchCores: number;
+  sandboxCores?: number;
   timedOut: boolean;
 }
 
@@ -56,6 +67,8 @@ export interface ThroughputResult {
   byConcurrency: ConcurrencyResult[];
   /** What the sandbox alone serves: bare undici at concurrency 64 with 1-frame bodies. */
   sandboxCeiling: VariantStats & { concurrency: number; framesPerJob: number };
+  /** Jobs/s one sandbox core could serve at the CPU it spent per 20-frame job in the concurrency-16 ceiling. */
+  sandboxCapacityPerCore?: number;
   diyBodyIdentical: boolean;
   targets: { oursOverCeilingAt16: { target: number; value: number; met: boolean }; oursOverDiy: { target: number; min: number; met: boolean } };
 }
@@ -67,27 +80,28 @@ interface Accumulated {
 }
 
 export async function runThroughput(sb: SandboxProcess, opts: ThroughputOptions): Promise<ThroughputResult> {
-  const total = opts.jobs + opts.warmup;
+  const total = opts.jobs + Math.max(opts.warmup, opts.jitWarmup);
   const payloads = Array.from({ length: total }, (_, i) => sequenceFrames(i));
   const bodies = payloads.map((p) => bodyFor(p));
   const bodyTexts = bodies.map((b) => JSON.stringify(b));
   const refs = bodies.map((b) => b.reference_id);
   const jobPath = `/v0/projects/${encodeURIComponent(PROJECT)}/jobs`;
 
+  const inputs = { payloads, bodyTexts, refs, jobPath };
+  await runConcurrency(sb, 16, { ...opts, jobs: 0, warmup: opts.jitWarmup }, inputs);
   const byConcurrency: ConcurrencyResult[] = [];
   for (const c of opts.concurrencies) {
-    byConcurrency.push(await runConcurrency(sb, c, opts, { payloads, bodyTexts, refs, jobPath }));
+    byConcurrency.push(await runConcurrency(sb, c, opts, inputs));
   }
 
   // The sandbox's own ceiling: tiny bodies, high concurrency, nothing else in the way.
-  const tiny = Array.from({ length: opts.jobs + opts.warmup }, (_, i) => JSON.stringify(bodyFor(sequenceFrames(i, 1, 'tiny'))));
+  const tiny = Array.from({ length: total }, (_, i) => JSON.stringify(bodyFor(sequenceFrames(i, 1, 'tiny'))));
   const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
   let sandboxCeiling: ThroughputResult['sandboxCeiling'];
   try {
     await sb.reset();
-    await undiciLoop(sb.url + jobPath, tiny, opts.jobs, opts.warmup, 64, agent, opts.timeoutMs);
+    await undiciLoop(sb.url + jobPath, tiny, opts.jobs, total - opts.jobs, 64, agent, opts.timeoutMs);
     await sb.reset();
-    gc();
     const acc: Accumulated = { results: [], sandboxCpuS: 0, sandboxCpuKnown: true };
     await measured(sb, acc, () => undiciLoop(sb.url + jobPath, tiny, 0, opts.jobs, 64, agent, opts.timeoutMs));
     await sb.reset();
@@ -100,9 +114,10 @@ export async function runThroughput(sb: SandboxProcess, opts: ThroughputOptions)
   const minDiy = Math.min(...byConcurrency.map((r) => r.oursOverDiy));
   return {
     framesPerJob: payloads[0].length,
-    order: `per concurrency: ${opts.rounds} round(s); each round runs ceiling, ours, diy with the order rotated by one per round; sandbox reset before every run; ${opts.warmup} warm-up jobs per variant first`,
+    order: `${opts.jitWarmup} JIT warm-up jobs per variant at concurrency 16 first; then per concurrency ${opts.warmup} warm-up jobs per variant and ${opts.rounds} measured round(s), each round running ceiling, ours and diy with the order rotated by one per round; sandbox reset before every run`,
     byConcurrency,
     sandboxCeiling,
+    sandboxCapacityPerCore: at16.ceiling.sandboxCpuMsPerJob ? round(1000 / at16.ceiling.sandboxCpuMsPerJob, 0) : undefined,
     diyBodyIdentical: diyBodyMatches(payloads[0]),
     targets: {
       oursOverCeilingAt16: { target: 0.85, value: at16.oursOverCeiling, met: at16.oursOverCeiling >= 0.85 },
@@ -159,13 +174,14 @@ async function runConcurrency(sb: SandboxProcess, c: number, opts: ThroughputOpt
     },
   };
 
+  const variants = VARIANTS.filter((v) => !opts.variants || opts.variants.includes(v));
   const acc: Record<Variant, Accumulated> = {
     ceiling: { results: [], sandboxCpuS: 0, sandboxCpuKnown: true },
     ours: { results: [], sandboxCpuS: 0, sandboxCpuKnown: true },
     diy: { results: [], sandboxCpuS: 0, sandboxCpuKnown: true },
   };
   try {
-    for (const v of VARIANTS) {
+    for (const v of variants) {
       await sb.reset();
       await runners[v](opts.jobs, opts.warmup);
     }
@@ -174,10 +190,11 @@ async function runConcurrency(sb: SandboxProcess, c: number, opts: ThroughputOpt
       const from = r * perRound;
       const count = Math.min(perRound, opts.jobs - from);
       if (count <= 0) break;
-      const order = VARIANTS.map((_, k) => VARIANTS[(k + r) % VARIANTS.length]);
+      const order = variants.map((_, k) => variants[(k + r) % variants.length]);
       for (const v of order) {
+        // No forced GC here: global.gc() shrinks the young generation, and the next runs
+        // then pay for extra scavenges (measured: ~0.1 ms more CPU per job).
         await sb.reset();
-        gc();
         await measured(sb, acc[v], () => runners[v](from, count));
       }
     }
@@ -232,11 +249,14 @@ function summarise(acc: Accumulated): VariantStats {
   const rs = acc.results;
   const jobs = rs.reduce((s, r) => s + r.count, 0);
   const ok = rs.reduce((s, r) => s + r.ok, 0);
-  const failed = rs.reduce((s, r) => s + r.failed, 0);
+  // Jobs that never ended (a run that hit its time limit) count as failed too.
+  const failed = jobs - ok;
   const elapsedMs = rs.reduce((s, r) => s + r.elapsedMs, 0);
   const cpuMs = rs.reduce((s, r) => s + r.cpuUserMs + r.cpuSystemMs, 0);
   const codes: Record<string, number> = {};
   for (const r of rs) for (const [k, n] of Object.entries(r.codes)) codes[k] = (codes[k] ?? 0) + n;
+  const unended = rs.reduce((s, r) => s + r.count - r.ok - r.failed, 0);
+  if (unended > 0) codes['no end within the time limit'] = unended;
   const all = new Float64Array(rs.reduce((s, r) => s + r.latencies.length, 0));
   let k = 0;
   for (const r of rs) {
@@ -253,6 +273,8 @@ function summarise(acc: Accumulated): VariantStats {
     p95Ms: round(percentile(all, 95)),
     cpuMsPerJob: round(cpuMs / Math.max(1, jobs)),
     sandboxCpuMsPerJob: acc.sandboxCpuKnown ? round((acc.sandboxCpuS * 1000) / Math.max(1, jobs)) : undefined,
+    benchCores: round(cpuMs / Math.max(1, elapsedMs), 2),
+    sandboxCores: acc.sandboxCpuKnown ? round((acc.sandboxCpuS * 1000) / Math.max(1, elapsedMs), 2) : undefined,
     timedOut: rs.some((r) => r.timedOut),
   };
 }

@@ -1,0 +1,126 @@
+/**
+ * Scale-out: two Node-RED runtimes (two child processes), same config and derived reference
+ * ids, fed overlapping slices of the same sequences, as a shared queue that redelivers would
+ * feed them (A: the first 60 %, B: the last 60 %). The sandbox must end with every sequence
+ * stored exactly once; the overlap ends with FS_0001 at a Catch node in whichever came second.
+ */
+import { runInChild } from './child';
+import { feed } from './feed';
+import { configNodeDef, loadFlow, startRuntime, stopRuntime, unloadFlow } from './runtime';
+import type { SandboxProcess } from './sandbox-proc';
+import { round } from './stats';
+import { API_KEY, PROJECT, TAG, bodyFor, sequenceFrames } from './workload';
+
+const FRAMES = 20;
+const RUN = 'scale';
+
+export interface ScaleOutArgs {
+  sandboxUrl: string;
+  from: number;
+  to: number;
+  concurrency: number;
+  timeoutMs: number;
+}
+
+export interface WorkerReport {
+  from: number;
+  to: number;
+  outputs: number;
+  /** Reference ids of the outputs (jobs this runtime created). */
+  referenceIds: string[];
+  /** Catch-node endings by error code. */
+  caught: Record<string, number>;
+  elapsedMs: number;
+  timedOut: boolean;
+}
+
+export interface ScaleOutResult {
+  sequences: number;
+  a: Omit<WorkerReport, 'referenceIds'>;
+  b: Omit<WorkerReport, 'referenceIds'>;
+  overlap: number;
+  storedJobs: number;
+  jobCreateRequests: number;
+  duplicateAttemptsAtSandbox: number;
+  fs0001AtCatch: number;
+  distinctOutputReferenceIds: number;
+  outputReferenceIdsSeenTwice: number;
+  missingReferenceIds: number;
+  eachReferenceIdOnce: boolean;
+}
+
+export async function runScaleOut(sb: SandboxProcess, opts: { sequences: number; concurrency: number; timeoutMs: number }): Promise<ScaleOutResult> {
+  const n = opts.sequences;
+  const aTo = Math.round(n * 0.6);
+  const bFrom = n - aTo;
+  await sb.reset();
+  try {
+    // Both start together, so overlapping sequences can race.
+    const common = { sandboxUrl: sb.url, concurrency: opts.concurrency, timeoutMs: opts.timeoutMs };
+    const [a, b] = await Promise.all([
+      runInChild<WorkerReport>('scale-out', { ...common, from: 0, to: aTo }, opts.timeoutMs + 30_000).result,
+      runInChild<WorkerReport>('scale-out', { ...common, from: bFrom, to: n }, opts.timeoutMs + 30_000).result,
+    ]);
+    const state = await sb.state();
+    const expected = new Set(Array.from({ length: n }, (_, i) => bodyFor(sequenceFrames(i, FRAMES, RUN)).reference_id));
+    const outputs = [...a.referenceIds, ...b.referenceIds];
+    const distinct = new Set(outputs);
+    const missing = [...expected].filter((r) => !distinct.has(r)).length;
+    const fs0001 = (a.caught.FS_0001 ?? 0) + (b.caught.FS_0001 ?? 0);
+    const strip = ({ referenceIds: _r, ...rest }: WorkerReport) => rest;
+    return {
+      sequences: n,
+      a: strip(a),
+      b: strip(b),
+      overlap: aTo - bFrom,
+      storedJobs: state.jobs,
+      jobCreateRequests: state.routeCounts['job.create'] ?? 0,
+      duplicateAttemptsAtSandbox: state.duplicateReferenceIds,
+      fs0001AtCatch: fs0001,
+      distinctOutputReferenceIds: distinct.size,
+      outputReferenceIdsSeenTwice: outputs.length - distinct.size,
+      missingReferenceIds: missing,
+      eachReferenceIdOnce:
+        state.jobs === n && distinct.size === n && outputs.length === n && missing === 0 && fs0001 === aTo - bFrom,
+    };
+  } finally {
+    await sb.reset();
+  }
+}
+
+/** Child side: one runtime feeding its slice through the submit node. */
+export async function scaleOutTask(a: ScaleOutArgs): Promise<WorkerReport> {
+  await startRuntime();
+  const referenceIds: string[] = [];
+  const caught: Record<string, number> = {};
+  let current: ReturnType<typeof feed> | undefined;
+  try {
+    const flow = await loadFlow(
+      [
+        configNodeDef(a.sandboxUrl, PROJECT, { rateLimit: 0, maxConcurrent: a.concurrency }),
+        { id: 'ours', type: 'playment-submit-video-job', config: 'cfg', tag: TAG, tagType: 'str', wires: [['out']] },
+      ],
+      {
+        out: (msg) => {
+          referenceIds.push(msg.reference_id);
+          current?.end(msg.bench_i);
+        },
+        caught: (msg) => {
+          const code = String(msg.error?.code ?? 'ERROR');
+          caught[code] = (caught[code] ?? 0) + 1;
+          current?.end(msg.bench_i, code);
+        },
+      },
+      { cfg: { apiKey: API_KEY } },
+    );
+    const count = a.to - a.from;
+    current = feed(count, a.concurrency * 2, a.timeoutMs, (i) =>
+      flow.inject('ours', { payload: sequenceFrames(a.from + i, FRAMES, RUN), bench_i: i }),
+    );
+    const res = await current.done;
+    await unloadFlow();
+    return { from: a.from, to: a.to, outputs: referenceIds.length, referenceIds, caught, elapsedMs: round(res.elapsedMs, 0), timedOut: res.timedOut };
+  } finally {
+    await stopRuntime();
+  }
+}

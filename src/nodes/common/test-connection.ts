@@ -65,9 +65,15 @@ export function registerTestConnectionRoute(red: RED): void {
       baseUrl: String(body.baseUrl ?? ''),
       apiVersion: version,
       projectId: String(body.projectId ?? '').trim(),
-      apiKey: typedKey || stored?.apiKey || '',
+      apiKey: fromEnvironment(typedKey || stored?.apiKey || ''),
     })
       .then((answer) => res.json(answer))
       .catch(() => res.status(500).json({ result: 'unreachable', message: 'internal error' }));
   });
+}
+
+/** Node-RED replaces a credential that is exactly `${NAME}` from the environment; do the same here. */
+function fromEnvironment(key: string): string {
+  const match = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(key.trim());
+  return match ? (process.env[match[1]] ?? '') : key;
 }

@@ -467,7 +467,7 @@ describe('editor (browser): the packed package in a real Node-RED, driven by Chr
   // Pending: the runtime's test route sends a typed "${PLAYMENT_API_KEY}" to the API as it is
   // (answer "API key rejected"), while a deployed config node gets the variable's value.
   // Enable once the route resolves ${NAME} like Node-RED does for deployed credentials.
-  it.skip('Test connection resolves a key given as ${PLAYMENT_API_KEY}', async function () {
+  it('Test connection resolves a key given as ${PLAYMENT_API_KEY}', async function () {
     await openNodeDialog(page, ids['playment-submit-video-job']);
     await openConfigDialogFrom(page);
     await setField(page, '#node-config-input-apiKey', '${PLAYMENT_API_KEY}');

@@ -10,6 +10,7 @@ import { RequestLimiter, type Slot } from './limiter';
 import { DEFAULT_RETRY_POLICY, backoffDelay, retryAfterMs, sleep, type RetryPolicy } from './retry';
 import { parseData, sendAttempt, type AttemptRequest } from './transport';
 import { fetchAttachment } from './attachments';
+import { linkSignals } from './signal-links';
 import { createDispatcher } from './dispatcher';
 import {
   batchJobsPageSchema,
@@ -276,8 +277,24 @@ export class PlaymentClient {
     idempotent: boolean,
     attempt: (signal: AbortSignal, timeoutMs: number) => Promise<unknown>,
   ): Promise<Outcome<unknown>> {
-    const cancel = anySignal(this.closing.signal, call.cancel);
-    const abort = anySignal(this.aborting.signal, call.abort);
+    const cancelLink = linkSignals([this.closing.signal, call.cancel]);
+    const abortLink = linkSignals([this.aborting.signal, call.abort]);
+    try {
+      return await this.attemptLoop(route, call, idempotent, attempt, cancelLink.signal, abortLink.signal);
+    } finally {
+      cancelLink.unlink();
+      abortLink.unlink();
+    }
+  }
+
+  private async attemptLoop(
+    route: RouteName,
+    call: CallOptions,
+    idempotent: boolean,
+    attempt: (signal: AbortSignal, timeoutMs: number) => Promise<unknown>,
+    cancel: AbortSignal,
+    abort: AbortSignal,
+  ): Promise<Outcome<unknown>> {
     let deadline = Infinity;
     let sent = false;
     let outcomeUnknown = false;
@@ -341,10 +358,6 @@ function unresolved(what: string, dup: PlaymentError): PlaymentError {
     referenceId: dup.referenceId,
     message: `an earlier attempt whose answer was lost seems to have created ${what}, but it could not be found`,
   });
-}
-
-function anySignal(a: AbortSignal, b: AbortSignal | undefined): AbortSignal {
-  return b ? AbortSignal.any([a, b]) : a;
 }
 
 /** Errors that end a call early; ABORTED reasons are shared by many calls, so each gets a copy. */

@@ -4,14 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { countAnnotations } from './synthetic-result';
 import type { BatchInfo, JobRecord, VideoFrame } from './types';
 
-export interface BatchRecord {
-  readonly batchId: string;
-  readonly projectId: string;
-  readonly name: string;
-  readonly description: string;
-  readonly label: string;
-  readonly isDefault: boolean;
-  readonly createdAtMs: number;
+/** What tests see of a batch (BatchInfo), but holding its jobs instead of their count. */
+export interface BatchRecord extends Omit<BatchInfo, 'jobCount'> {
   /** Jobs in creation order (the batch listing pages through this). */
   readonly jobs: JobRecord[];
 }

@@ -2,9 +2,8 @@
 // user directory, run a real Node-RED process on it, deploy the demo flow and the examples
 // through the Admin API against an in-process sandbox, and check where the API key ends up.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -20,8 +19,8 @@ import {
 } from '../src/demo/flows';
 import { startSandbox, type Sandbox } from '../src/sandbox/server';
 import { startNodeRed, waitFor, type NodeRedProcess } from './support/node-red-process';
+import { ROOT, installIntoUserDir, packRepository, type Packed } from './support/npm';
 
-const ROOT = path.resolve(__dirname, '..');
 const PKG = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
   name: string;
   'node-red': { nodes: Record<string, string> };
@@ -33,38 +32,6 @@ const EXPECTED_EXAMPLES = [
   'Submit frame lists read from a file',
   'Wait for results and write annotations',
 ];
-
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], cwd: string): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, shell: process.platform === 'win32', stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-async function npm(args: string[], cwd: string): Promise<string> {
-  const res = await run('npm', args, cwd);
-  if (res.code !== 0) throw new Error(`npm ${args.join(' ')} failed (${res.code}):\n${res.stdout}\n${res.stderr}`);
-  return res.stdout;
-}
-
-/** `npm pack --json` output, after whatever the lifecycle scripts printed to stdout. */
-function parsePackJson(stdout: string): { filename: string; files: Array<{ path: string }> } {
-  const start = stdout.search(/^\[\s*$/m);
-  assert.ok(start >= 0, `no JSON in npm pack output:\n${stdout}`);
-  const [entry] = JSON.parse(stdout.slice(start)) as Array<{ filename: string; files: Array<{ path: string }> }>;
-  return entry;
-}
 
 /** Every string value anywhere in `value`. */
 function containsKeyDeep(value: unknown, key: string): boolean {
@@ -80,18 +47,15 @@ describe('packaging: the npm tarball in a real Node-RED', function () {
 
   const apiKey = `pk-${randomBytes(16).toString('hex')}`;
   let tmp: string;
-  let packed: { filename: string; files: Array<{ path: string }> };
+  let packed: Packed & { tarball: string };
   let userDir: string;
   let sandbox: Sandbox | undefined;
   let nodeRed: NodeRedProcess | undefined;
 
   before(async function () {
     tmp = mkdtempSync(path.join(tmpdir(), 'playment-pack-'));
-    packed = parsePackJson(await npm(['pack', '--json', '--pack-destination', tmp], ROOT));
-    userDir = path.join(tmp, 'userdir');
-    mkdirSync(userDir);
-    writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'packaging-test-userdir', version: '0.0.0', private: true }));
-    await npm(['install', path.join(tmp, packed.filename), '--no-audit', '--no-fund', '--prefer-offline'], userDir);
+    packed = await packRepository(tmp);
+    userDir = await installIntoUserDir(path.join(tmp, 'userdir'), packed.tarball);
     sandbox = await startSandbox({ apiKeys: [apiKey], projectIds: [PROJECT], completionDelayMs: 1000 });
     nodeRed = await startNodeRed({ userDir, credentialSecret: randomBytes(16).toString('hex') });
   });

@@ -25,6 +25,8 @@ export interface NodeRedOptions {
   userDir: string;
   /** red.js to run; default: the node-red devDependency of this repository. */
   redJs?: string;
+  /** Node.js binary that runs red.js; default: the one running the tests. */
+  nodeBinary?: string;
   /** Default: a free port. */
   port?: number;
   credentialSecret?: string;
@@ -62,7 +64,7 @@ function settingsFile(secret: string): string {
     credentialSecret: ${JSON.stringify(secret)},
     telemetry: { enabled: false, updateNotification: false },
     logging: { console: { level: 'info', metrics: false, audit: false } },
-    editorTheme: { tours: false },
+    editorTheme: { tours: false, palette: { catalogues: [] } },
 };
 `;
 }
@@ -73,7 +75,7 @@ export async function startNodeRed(opts: NodeRedOptions): Promise<NodeRedProcess
   const settings = path.join(opts.userDir, 'settings.js');
   writeFileSync(settings, settingsFile(opts.credentialSecret ?? 'node-red-process-test-secret'));
 
-  const child = spawn(process.execPath, [redJs, '--userDir', opts.userDir, '--settings', settings, '--port', String(port)], {
+  const child = spawn(opts.nodeBinary ?? process.execPath, [redJs, '--userDir', opts.userDir, '--settings', settings, '--port', String(port)], {
     cwd: opts.userDir,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

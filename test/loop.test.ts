@@ -83,8 +83,78 @@ describe('the labeling loop', function () {
       assert.deepEqual(rec.outputs.map((m) => [m.parts.index, m.parts.count]), [[0, 3], [1, 3]]);
       assert.equal(rec.caught.length, 1);
       assert.equal(rec.caught[0].error.code, 'GE_0001');
-      assert.match(rec.caught[0].error.message, /1 of 3 jobs failed.*bulk-c/);
+      assert.match(rec.caught[0].error.message, /: 1 of 3 jobs failed \(the other 2 were sent on\): bulk-c/);
       assert.equal(sandbox.state.jobsByReferenceId(PROJECT, rec.outputs[1].reference_id)[0].priorityWeight, 9);
+    });
+
+    it('says so when every job of a bulk or split message failed: no output, one error, none sent on', async () => {
+      const unknownBatch = '6f1c2d4e-8a9b-4c3d-9e8f-0a1b2c3d4e5f';
+      const rec = await loadFlow(sandbox, [SUBMIT, { ...SUBMIT, id: 'n2', maxFramesPerJob: '2', batchId: unknownBatch, batchIdType: 'str' }]);
+      inject({
+        payload: [
+          { reference_id: 'all-a', frames: frames(2, 'https://cdn.example.com/all-a'), batch_id: unknownBatch },
+          { reference_id: 'all-b', frames: frames(2, 'https://cdn.example.com/all-b'), batch_id: unknownBatch },
+        ],
+      });
+      inject({ payload: frames(5, 'https://cdn.example.com/all-split'), reference_id: 'all-split' }, 'n2');
+      await rec.settled(2);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(rec.outputs.length, 0);
+      assert.equal(rec.caught.length, 2);
+      const byRef = (ref: string) => rec.caught.find((m) => m.error.message.includes(ref));
+      const bulk = byRef('all-a').error;
+      assert.equal(bulk.code, 'GE_0001');
+      assert.match(bulk.message, /: all 2 jobs failed \(none was sent on\): all-a: .*; all-b: /);
+      assert.doesNotMatch(bulk.message, /others|other \d/);
+      const split = byRef('all-split-part-1').error;
+      assert.equal(split.code, 'GE_0001');
+      assert.match(split.message, /: all 3 jobs failed \(none was sent on\): all-split-part-1: .*all-split-part-3: /);
+      assert.equal(sandbox.state.jobs().length, 0);
+    });
+
+    it('a dry run needs no API key, nor a base URL that could be used to send', async () => {
+      // The same dry runs with a usable account, for comparison.
+      const withKey = await loadFlow(sandbox, [{ ...SUBMIT, dryRun: true }], { apiVersion: 'v1' });
+      inject({ payload: frames(3, 'https://cdn.example.com/dry-nokey') });
+      inject({ payload: [{ frames: frames(1, 'https://cdn.example.com/dry-bulk') }, { frames: frames(2, 'https://cdn.example.com/dry-bulk2') }] });
+      await withKey.settled(3);
+      assert.equal(withKey.caught.length, 0, JSON.stringify(withKey.caught.map((m) => m.error)));
+      const expected = withKey.outputs.map((m) => ({ reference_id: m.reference_id, payload: m.payload }));
+      await helper.unload();
+
+      const accounts: Array<{ apiKey?: string; baseUrl?: string }> = [{ apiKey: '' }, { baseUrl: 'http://api.example.com' }];
+      for (const opts of accounts) {
+        const rec = await loadFlow(sandbox, [SUBMIT, { ...SUBMIT, id: 'n2', dryRun: true }], { apiVersion: 'v1', ...opts });
+        inject({ payload: frames(3, 'https://cdn.example.com/dry-nokey'), dry_run: true });
+        inject({ payload: [{ frames: frames(1, 'https://cdn.example.com/dry-bulk') }, { frames: frames(2, 'https://cdn.example.com/dry-bulk2') }] }, 'n2');
+        // Sending still needs the key, with the same error as before.
+        inject({ payload: frames(1, 'https://cdn.example.com/dry-real') });
+        await rec.settled(4);
+        assert.deepEqual(rec.outputs.map((m) => ({ reference_id: m.reference_id, payload: m.payload })), expected, JSON.stringify(opts));
+        assert.equal(rec.outputs[0].payload.request.path, `/v1/projects/${PROJECT}/jobs`);
+        assert.equal(rec.caught.length, 1);
+        assert.equal(rec.caught[0].error.code, 'NOT_CONFIGURED');
+        assert.match(rec.caught[0].error.message, opts.baseUrl ? /must use https/ : /API key is missing/);
+        assert.equal(helper.getNode('n2').status.lastCall.args[0].fill, 'green');
+        await helper.unload();
+      }
+      assert.equal(sandbox.state.requestCount, 0);
+    });
+
+    it('a dry run still needs a config node with a project id: NOT_CONFIGURED, nothing sent', async () => {
+      const rec = await loadFlow(sandbox, [{ ...SUBMIT, dryRun: true, config: '' }]);
+      inject({ payload: frames(1) });
+      await rec.settled(1);
+      assert.equal(rec.caught[0].error.code, 'NOT_CONFIGURED');
+      assert.match(rec.caught[0].error.message, /no playment-config node is selected/);
+      await helper.unload();
+
+      const rec2 = await loadFlow(sandbox, [{ ...SUBMIT, dryRun: true }], { apiKey: '', projectId: '  ' });
+      inject({ payload: frames(1) });
+      await rec2.settled(1);
+      assert.equal(rec2.caught[0].error.code, 'NOT_CONFIGURED');
+      assert.match(rec2.caught[0].error.message, /project id is required/);
+      assert.equal(sandbox.state.requestCount, 0);
     });
 
     it('shows n/m progress while a bulk message is submitted', async () => {

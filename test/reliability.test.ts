@@ -147,6 +147,34 @@ describe('reliability under injected faults', function () {
     assert.equal(sandbox.state.routeCounts['job.create'], rec.outputs.length);
   });
 
+  it('a burst meeting a full queue is refused with QUEUE_FULL before planning (bad input is not even read)', async () => {
+    // One request in flight, two queued behind a slow rate: the queue (2) is full.
+    const rec = await loadFlow(sandbox, [SUBMIT], { config: { rateLimit: 0.2, maxConcurrent: 1, maxQueue: 2 } });
+    const limiter = helper.getNode('cfg').client.limiter;
+    // One burst, as an inject of many messages at once: three valid ones fill the queue, then
+    // messages whose planning would fail with INVALID_INPUT and valid ones both meet a full queue.
+    for (let i = 0; i < 3; i++) inject({ _msgid: `ok${i}`, payload: frames(1, `https://cdn.example.com/burst${i}`) });
+    for (let i = 0; i < 50; i++) inject({ _msgid: `bad${i}`, payload: ['not a url'] });
+    for (let i = 0; i < 20; i++) inject({ _msgid: `late${i}`, payload: frames(2, `https://cdn.example.com/late${i}`) });
+    await rec.settled(71, 10_000);
+    assert.equal(limiter.full, true);
+    assert.equal(limiter.queued, 2);
+    // The limiter's own refusal, for comparison (a full queue refuses without side effects).
+    const fromLimiter = await limiter.acquire().then(
+      () => assert.fail('the queue should be full'),
+      (e: Error) => e,
+    );
+    assert.equal(rec.caught.length, 70);
+    for (const m of rec.caught) {
+      assert.equal(m.error.code, 'QUEUE_FULL', `${m._msgid}: ${m.error.code} ${m.error.message}`);
+      // A Catch node shows the error as `PlaymentError: <message>`.
+      assert.equal(m.error.message, String(fromLimiter));
+    }
+    assert.deepEqual(rec.outputs.map((m) => m._msgid), ['ok0']);
+    assert.equal(sandbox.state.routeCounts['job.create'], 1);
+    assert.equal(helper.getNode('n1').status.lastCall.args[0].fill, 'blue', 'two still queued');
+  });
+
   it('a redeploy with 50 requests in flight ends all 50, with no close timeout', async function () {
     const rec = await loadFlow(sandbox, [SUBMIT], { config: { maxConcurrent: 50, requestTimeout: 30 } });
     sandbox.injectFault({ route: 'job.create', mode: 'delay', delayMs: 20_000, count: 50 });

@@ -51,6 +51,18 @@ export class RequestLimiter {
   get inFlight(): number {
     return this.active;
   }
+  /** A new (non-retry) request would be refused with QUEUE_FULL now. */
+  get full(): boolean {
+    return this.queued >= this.opts.maxQueue;
+  }
+
+  /** The refusal a new request meets when the queue is full. */
+  queueFullError(): PlaymentError {
+    return new PlaymentError({
+      code: 'QUEUE_FULL',
+      message: `the request queue of this Playment account is full (${this.opts.maxQueue} waiting); nothing was sent`,
+    });
+  }
 
   /**
    * Waits for a slot. `retry` requests skip the queue limit: they already hold a place in the
@@ -59,14 +71,7 @@ export class RequestLimiter {
   acquire(signal?: AbortSignal, retry = false): Promise<Slot> {
     if (this.closedError) return Promise.reject(this.closedError);
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (!retry && this.queued >= this.opts.maxQueue) {
-      return Promise.reject(
-        new PlaymentError({
-          code: 'QUEUE_FULL',
-          message: `the request queue of this Playment account is full (${this.opts.maxQueue} waiting); nothing was sent`,
-        }),
-      );
-    }
+    if (!retry && this.full) return Promise.reject(this.queueFullError());
     return new Promise<Slot>((resolve, reject) => {
       const waiter: Waiter = { resolve, reject, signal, done: false };
       if (signal) {

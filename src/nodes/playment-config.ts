@@ -18,7 +18,11 @@ export = function register(RED: RED): void {
     const node = this;
     const grace = Number((RED.settings as unknown as Record<string, unknown>).playmentConfigCloseGrace);
     node.closeGraceMs = Number.isFinite(grace) && grace >= 0 ? grace : DEFAULT_CLOSE_GRACE_MS;
-    node.projectId = String(def.projectId ?? '');
+    // Project and profile on their own: a dry run builds requests from them without a usable client.
+    const project = configPropertiesSchema.shape.projectId.safeParse(def.projectId ?? '');
+    node.projectId = project.success ? project.data : '';
+    const profile = configPropertiesSchema.shape.apiVersion.safeParse(def.apiVersion);
+    node.apiVersion = profile.success ? profile.data : undefined;
     try {
       const props = configPropertiesSchema.parse(def);
       const apiKey = node.credentials?.apiKey;

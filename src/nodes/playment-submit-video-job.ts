@@ -6,6 +6,7 @@ import { PlaymentError } from '../api/errors';
 import type { CreateJobResult } from '../api/client';
 import { planJobs, type PlannedJob, type RawSettings } from '../jobs/plan';
 import { setupActionNode, type ActionContext, type ActionNodeDef } from './common/action-node';
+import { getJobRequestTarget, type JobRequestTarget } from './common/config-node';
 import type { Msg, Node, RED } from './common/red';
 
 const TYPE = 'playment-submit-video-job';
@@ -41,7 +42,12 @@ export = function register(RED: RED): void {
       overlap: wholeNumber(def.overlap),
     };
 
-    setupActionNode(RED, this, def, TYPE, async (msg, ctx) => {
+    const isDryRun = (msg: Msg) => def.dryRun === true || msg.dry_run === true;
+
+    const handler = async (msg: Msg, ctx: ActionContext) => {
+      const dryRun = isDryRun(msg);
+      // A dry run sends nothing: it needs the project and the API profile, not a key or a client.
+      const target: JobRequestTarget = dryRun ? getJobRequestTarget(RED, def.config) : ctx.client;
       const nodeValues: RawSettings = await ctx.resolve({
         reference_id: { value: def.referenceId, type: def.referenceIdType },
         tag: { value: def.tag, type: def.tagType },
@@ -56,18 +62,23 @@ export = function register(RED: RED): void {
         batch_id: msg.batch_id,
         priority_weight: msg.priority_weight,
       };
-      const jobs = planJobs(msg.payload, nodeValues, msgValues, { projectId: ctx.client.projectId, ...planOptions });
+      // Under a burst, refuse what the account's queue would refuse before planning it (frames,
+      // reference-id hashes): same error as the limiter's. Checked right before planning, because
+      // messages that arrive together pass their field resolution before any of them is queued.
+      if (!dryRun && ctx.client.limiter.full) throw ctx.client.limiter.queueFullError();
+      const jobs = planJobs(msg.payload, nodeValues, msgValues, { projectId: target.projectId, ...planOptions });
       const outputs = jobs.map((job, i) => outputFor(RED, msg, job, i, jobs.length));
 
-      if (def.dryRun === true || msg.dry_run === true) {
+      if (dryRun) {
         jobs.forEach((job, i) => {
           outputs[i].reference_id = job.body.reference_id;
-          outputs[i].payload = { dry_run: true, request: ctx.client.createJobRequest(job.body) };
+          outputs[i].payload = { dry_run: true, request: target.createJobRequest(job.body) };
         });
         return { messages: outputs, statusText: ctx.status.text('dryRun') };
       }
       return submitAll(ctx, jobs, outputs, msg);
-    });
+    };
+    setupActionNode(RED, this, def, TYPE, handler, { sendsNothing: isDryRun });
   }
   RED.nodes.registerType(TYPE, PlaymentSubmitVideoJob as never);
 };
@@ -108,7 +119,7 @@ async function submitAll(ctx: ActionContext, jobs: PlannedJob[], outputs: Msg[],
   if (failures.length === 0) return { messages: sent, statusText };
   // A failure keeps the reference id on the message: resending it is safe (Playment refuses a duplicate).
   if (!many) msg.reference_id = jobs[0].body.reference_id;
-  return { messages: sent, statusText, error: summarise(failures, jobs.length) };
+  return { messages: sent, statusText, error: summarise(failures, jobs.length, sent.length) };
 }
 
 function fillOutput(out: Msg, job: PlannedJob, res: CreateJobResult): Msg {
@@ -126,12 +137,17 @@ function fillOutput(out: Msg, job: PlannedJob, res: CreateJobResult): Msg {
   return out;
 }
 
-function summarise(failures: Array<{ job: PlannedJob; err: unknown }>, total: number): PlaymentError {
+/** One error for the failed jobs of a bulk or split message; says how many were sent on. */
+function summarise(failures: Array<{ job: PlannedJob; err: unknown }>, total: number, sentOn: number): PlaymentError {
   const first = failures[0];
   const err = first.err instanceof PlaymentError
     ? first.err
     : new PlaymentError({ code: 'INTERNAL', message: String(first.err) });
   if (total === 1) return err;
+  const failed =
+    failures.length === total
+      ? `all ${total} jobs failed (none was sent on)`
+      : `${failures.length} of ${total} jobs failed (${sentOn === 0 ? 'none was' : `the other ${sentOn} ${sentOn === 1 ? 'was' : 'were'}`} sent on)`;
   const lines = failures
     .slice(0, 5)
     .map(({ job, err: e }) => `${job.body.reference_id}: ${e instanceof Error ? e.message : String(e)}`);
@@ -139,6 +155,6 @@ function summarise(failures: Array<{ job: PlannedJob; err: unknown }>, total: nu
     code: err.code,
     statusCode: err.statusCode,
     mayExist: failures.some((f) => f.err instanceof PlaymentError && f.err.mayExist),
-    message: `${failures.length} of ${total} jobs failed (the others were sent on): ${lines.join('; ')}${failures.length > 5 ? '; …' : ''}`,
+    message: `${failed}: ${lines.join('; ')}${failures.length > 5 ? '; …' : ''}`,
   });
 }

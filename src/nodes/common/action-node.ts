@@ -17,8 +17,13 @@ export interface ActionNodeDef extends NodeDef {
 export interface ActionContext {
   red: RED;
   node: Node;
-  client: PlaymentClient;
-  config: PlaymentConfigNode;
+  /**
+   * The account's client and its config node. Resolved before the handler runs unless the
+   * message sends nothing (see ActionOptions.sendsNothing); reading them then throws
+   * NOT_CONFIGURED when there is no usable config node.
+   */
+  readonly client: PlaymentClient;
+  readonly config: PlaymentConfigNode;
   /** Pass to every client call: ties it to this node's life and to the status board. */
   call: CallOptions;
   status: StatusBoard;
@@ -43,10 +48,25 @@ export interface ActionResult {
 
 export type ActionHandler = (msg: Msg, ctx: ActionContext) => Promise<ActionResult>;
 
+export interface ActionOptions {
+  /**
+   * True for a message that will send nothing (a dry run): the wrapper then does not require a
+   * usable client (no API key needed); the handler reads `ctx.client` only if it needs it.
+   */
+  sendsNothing?: (msg: Msg) => boolean;
+}
+
 /** Default time in-flight requests get to finish when a node closes (Node-RED allows 15 s). */
 export const DEFAULT_CLOSE_GRACE_MS = 5000;
 
-export function setupActionNode(red: RED, node: Node, def: ActionNodeDef, type: string, handler: ActionHandler): void {
+export function setupActionNode(
+  red: RED,
+  node: Node,
+  def: ActionNodeDef,
+  type: string,
+  handler: ActionHandler,
+  options: ActionOptions = {},
+): void {
   const status = new StatusBoard(red, node, type);
   // `cancel` ends waiting work at once on close; `abort` ends exchanges after the grace period.
   const cancel = new AbortController();
@@ -66,12 +86,16 @@ export function setupActionNode(red: RED, node: Node, def: ActionNodeDef, type: 
     status.enqueue();
     const run = (async () => {
       if (cancel.signal.aborted) throw closedError();
-      const { client, config } = getClient(red, def.config);
+      let account = options.sendsNothing?.(msg) === true ? undefined : getClient(red, def.config);
       const ctx: ActionContext = {
         red,
         node,
-        client,
-        config,
+        get client() {
+          return (account ??= getClient(red, def.config)).client;
+        },
+        get config() {
+          return (account ??= getClient(red, def.config)).config;
+        },
         status,
         lifecycle,
         call: {

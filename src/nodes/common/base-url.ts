@@ -2,6 +2,11 @@
 
 const LOOPBACK_HOSTS = new Set(['localhost', '[::1]', '::1']);
 
+/**
+ * Loopback hosts: `localhost`, 127.0.0.0/8 and ::1, as a WHATWG URL gives its hostname. Names under
+ * `.localhost` are not loopback here: Node.js resolves them through DNS like any other name, so
+ * the key could leave the machine unencrypted. The editor (playment-config.html) applies the same rule.
+ */
 export function isLoopbackHost(hostname: string): boolean {
   return LOOPBACK_HOSTS.has(hostname) || /^127(?:\.\d{1,3}){3}$/.test(hostname);
 }
@@ -18,7 +23,7 @@ export function checkBaseUrl(raw: string): string {
     throw new Error(`base URL must use https, not ${url.protocol.slice(0, -1)}`);
   }
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    throw new Error('base URL must use https: plain http would send the API key unencrypted (allowed only for 127.0.0.1/localhost)');
+    throw new Error('base URL must use https: plain http would send the API key unencrypted (allowed only for the loopback hosts localhost, 127.0.0.0/8 and [::1])');
   }
   if (url.username || url.password) throw new Error('base URL must not contain a user name or password');
   if (url.search || url.hash) throw new Error('base URL must not contain a query string or fragment');

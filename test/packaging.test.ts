@@ -83,7 +83,7 @@ describe('packaging: the npm tarball in a real Node-RED', function () {
     }
     for (const title of EXPECTED_EXAMPLES) assert.ok(files.has(`examples/${title}.json`), `example "${title}" is missing`);
     const unwanted = [...files].filter(
-      (f) => /^(src|test|scripts|\.demo|node_modules)\//.test(f) || (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)) || /\.tgz$/.test(f),
+      (f) => /^(src|test|\.demo|node_modules|dist\/demo|dist\/build)\//.test(f) || (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)) || /\.tgz$/.test(f),
     );
     assert.deepEqual(unwanted, []);
   });

@@ -1,78 +1,37 @@
-#!/usr/bin/env node
-// `npm start`: a local demo. Starts the Playment sandbox and a Node-RED (from devDependencies)
-// that loads this package as an installed module, deploys the demo flow (the example "Create a
-// batch and submit video jobs" plus result polling), and shows job ids and results here.
-// Ctrl-C stops both. Everything stays on 127.0.0.1; the API key is random and never printed.
-'use strict';
-const crypto = require('node:crypto');
-const fs = require('node:fs');
-const net = require('node:net');
-const path = require('node:path');
-const { spawn, spawnSync } = require('node:child_process');
+/**
+ * `npm start`: a local demo. Starts the Playment sandbox and a Node-RED (from devDependencies)
+ * that loads this package as an installed module, deploys the demo flow (the example "Create a
+ * batch and submit video jobs" plus result polling), and shows job ids and results here.
+ * Ctrl-C stops both. Everything stays on 127.0.0.1; the API key is random and never printed.
+ *
+ * Environment: PORT (Node-RED's port, default 1880 or any free one), PLAYMENT_DEMO_DIR (the
+ * demo's folder, default .demo in the checkout).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { startSandbox, type Sandbox } from '../sandbox/server';
+import { demoFlow, type FlowNode } from './flows';
 
-const root = path.resolve(__dirname, '..');
-const demoDir = path.join(root, '.demo');
-const userDir = path.join(demoDir, 'userdir');
-const logFile = path.join(demoDir, 'node-red.log');
+const ROOT = path.resolve(__dirname, '..', '..');
+const DEMO_DIR = path.resolve(process.env.PLAYMENT_DEMO_DIR || path.join(ROOT, '.demo'));
+const USER_DIR = path.join(DEMO_DIR, 'userdir');
+const LOG_FILE = path.join(DEMO_DIR, 'node-red.log');
 const HOST = '127.0.0.1';
 const PROJECT = 'demo-project';
 const SANDBOX_PORT = 4010;
 const NODE_RED_PORT = 1880;
 const COMPLETION_DELAY_MS = 10_000;
-const PACKAGE_NAME = require(path.join(root, 'package.json')).name;
+const PACKAGE_NAME = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string }).name;
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
-const fail = (line) => process.stderr.write(`npm start: ${line}\n`);
-
-// ---- build ------------------------------------------------------------------------------
-
-function newestMtime(p) {
-  let stat;
-  try {
-    stat = fs.statSync(p);
-  } catch {
-    return 0;
-  }
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let newest = 0;
-  for (const entry of fs.readdirSync(p)) newest = Math.max(newest, newestMtime(path.join(p, entry)));
-  return newest;
-}
-
-function oldestMtime(p) {
-  const stat = fs.statSync(p);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let oldest = Infinity;
-  for (const entry of fs.readdirSync(p)) oldest = Math.min(oldest, oldestMtime(path.join(p, entry)));
-  return oldest;
-}
-
-function buildIfNeeded() {
-  const dist = path.join(root, 'dist');
-  const needed = ['sandbox/server.js', 'demo/flows.js', 'nodes/playment-config.js'];
-  let stale = needed.some((f) => !fs.existsSync(path.join(dist, f)));
-  if (!stale) {
-    const sources = Math.max(
-      ...['src', 'nodes', 'tsconfig.json', 'scripts/build.js'].map((p) => newestMtime(path.join(root, p))),
-    );
-    stale = sources > oldestMtime(dist);
-  }
-  if (!stale) return;
-  say('Building (dist/ is missing or older than src/ and nodes/) ...');
-  const npmCli = process.env.npm_execpath;
-  const [cmd, args] = npmCli && /\.c?js$/.test(npmCli)
-    ? [process.execPath, [npmCli, 'run', 'build']]
-    : ['npm', ['run', 'build']];
-  const res = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', shell: cmd === 'npm' && process.platform === 'win32' });
-  if (res.status !== 0) {
-    fail('the build failed; fix the errors above and run npm start again');
-    process.exit(1);
-  }
-}
+const fail = (line: string) => process.stderr.write(`npm start: ${line}\n`);
 
 // ---- ports ------------------------------------------------------------------------------
 
-function portIsFree(port) {
+function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.once('error', () => resolve(false));
@@ -80,18 +39,18 @@ function portIsFree(port) {
   });
 }
 
-function anyFreePort() {
+function anyFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
     server.listen(0, HOST, () => {
-      const { port } = server.address();
+      const { port } = server.address() as net.AddressInfo;
       server.close(() => resolve(port));
     });
   });
 }
 
-async function nodeRedPort() {
+async function nodeRedPort(): Promise<number> {
   if (process.env.PORT) {
     const port = Number(process.env.PORT);
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`PORT must be a port number, got ${process.env.PORT}`);
@@ -101,22 +60,20 @@ async function nodeRedPort() {
   return (await portIsFree(NODE_RED_PORT)) ? NODE_RED_PORT : anyFreePort();
 }
 
-// ---- sandbox ----------------------------------------------------------------------------
-
-async function startSandbox(apiKey) {
-  const { startSandbox: start } = require(path.join(root, 'dist', 'sandbox', 'server.js'));
+/** The sandbox on its usual port, or on any free one when that is taken. */
+async function startDemoSandbox(apiKey: string): Promise<Sandbox> {
   const options = { host: HOST, apiKeys: [apiKey], projectIds: [PROJECT], completionDelayMs: COMPLETION_DELAY_MS };
   try {
-    return await start({ ...options, port: SANDBOX_PORT });
+    return await startSandbox({ ...options, port: SANDBOX_PORT });
   } catch (err) {
-    if (err && err.code === 'EADDRINUSE') return start({ ...options, port: 0 });
+    if ((err as NodeJS.ErrnoException)?.code === 'EADDRINUSE') return startSandbox({ ...options, port: 0 });
     throw err;
   }
 }
 
 // ---- Node-RED user directory ------------------------------------------------------------
 
-const SETTINGS = `// Written by scripts/start.js on every \`npm start\`; local demo only.
+const SETTINGS = `// Written by npm start on every start; local demo only.
 module.exports = {
     uiHost: '127.0.0.1',
     flowFile: 'flows.json',
@@ -125,49 +82,40 @@ module.exports = {
     credentialSecret: 'playment-local-demo-only',
     telemetry: { enabled: false, updateNotification: false },
     logging: { console: { level: 'info', metrics: false, audit: false } },
-    editorTheme: { tours: false },
+    editorTheme: { tours: false, palette: { catalogues: [] } },
 };
 `;
 
 /** A user directory with this package installed as a module (a link to the checkout). */
-function prepareUserDir() {
-  fs.mkdirSync(path.join(userDir, 'node_modules', '@labelops'), { recursive: true });
-  fs.writeFileSync(path.join(userDir, 'settings.js'), SETTINGS);
-  fs.writeFileSync(
-    path.join(userDir, 'package.json'),
-    `${JSON.stringify({
-      name: 'node-red-playment-demo',
-      description: 'Node-RED user directory for npm start',
-      version: '0.0.0',
-      private: true,
-      dependencies: { [PACKAGE_NAME]: 'file:../..' },
-    }, null, 2)}\n`,
-  );
-  const link = path.join(userDir, 'node_modules', ...PACKAGE_NAME.split('/'));
-  let existing;
+function prepareUserDir(): void {
+  fs.mkdirSync(path.join(USER_DIR, 'node_modules', '@labelops'), { recursive: true });
+  fs.writeFileSync(path.join(USER_DIR, 'settings.js'), SETTINGS);
+  const manifest = {
+    name: 'node-red-playment-demo',
+    description: 'Node-RED user directory for npm start',
+    version: '0.0.0',
+    private: true,
+    dependencies: { [PACKAGE_NAME]: `file:${path.relative(USER_DIR, ROOT).split(path.sep).join('/')}` },
+  };
+  fs.writeFileSync(path.join(USER_DIR, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  const link = path.join(USER_DIR, 'node_modules', ...PACKAGE_NAME.split('/'));
+  let existing: fs.Stats | undefined;
   try {
     existing = fs.lstatSync(link);
   } catch {
     existing = undefined;
   }
-  if (existing) {
-    if (existing.isSymbolicLink() && path.resolve(path.dirname(link), fs.readlinkSync(link)) === root) {
-      // already linked
-    } else if (existing.isSymbolicLink() || existing.isFile()) {
-      fs.unlinkSync(link);
-      existing = undefined;
-    } else {
-      fs.rmSync(link, { recursive: true, force: true });
-      existing = undefined;
-    }
+  if (existing && !(existing.isSymbolicLink() && path.resolve(path.dirname(link), fs.readlinkSync(link)) === ROOT)) {
+    fs.rmSync(link, { recursive: true, force: true });
+    existing = undefined;
   }
   if (!existing) {
-    if (process.platform === 'win32') fs.symlinkSync(root, link, 'junction');
-    else fs.symlinkSync(path.relative(path.dirname(link), root), link, 'dir');
+    if (process.platform === 'win32') fs.symlinkSync(ROOT, link, 'junction');
+    else fs.symlinkSync(path.relative(path.dirname(link), ROOT), link, 'dir');
   }
   // The demo flow is deployed fresh on every start: a stale one would run once before that.
   for (const f of ['flows.json', 'flows_cred.json', '.flows.json.backup', '.flows_cred.json.backup']) {
-    fs.rmSync(path.join(userDir, f), { force: true });
+    fs.rmSync(path.join(USER_DIR, f), { force: true });
   }
 }
 
@@ -179,13 +127,13 @@ const EXPECTED_WARNINGS = [/^Projects disabled/, /^Encrypted credentials not fou
 
 /**
  * Keeps the terminal readable: our debug lines, warnings and errors (with their continuation
- * lines); everything goes to .demo/node-red.log.
+ * lines); everything goes to the log file.
  */
-function createOutputFilter(log) {
+function createOutputFilter(log: fs.WriteStream) {
   let keeping = false;
   let pending = '';
   let silenced = false;
-  const handle = (line) => {
+  const handle = (line: string) => {
     log.write(`${line}\n`);
     // While stopping, waits that end with "node was closed" are expected: log file only.
     if (silenced) return;
@@ -207,10 +155,10 @@ function createOutputFilter(log) {
     }
   };
   return {
-    write(chunk) {
+    write(chunk: Buffer) {
       pending += chunk.toString('utf8');
       const lines = pending.split(/\r?\n/);
-      pending = lines.pop();
+      pending = lines.pop() ?? '';
       lines.forEach(handle);
     },
     flush() {
@@ -225,10 +173,12 @@ function createOutputFilter(log) {
 
 // ---- Admin API --------------------------------------------------------------------------
 
-async function waitForAdmin(baseUrl, child, timeoutMs) {
+const running = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+
+async function waitForAdmin(baseUrl: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error('Node-RED exited during start-up');
+    if (!running(child)) throw new Error('Node-RED exited during start-up');
     try {
       const res = await fetch(`${baseUrl}/flows`, { signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();
@@ -241,7 +191,7 @@ async function waitForAdmin(baseUrl, child, timeoutMs) {
   throw new Error(`Node-RED did not answer within ${timeoutMs / 1000} s`);
 }
 
-async function deploy(baseUrl, flow) {
+async function deploy(baseUrl: string, flow: FlowNode[]): Promise<void> {
   const res = await fetch(`${baseUrl}/flows`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
@@ -253,37 +203,36 @@ async function deploy(baseUrl, flow) {
 
 // ---- main -------------------------------------------------------------------------------
 
-async function main() {
-  buildIfNeeded();
-  const { demoFlow } = require(path.join(root, 'dist', 'demo', 'flows.js'));
-
-  const apiKey = crypto.randomBytes(24).toString('base64url');
+async function main(): Promise<void> {
+  const apiKey = randomBytes(24).toString('base64url');
   const port = await nodeRedPort();
   prepareUserDir();
-  const sandbox = await startSandbox(apiKey);
+  const sandbox = await startDemoSandbox(apiKey);
 
-  const log = fs.createWriteStream(logFile, { flags: 'w' });
+  const log = fs.createWriteStream(LOG_FILE, { flags: 'w' });
   const filter = createOutputFilter(log);
-  const redJs = require.resolve('node-red/red.js', { paths: [root] });
+  const redJs = require.resolve('node-red/red.js', { paths: [ROOT] });
   const child = spawn(
     process.execPath,
-    [redJs, '--userDir', userDir, '--settings', path.join(userDir, 'settings.js'), '--port', String(port)],
-    { cwd: root, env: { ...process.env, PLAYMENT_API_KEY: apiKey }, stdio: ['ignore', 'pipe', 'pipe'] },
+    [redJs, '--userDir', USER_DIR, '--settings', path.join(USER_DIR, 'settings.js'), '--port', String(port)],
+    { cwd: ROOT, env: { ...process.env, PLAYMENT_API_KEY: apiKey }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  child.stdout.on('data', (d) => filter.write(d));
-  child.stderr.on('data', (d) => {
+  child.stdout!.on('data', (d: Buffer) => filter.write(d));
+  child.stderr!.on('data', (d: Buffer) => {
     log.write(d);
     process.stderr.write(d);
   });
 
   let stopping = false;
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const shutdown = async (exitCode) => {
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const shutdown = async (exitCode: number) => {
     if (stopping) return;
     stopping = true;
     filter.quiet();
     say('\nStopping Node-RED and the sandbox ...');
-    if (child.exitCode === null && child.signalCode === null) {
+    if (running(child)) {
       child.kill('SIGINT');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
@@ -291,26 +240,24 @@ async function main() {
     }
     filter.flush();
     await sandbox.close().catch(() => undefined);
-    await new Promise((r) => log.end(r));
+    await new Promise<void>((r) => log.end(r));
     say('Stopped.');
     process.exit(exitCode);
   };
-  process.on('SIGINT', () => void shutdown(0));
-  process.on('SIGTERM', () => void shutdown(0));
-  process.on('SIGHUP', () => void shutdown(0));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0));
   // Last resort: never leave Node-RED running behind us.
   process.on('exit', () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (running(child)) child.kill('SIGKILL');
   });
   // npm forwards a SIGTERM to its shell, which may die without passing it on: stop when orphaned.
   const parent = process.ppid;
   setInterval(() => {
     if (process.ppid !== parent) void shutdown(0);
   }, 1000).unref();
-  exited.then(({ code, signal }) => {
+  void exited.then(({ code, signal }) => {
     if (stopping) return;
     filter.flush();
-    fail(`Node-RED stopped unexpectedly (${signal ?? `exit code ${code}`}); see .demo/node-red.log`);
+    fail(`Node-RED stopped unexpectedly (${signal ?? `exit code ${code}`}); see ${path.relative(process.cwd(), LOG_FILE)}`);
     void shutdown(1);
   });
 
@@ -320,16 +267,16 @@ async function main() {
   say('  Playment Node-RED demo');
   say(`  Node-RED editor    ${editorUrl}/`);
   say(`  Playment sandbox   ${sandbox.url}  (project ${PROJECT}; jobs complete after ${COMPLETION_DELAY_MS / 1000} s)`);
-  say('  Node-RED log       .demo/node-red.log');
+  say(`  Node-RED log       ${path.relative(process.cwd(), LOG_FILE)}`);
   say('  Ctrl-C stops both.');
   say('');
   await deploy(editorUrl, demoFlow({ baseUrl: sandbox.url, apiKey: '${PLAYMENT_API_KEY}', projectId: PROJECT, runOnce: true }));
   say('Demo flow deployed: it creates a batch and submits two video jobs into it. Job ids appear');
-  say('below, then each job\'s result once the sandbox completes it.');
+  say("below, then each job's result once the sandbox completes it.");
   say('');
 }
 
-main().catch((err) => {
-  fail(err && err.message ? err.message : String(err));
+main().catch((err: unknown) => {
+  fail(err instanceof Error ? err.message : String(err));
   process.exit(1);
 });

@@ -4,15 +4,19 @@
  */
 import { request } from 'undici';
 import { PlaymentError } from './errors';
-import { parseAnswer, readCapped, transportError, type AttemptOptions } from './transport';
+import { AttemptControl, parseAnswer, readCapped, transportError, type AttemptOptions } from './transport';
 
 /** Result files can be large (one tracker per object per frame). */
 export const MAX_ATTACHMENT_BYTES = 64 * 1024 * 1024;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 export async function fetchAttachment(path: string, opts: AttemptOptions): Promise<unknown> {
-  const timeout = AbortSignal.timeout(opts.timeoutMs);
-  const signal = AbortSignal.any([opts.signal, timeout]);
+  // One controller for both requests, aborted by the attempt's timer or the followed signals.
+  const controller = new AbortController();
+  const control = new AttemptControl(opts.signals, opts.timeoutMs);
+  if (control.aborted) controller.abort(control.reason);
+  else control.running = { stop: (reason) => controller.abort(reason) };
+  const signal = controller.signal;
   try {
     const first = await request(opts.baseUrl + path, {
       method: 'GET',
@@ -21,7 +25,7 @@ export async function fetchAttachment(path: string, opts: AttemptOptions): Promi
       headers: { 'x-api-key': opts.apiKey, accept: 'application/json' },
     });
     if (!REDIRECTS.has(first.statusCode)) {
-      const text = await readCapped(first.body, first.statusCode);
+      const text = await readCapped(first.body, first.statusCode, undefined, first.headers['content-length']);
       // An error envelope, or (should the API ever answer directly) the file itself.
       if (first.statusCode >= 200 && first.statusCode < 300) return parseJson(text, first.statusCode);
       const retryAfter = first.headers['retry-after'];
@@ -39,7 +43,7 @@ export async function fetchAttachment(path: string, opts: AttemptOptions): Promi
       signal,
       headers: { accept: 'application/json' },
     });
-    const text = await readCapped(file.body, file.statusCode, MAX_ATTACHMENT_BYTES);
+    const text = await readCapped(file.body, file.statusCode, MAX_ATTACHMENT_BYTES, file.headers['content-length']);
     if (file.statusCode < 200 || file.statusCode >= 300) {
       throw new PlaymentError({
         code: 'HTTP_ERROR',
@@ -50,7 +54,9 @@ export async function fetchAttachment(path: string, opts: AttemptOptions): Promi
     }
     return parseJson(text, file.statusCode);
   } catch (err) {
-    throw transportError(err, signal, timeout, opts.timeoutMs);
+    throw transportError(err, control, opts.timeoutMs);
+  } finally {
+    control.end();
   }
 }
 

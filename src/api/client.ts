@@ -71,6 +71,12 @@ interface Outcome<T> {
   data: T;
 }
 
+/**
+ * One attempt of a call: ends early when one of `signals` aborts (the client's abort on close,
+ * the caller's abort) or after `timeoutMs`.
+ */
+type Attempt = (signals: ReadonlyArray<AbortSignal | undefined>, timeoutMs: number) => Promise<unknown>;
+
 /** A create request whose answer was lost: it may have been stored. */
 const UNKNOWN_OUTCOME_CODES = new Set(['TIMEOUT', 'NETWORK', 'HTTP_ERROR', 'FS_0000', 'FS_0008', 'api_error']);
 /** The batch listing is paged by 100; stop looking after this many pages. */
@@ -202,8 +208,8 @@ export class PlaymentClient {
    */
   async downloadAttachment(resultUrl: string, call: CallOptions = {}): Promise<unknown> {
     const path = `/v1/attachments?url=${encodeURIComponent(resultUrl)}`;
-    const { data } = await this.track('attachment', call, true, (signal, timeoutMs) =>
-      fetchAttachment(path, { dispatcher: this.dispatcher, baseUrl: this.baseUrl, apiKey: this.apiKey, signal, timeoutMs }),
+    const { data } = await this.track('attachment', call, true, (signals, timeoutMs) =>
+      fetchAttachment(path, { dispatcher: this.dispatcher, baseUrl: this.baseUrl, apiKey: this.apiKey, signals, timeoutMs }),
     );
     return data;
   }
@@ -252,8 +258,8 @@ export class PlaymentClient {
   // ---- the request loop ------------------------------------------------------------------
 
   private execute(route: RouteName, req: AttemptRequest, call: CallOptions, idempotent: boolean): Promise<Outcome<unknown>> {
-    return this.track(route, call, idempotent, (signal, timeoutMs) =>
-      sendAttempt(req, { dispatcher: this.dispatcher, baseUrl: this.baseUrl, apiKey: this.apiKey, signal, timeoutMs }),
+    return this.track(route, call, idempotent, (signals, timeoutMs) =>
+      sendAttempt(req, { dispatcher: this.dispatcher, baseUrl: this.baseUrl, apiKey: this.apiKey, signals, timeoutMs }),
     );
   }
 
@@ -262,7 +268,7 @@ export class PlaymentClient {
     route: RouteName,
     call: CallOptions,
     idempotent: boolean,
-    attempt: (signal: AbortSignal, timeoutMs: number) => Promise<unknown>,
+    attempt: Attempt,
   ): Promise<Outcome<unknown>> {
     const run = this.runWithRetries(route, call, idempotent, attempt);
     this.inFlight.add(run);
@@ -275,15 +281,14 @@ export class PlaymentClient {
     route: RouteName,
     call: CallOptions,
     idempotent: boolean,
-    attempt: (signal: AbortSignal, timeoutMs: number) => Promise<unknown>,
+    attempt: Attempt,
   ): Promise<Outcome<unknown>> {
     const cancelLink = linkSignals([this.closing.signal, call.cancel]);
-    const abortLink = linkSignals([this.aborting.signal, call.abort]);
     try {
-      return await this.attemptLoop(route, call, idempotent, attempt, cancelLink.signal, abortLink.signal);
+      // Each attempt follows the abort signals itself (signal-links.ts): no per-call link needed.
+      return await this.attemptLoop(route, call, idempotent, attempt, cancelLink.signal, [this.aborting.signal, call.abort]);
     } finally {
       cancelLink.unlink();
-      abortLink.unlink();
     }
   }
 
@@ -291,9 +296,9 @@ export class PlaymentClient {
     route: RouteName,
     call: CallOptions,
     idempotent: boolean,
-    attempt: (signal: AbortSignal, timeoutMs: number) => Promise<unknown>,
+    attempt: Attempt,
     cancel: AbortSignal,
-    abort: AbortSignal,
+    abort: ReadonlyArray<AbortSignal | undefined>,
   ): Promise<Outcome<unknown>> {
     let deadline = Infinity;
     let sent = false;

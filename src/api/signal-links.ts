@@ -4,7 +4,13 @@
  * leak of a few hundred bytes per request; here each source keeps one listener and a set of
  * followers that a call leaves when it ends.
  */
-const followers = new WeakMap<AbortSignal, Set<AbortController>>();
+
+/** What follows a source: an AbortController, or anything else that can be told to stop. */
+export interface Follower {
+  abort(reason?: unknown): void;
+}
+
+const followers = new WeakMap<AbortSignal, Set<Follower>>();
 
 export interface LinkedSignal {
   signal: AbortSignal;
@@ -14,29 +20,44 @@ export interface LinkedSignal {
 
 export function linkSignals(sources: ReadonlyArray<AbortSignal | undefined>): LinkedSignal {
   const controller = new AbortController();
-  const sets: Array<Set<AbortController>> = [];
+  return { signal: controller.signal, unlink: follow(sources, controller) };
+}
+
+const nothingToUnlink = (): void => undefined;
+
+/**
+ * Calls `follower.abort(reason)` when any source aborts (at once when one already has). Adds no
+ * listener to the sources beyond the first one per source: returns the function that stops
+ * following them, to call when the follower's work ends.
+ */
+export function follow(sources: ReadonlyArray<AbortSignal | undefined>, follower: Follower): () => void {
+  let sets: Array<Set<Follower>> | undefined;
   for (const source of sources) {
     if (!source) continue;
     if (source.aborted) {
-      controller.abort(source.reason);
+      follower.abort(source.reason);
       break;
     }
     let set = followers.get(source);
     if (!set) {
-      const created = new Set<AbortController>();
+      const created = new Set<Follower>();
       followers.set(source, created);
       source.addEventListener(
         'abort',
         () => {
-          for (const follower of created) follower.abort(source.reason);
+          for (const f of created) f.abort(source.reason);
           created.clear();
         },
         { once: true },
       );
       set = created;
     }
-    set.add(controller);
-    sets.push(set);
+    set.add(follower);
+    (sets ??= []).push(set);
   }
-  return { signal: controller.signal, unlink: () => sets.forEach((s) => s.delete(controller)) };
+  if (!sets) return nothingToUnlink;
+  const joined = sets;
+  return () => {
+    for (const s of joined) s.delete(follower);
+  };
 }

@@ -1,11 +1,16 @@
 /**
  * One HTTP attempt against the API: undici request, size-capped body, JSON and envelope parsing.
  * Every failure becomes a PlaymentError whose `retryable` tells the retry policy what to do.
+ *
+ * This is the per-request hot path: an attempt is dispatched with a small handler that collects
+ * the answer itself (no response stream), follows the abort signals without adding listeners to
+ * them (see signal-links.ts) and times out with one timer.
  */
-import { request, type Dispatcher } from 'undici';
+import { errors as undiciErrors, util as undiciUtil, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { PlaymentError, SERVER_SIDE_CODES } from './errors';
 import { errorEnvelopeSchema, successEnvelopeSchema } from './schemas';
+import { follow, type Follower } from './signal-links';
 
 /** Answers larger than this are refused: no API answer we use comes near it. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -20,45 +25,232 @@ export interface AttemptOptions {
   dispatcher: Dispatcher;
   baseUrl: string;
   apiKey: string;
-  /** Aborts the attempt: node closing, overall deadline. */
-  signal: AbortSignal;
+  /**
+   * Abort the attempt: node closing, client closing. Long-lived signals are fine here: the
+   * attempt follows them without adding a listener per request.
+   */
+  signals: ReadonlyArray<AbortSignal | undefined>;
   /** Time allowed for this attempt, from sending to the last byte of the answer. */
   timeoutMs: number;
 }
 
 const RETRYABLE_STATUS = new Set([408, 429]);
 
-export async function sendAttempt(req: AttemptRequest, opts: AttemptOptions): Promise<unknown> {
-  const timeout = AbortSignal.timeout(opts.timeoutMs);
-  const signal = AbortSignal.any([opts.signal, timeout]);
-  let status: number;
-  let text: string;
-  let retryAfter: string | undefined;
-  try {
-    const res = await request(opts.baseUrl + req.path, {
-      method: req.method,
-      dispatcher: opts.dispatcher,
-      signal,
-      headers: {
-        'x-api-key': opts.apiKey,
-        accept: 'application/json',
-        ...(req.body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: req.body === undefined ? undefined : JSON.stringify(req.body),
-      // The key travels in a header: redirects are never followed (undici's request does not
-      // follow them unless a redirect interceptor is added, and we add none).
-    });
-    status = res.statusCode;
-    const header = res.headers['retry-after'];
-    retryAfter = Array.isArray(header) ? header[0] : header;
-    text = await readCapped(res.body, status);
-  } catch (err) {
-    throw transportError(err, signal, timeout, opts.timeoutMs);
-  }
-  return parseAnswer(status, text, retryAfter);
+/**
+ * How an attempt ended early: the timer fired (`timedOut`), or a followed signal aborted it
+ * (`aborted`, with that signal's `reason`).
+ */
+export interface AttemptState {
+  timedOut: boolean;
+  aborted: boolean;
+  reason: unknown;
 }
 
-export async function readCapped(body: Dispatcher.ResponseData['body'], status: number, limit = MAX_RESPONSE_BYTES): Promise<string> {
+/**
+ * The abort side of one attempt: follows the caller's signals, owns the attempt's timer, and
+ * passes an abort on to the request that is running. One per attempt, dropped at its end.
+ */
+export class AttemptControl implements Follower, AttemptState {
+  timedOut = false;
+  aborted = false;
+  reason: unknown = undefined;
+  /** Set while a request runs: an abort stops it with the abort's reason. */
+  running: { stop(reason: unknown): void } | undefined = undefined;
+  private readonly timer: NodeJS.Timeout;
+  private readonly unlink: () => void;
+
+  constructor(signals: ReadonlyArray<AbortSignal | undefined>, timeoutMs: number) {
+    this.timer = setTimeout(fireTimeout, timeoutMs, this);
+    // Like AbortSignal.timeout: a pending attempt timer alone does not keep the process up.
+    this.timer.unref();
+    this.unlink = follow(signals, this);
+  }
+
+  abort(reason?: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason ?? new undiciErrors.RequestAbortedError();
+    this.running?.stop(this.reason);
+  }
+
+  /** Ends the attempt: clears the timer and stops following the signals. */
+  end(): void {
+    this.running = undefined;
+    clearTimeout(this.timer);
+    this.unlink();
+  }
+}
+
+function fireTimeout(control: AttemptControl): void {
+  control.timedOut = true;
+  control.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+}
+
+export async function sendAttempt(req: AttemptRequest, opts: AttemptOptions): Promise<unknown> {
+  const control = new AttemptControl(opts.signals, opts.timeoutMs);
+  let answer: Answer;
+  try {
+    const { origin, path } = target(opts.baseUrl + req.path);
+    const hasBody = req.body !== undefined;
+    answer = await exchange(
+      opts.dispatcher,
+      {
+        origin,
+        path,
+        method: req.method,
+        headers: hasBody
+          ? { 'x-api-key': opts.apiKey, accept: 'application/json', 'content-type': 'application/json' }
+          : { 'x-api-key': opts.apiKey, accept: 'application/json' },
+        body: hasBody ? JSON.stringify(req.body) : undefined,
+        // The key travels in a header: redirects are never followed (a bare dispatch follows
+        // none, and no redirect interceptor is added).
+      },
+      control,
+      MAX_RESPONSE_BYTES,
+    );
+  } catch (err) {
+    throw transportError(err, control, opts.timeoutMs);
+  } finally {
+    control.end();
+  }
+  return parseAnswer(answer.status, answer.text, answer.retryAfter);
+}
+
+interface Answer {
+  status: number;
+  text: string;
+  retryAfter: string | undefined;
+}
+
+/**
+ * The origin and path undici's request() would derive from a URL string (it parses it with the
+ * WHATWG parser, then sends origin + pathname + search). The create-job URL is the same for
+ * every job of a config node, so the last few parses are kept.
+ */
+const targets = new Map<string, { origin: string; path: string }>();
+const MAX_TARGETS = 64;
+
+function target(url: string): { origin: string; path: string } {
+  let t = targets.get(url);
+  if (t) return t;
+  const parsed = new URL(url);
+  const prefix = parsed.origin || parsed.protocol;
+  if (!prefix.startsWith('http:') && !prefix.startsWith('https:')) {
+    throw new undiciErrors.InvalidArgumentError('Invalid URL protocol: the URL must start with `http:` or `https:`.');
+  }
+  t = { origin: parsed.origin, path: parsed.search ? `${parsed.pathname}${parsed.search}` : parsed.pathname };
+  if (targets.size >= MAX_TARGETS) targets.clear();
+  targets.set(url, t);
+  return t;
+}
+
+/**
+ * One request through the dispatcher, its answer collected in memory up to `limit` bytes.
+ * Behaves as undici's request() + reading the body: informational answers are skipped, an abort
+ * before the request is handed to a connection takes effect when it is, one after stops it.
+ */
+function exchange(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, control: AttemptControl, limit: number): Promise<Answer> {
+  return new Promise<Answer>((resolve, reject) => {
+    dispatcher.dispatch(options, new AnswerCollector(control, limit, resolve, reject));
+  });
+}
+
+class AnswerCollector implements Dispatcher.DispatchHandler {
+  private abortRequest: ((err?: Error) => void) | undefined = undefined;
+  private status = 0;
+  private retryAfter: string | undefined = undefined;
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private settled = false;
+
+  constructor(
+    private readonly control: AttemptControl,
+    private readonly limit: number,
+    private readonly resolve: (answer: Answer) => void,
+    private readonly reject: (err: unknown) => void,
+  ) {}
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.control.aborted) {
+      abort(this.control.reason as Error);
+      return;
+    }
+    this.abortRequest = abort;
+    this.control.running = this;
+  }
+
+  /** The attempt was aborted (caller or timeout) while this request runs. */
+  stop(reason: unknown): void {
+    if (!this.settled) this.abortRequest?.(reason as Error);
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    if (statusCode < 200) return true;
+    this.status = statusCode;
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      if (undiciUtil.headerNameToString(rawHeaders[i]) === 'retry-after') {
+        const value = rawHeaders[i + 1] as Buffer | string | Array<Buffer | string>;
+        const first = Array.isArray(value) ? value[0] : value;
+        this.retryAfter = typeof first === 'string' ? first : first.toString('latin1');
+        break;
+      }
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.settled) return true;
+    this.size += chunk.length;
+    if (this.size > this.limit) {
+      this.chunks = [];
+      this.abortRequest?.(
+        new PlaymentError({
+          code: 'BAD_RESPONSE',
+          statusCode: this.status,
+          message: `answer larger than ${this.limit} bytes (HTTP ${this.status})`,
+        }),
+      );
+      return true;
+    }
+    this.chunks.push(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.control.running = undefined;
+    const { chunks } = this;
+    const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
+    this.resolve({ status: this.status, text, retryAfter: this.retryAfter });
+  }
+
+  onError(err: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.control.running = undefined;
+    this.chunks = [];
+    this.reject(err);
+  }
+}
+
+/**
+ * Reads a response stream to a string, refusing more than `limit` bytes. When the answer says
+ * its length and it is within the limit, it is read in one go.
+ */
+export async function readCapped(
+  body: Dispatcher.ResponseData['body'],
+  status: number,
+  limit = MAX_RESPONSE_BYTES,
+  contentLength?: string | string[],
+): Promise<string> {
+  const declared = typeof contentLength === 'string' && contentLength !== '' ? Number(contentLength) : NaN;
+  if (declared >= 0 && declared <= limit) {
+    // bytes(), not text(): text() drops a leading byte-order mark, and a body that starts with
+    // one is not JSON for JSON.parse; the streamed read below keeps it too.
+    const bytes = await body.bytes();
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
@@ -76,9 +268,9 @@ export async function readCapped(body: Dispatcher.ResponseData['body'], status: 
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export function transportError(err: unknown, signal: AbortSignal, timeout: AbortSignal, timeoutMs: number): PlaymentError {
+export function transportError(err: unknown, state: AttemptState, timeoutMs: number): PlaymentError {
   if (err instanceof PlaymentError) return err;
-  if (timeout.aborted) {
+  if (state.timedOut) {
     return new PlaymentError({
       code: 'TIMEOUT',
       message: `no answer from the API within ${timeoutMs} ms`,
@@ -86,8 +278,8 @@ export function transportError(err: unknown, signal: AbortSignal, timeout: Abort
       cause: err,
     });
   }
-  if (signal.aborted) {
-    const reason = signal.reason;
+  if (state.aborted) {
+    const reason = state.reason;
     if (reason instanceof PlaymentError) return reason;
     return new PlaymentError({ code: 'ABORTED', message: 'request aborted', cause: err });
   }
@@ -110,6 +302,13 @@ export function parseAnswer(status: number, text: string, retryAfter?: string): 
     parsed = true;
   } catch {
     // handled below, with the status in mind
+  }
+  // Fast path: a 2xx answer with the success envelope. It cannot match the error envelope
+  // (`success` is true there, false in the other), so the general checks below would reach the
+  // same result.
+  if (parsed && status >= 200 && status < 300) {
+    const ok = successEnvelopeSchema.safeParse(json);
+    if (ok.success) return ok.data.data;
   }
   const serverFailure = status >= 500 || RETRYABLE_STATUS.has(status);
   const envelopeError = parsed ? errorEnvelopeSchema.safeParse(json) : undefined;
@@ -150,11 +349,7 @@ export function parseAnswer(status: number, text: string, retryAfter?: string): 
   if (!parsed) {
     return fail({ code: 'BAD_RESPONSE', statusCode: status, message: `the API answered HTTP ${status} with a body that is not JSON` });
   }
-  const ok = successEnvelopeSchema.safeParse(json);
-  if (!ok.success) {
-    return fail({ code: 'BAD_RESPONSE', statusCode: status, message: `the API answered HTTP ${status} without the {success, data} envelope` });
-  }
-  return ok.data.data;
+  return fail({ code: 'BAD_RESPONSE', statusCode: status, message: `the API answered HTTP ${status} without the {success, data} envelope` });
 }
 
 function fail(init: ConstructorParameters<typeof PlaymentError>[0]): never {

@@ -35,10 +35,14 @@ export function frameIdFromUrl(src: string): string {
   if (q !== -1) end = q;
   const h = src.indexOf('#');
   if (h !== -1 && h < end) end = h;
-  const path = src.slice(0, end);
-  const segment = path.slice(path.lastIndexOf('/') + 1);
+  // The path is src[0, end): its last '/' and its first '//' (the one after the scheme).
+  const slash = end > 0 ? src.lastIndexOf('/', end - 1) : -1;
+  let scheme = src.indexOf('//');
+  if (scheme !== -1 && scheme + 2 > end) scheme = -1;
   // After "scheme://host" with no path the last segment is the host: not a frame name.
-  if (path.indexOf('/', path.indexOf('//') + 2) === -1) return '';
+  if (slash < scheme + 2) return '';
+  const segment = src.slice(slash + 1, end);
+  if (!segment.includes('%')) return segment;
   try {
     return decodeURIComponent(segment);
   } catch {
@@ -46,14 +50,20 @@ export function frameIdFromUrl(src: string): string {
   }
 }
 
-function checkSource(src: unknown, where: string): string {
+/** Where a frame is, for messages: built only when there is something to report. */
+function frameAt(label: string, i: number): string {
+  return `${label} frame ${i}`;
+}
+
+function checkSource(src: unknown, label: string, i: number): string {
   if (typeof src !== 'string' || src.length === 0) {
-    throw invalidInput(`${where}: src must be a URL string, got ${preview(src)}`);
+    throw invalidInput(`${frameAt(label, i)}: src must be a URL string, got ${preview(src)}`);
   }
   if (src.length > MAX_SRC_LENGTH) {
-    throw invalidInput(`${where}: src is ${src.length} characters long, more than ${MAX_SRC_LENGTH}`);
+    throw invalidInput(`${frameAt(label, i)}: src is ${src.length} characters long, more than ${MAX_SRC_LENGTH}`);
   }
   if (SIMPLE_URL.test(src)) return src;
+  const where = frameAt(label, i);
   let url: URL;
   try {
     url = new URL(src);
@@ -70,15 +80,22 @@ function checkSource(src: unknown, where: string): string {
   return src;
 }
 
-function checkFrameId(id: unknown, where: string): string {
+function checkFrameId(id: unknown, label: string, i: number): string {
   if (typeof id === 'number' && Number.isFinite(id)) id = String(id);
-  if (typeof id !== 'string' || id.trim().length === 0) {
-    throw invalidInput(`${where}: frame_id must be a non-empty string, got ${preview(id)}`);
+  if (typeof id !== 'string' || isBlankText(id)) {
+    throw invalidInput(`${frameAt(label, i)}: frame_id must be a non-empty string, got ${preview(id)}`);
   }
   if (id.length > MAX_FRAME_ID_LENGTH) {
-    throw invalidInput(`${where}: frame_id is ${id.length} characters long, more than ${MAX_FRAME_ID_LENGTH}`);
+    throw invalidInput(`${frameAt(label, i)}: frame_id is ${id.length} characters long, more than ${MAX_FRAME_ID_LENGTH}`);
   }
   return id;
+}
+
+/** `text.trim().length === 0`, without trimming when the first character is visible ASCII. */
+function isBlankText(text: string): boolean {
+  const c = text.charCodeAt(0);
+  if (c > 0x20 && c < 0x7f) return false;
+  return text.trim().length === 0;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -99,38 +116,114 @@ export function normalizeFrames(input: unknown, label = 'msg.payload'): Frame[] 
   if (input.length > MAX_FRAMES_PER_JOB) {
     throw invalidInput(`${label} has ${input.length} frames, more than ${MAX_FRAMES_PER_JOB} in one job (use "max frames per job" to split it)`);
   }
-  const frames: Frame[] = new Array(input.length);
-  const seen = new Map<string, number>();
+  const frames: Frame[] = [];
+  const seen = new FrameIdSet(input.length);
   for (let i = 0; i < input.length; i++) {
     const item: unknown = input[i];
-    const where = `${label} frame ${i}`;
     let src: string;
     let frameId: string;
     if (typeof item === 'string') {
-      src = checkSource(item, where);
-      frameId = deriveFrameId(src, where);
+      src = item;
+      frameId = item.length <= MAX_SRC_LENGTH && SIMPLE_URL.test(item)
+        ? simpleUrlFrameId(item, label, i)
+        : deriveFrameId(checkSource(item, label, i), label, i);
     } else if (isPlainObject(item)) {
-      src = checkSource(item.src, where);
+      src = checkSource(item.src, label, i);
       frameId = item.frame_id === undefined || item.frame_id === null || item.frame_id === ''
-        ? deriveFrameId(src, where)
-        : checkFrameId(item.frame_id, where);
+        ? deriveFrameId(src, label, i)
+        : checkFrameId(item.frame_id, label, i);
     } else {
-      throw invalidInput(`${where} must be a URL string or {frame_id, src}, got ${preview(item)}`);
+      throw invalidInput(`${frameAt(label, i)} must be a URL string or {frame_id, src}, got ${preview(item)}`);
     }
-    const earlier = seen.get(frameId);
-    if (earlier !== undefined) {
-      throw invalidInput(`${label} frames ${earlier} and ${i} share frame_id ${preview(frameId)}; frame ids must be unique within a job`);
+    if (!seen.add(frameId)) {
+      throw invalidInput(`${label} frames ${firstWithId(frames, frameId)} and ${i} share frame_id ${preview(frameId)}; frame ids must be unique within a job`);
     }
-    seen.set(frameId, i);
-    frames[i] = { frame_id: frameId, src };
+    frames.push({ frame_id: frameId, src });
   }
   return frames;
 }
 
-function deriveFrameId(src: string, where: string): string {
+/** Longest probe before FrameIdSet gives up its table for a Set. */
+const MAX_PROBES = 64;
+/** Lists shorter than this use a Set from the start. */
+const SMALL_LIST = 256;
+const NO_SLOTS = new Int32Array(0);
+
+/**
+ * The frame ids seen so far, for the duplicate check: a Set, but cheaper for the long lists this
+ * is built for (a Set of 10,000 fresh strings costs about as much as validating their URLs). An
+ * open-addressing table of indexes into `ids`, hashed with FNV-1a; should a probe run long
+ * (inputs made to collide), it moves everything into a real Set and carries on there. Short
+ * lists use a Set directly.
+ */
+class FrameIdSet {
+  private readonly ids: string[] = [];
+  private readonly slots: Int32Array;
+  private readonly hashes: Int32Array;
+  private readonly mask: number;
+  private fallback: Set<string> | undefined;
+
+  constructor(expected: number) {
+    // A short list is cheaper in a Set than in two new typed arrays.
+    if (expected < SMALL_LIST) this.fallback = new Set();
+    let size = 16;
+    while (size < expected * 2) size *= 2;
+    this.slots = this.fallback ? NO_SLOTS : new Int32Array(size);
+    this.hashes = this.fallback ? NO_SLOTS : new Int32Array(size);
+    this.mask = size - 1;
+  }
+
+  /** Adds an id; false when it was there already. */
+  add(id: string): boolean {
+    if (this.fallback) {
+      const before = this.fallback.size;
+      return this.fallback.add(id).size !== before;
+    }
+    let h = 0x811c9dc5 | 0;
+    for (let k = 0; k < id.length; k++) h = Math.imul(h ^ id.charCodeAt(k), 0x01000193);
+    const { slots, hashes, ids, mask } = this;
+    let p = h & mask;
+    for (let probes = 0; ; probes++) {
+      const v = slots[p];
+      if (v === 0) break;
+      if (hashes[p] === h && ids[v - 1] === id) return false;
+      if (probes === MAX_PROBES) {
+        this.fallback = new Set(ids);
+        return this.add(id);
+      }
+      p = (p + 1) & mask;
+    }
+    ids.push(id);
+    slots[p] = ids.length;
+    hashes[p] = h;
+    return true;
+  }
+}
+
+function firstWithId(frames: readonly Frame[], frameId: string): number {
+  for (let k = 0; k < frames.length; k++) if (frames[k].frame_id === frameId) return k;
+  return -1;
+}
+
+/**
+ * deriveFrameId for a src that SIMPLE_URL accepts, where less needs looking for: no '#', the
+ * first '?' starts the query and the first '//' ends the scheme.
+ */
+function simpleUrlFrameId(src: string, label: string, i: number): string {
+  const q = src.indexOf('?');
+  const end = q === -1 ? src.length : q;
+  const slash = src.lastIndexOf('/', end - 1);
+  if (slash < src.indexOf('//') + 2 || slash === end - 1) return deriveFrameId(src, label, i);
+  const id = src.slice(slash + 1, end);
+  if (id.includes('%')) return deriveFrameId(src, label, i);
+  // Visible ASCII only (SIMPLE_URL's path characters): never blank.
+  return id.length > MAX_FRAME_ID_LENGTH ? checkFrameId(id, label, i) : id;
+}
+
+function deriveFrameId(src: string, label: string, i: number): string {
   const id = frameIdFromUrl(src);
-  if (!id) throw invalidInput(`${where}: cannot derive a frame_id from ${preview(src)} (no file name in its path); give {frame_id, src}`);
-  return checkFrameId(id, where);
+  if (!id) throw invalidInput(`${frameAt(label, i)}: cannot derive a frame_id from ${preview(src)} (no file name in its path); give {frame_id, src}`);
+  return checkFrameId(id, label, i);
 }
 
 /** Natural order of frame ids: frame_9 before frame_10. */

@@ -10,16 +10,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { startSandbox, type Sandbox } from '../sandbox/server';
 import { demoFlow, type FlowNode } from './flows';
+import { HOST, anyFreePort, portIsFree } from './ports';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DEMO_DIR = path.resolve(process.env.PLAYMENT_DEMO_DIR || path.join(ROOT, '.demo'));
 const USER_DIR = path.join(DEMO_DIR, 'userdir');
 const LOG_FILE = path.join(DEMO_DIR, 'node-red.log');
-const HOST = '127.0.0.1';
 const PROJECT = 'demo-project';
 const SANDBOX_PORT = 4010;
 const NODE_RED_PORT = 1880;
@@ -30,25 +29,6 @@ const say = (line = '') => process.stdout.write(`${line}\n`);
 const fail = (line: string) => process.stderr.write(`npm start: ${line}\n`);
 
 // ---- ports ------------------------------------------------------------------------------
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, HOST, () => server.close(() => resolve(true)));
-  });
-}
-
-function anyFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function nodeRedPort(): Promise<number> {
   if (process.env.PORT) {

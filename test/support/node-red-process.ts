@@ -5,21 +5,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import { HOST, anyFreePort } from '../../src/demo/ports';
 
-export const HOST = '127.0.0.1';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, HOST, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { HOST, anyFreePort as freePort };
 
 export interface NodeRedOptions {
   userDir: string;
@@ -70,7 +59,7 @@ function settingsFile(secret: string): string {
 }
 
 export async function startNodeRed(opts: NodeRedOptions): Promise<NodeRedProcess> {
-  const port = opts.port ?? (await freePort());
+  const port = opts.port ?? (await anyFreePort());
   const redJs = opts.redJs ?? require.resolve('node-red/red.js');
   const settings = path.join(opts.userDir, 'settings.js');
   writeFileSync(settings, settingsFile(opts.credentialSecret ?? 'node-red-process-test-secret'));

@@ -2,57 +2,48 @@
  * Result files: `GET /v1/attachments?url=…` answers with a redirect to a signed URL on a storage
  * host. The key goes only to the API; the signed URL is fetched with no credentials at all.
  */
-import { request } from 'undici';
 import { PlaymentError } from './errors';
-import { AttemptControl, parseAnswer, readCapped, transportError, type AttemptOptions } from './transport';
+import { AttemptControl, MAX_RESPONSE_BYTES, exchange, originAndPath, parseAnswer, transportError, type AttemptOptions } from './transport';
 
 /** Result files can be large (one tracker per object per frame). */
 export const MAX_ATTACHMENT_BYTES = 64 * 1024 * 1024;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 export async function fetchAttachment(path: string, opts: AttemptOptions): Promise<unknown> {
-  // One controller for both requests, aborted by the attempt's timer or the followed signals.
-  const controller = new AbortController();
+  // One attempt (timer and followed signals) for both requests.
   const control = new AttemptControl(opts.signals, opts.timeoutMs);
-  if (control.aborted) controller.abort(control.reason);
-  else control.running = { stop: (reason) => controller.abort(reason) };
-  const signal = controller.signal;
   try {
-    const first = await request(opts.baseUrl + path, {
-      method: 'GET',
-      dispatcher: opts.dispatcher,
-      signal,
-      headers: { 'x-api-key': opts.apiKey, accept: 'application/json' },
-    });
-    if (!REDIRECTS.has(first.statusCode)) {
-      const text = await readCapped(first.body, first.statusCode, undefined, first.headers['content-length']);
+    const first = await exchange(
+      opts.dispatcher,
+      { ...originAndPath(opts.baseUrl + path), method: 'GET', headers: { 'x-api-key': opts.apiKey, accept: 'application/json' } },
+      control,
+      MAX_RESPONSE_BYTES,
+    );
+    if (!REDIRECTS.has(first.status)) {
       // An error envelope, or (should the API ever answer directly) the file itself.
-      if (first.statusCode >= 200 && first.statusCode < 300) return parseJson(text, first.statusCode);
-      const retryAfter = first.headers['retry-after'];
-      return parseAnswer(first.statusCode, text, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+      if (first.status >= 200 && first.status < 300) return parseJson(first.text, first.status);
+      return parseAnswer(first.status, first.text, first.retryAfter);
     }
-    await first.body.dump();
-    const location = first.headers.location;
-    const target = new URL(String(Array.isArray(location) ? location[0] : location ?? ''), opts.baseUrl);
+    const target = new URL(first.location ?? '', opts.baseUrl);
     if (target.protocol !== 'https:' && target.protocol !== 'http:') {
-      throw new PlaymentError({ code: 'BAD_RESPONSE', statusCode: first.statusCode, message: 'the attachment redirect has no usable location' });
+      throw new PlaymentError({ code: 'BAD_RESPONSE', statusCode: first.status, message: 'the attachment redirect has no usable location' });
     }
-    const file = await request(target, {
-      method: 'GET',
-      dispatcher: opts.dispatcher,
-      signal,
-      headers: { accept: 'application/json' },
-    });
-    const text = await readCapped(file.body, file.statusCode, MAX_ATTACHMENT_BYTES, file.headers['content-length']);
-    if (file.statusCode < 200 || file.statusCode >= 300) {
+    // A bare dispatch follows no redirect, and this one carries no key.
+    const file = await exchange(
+      opts.dispatcher,
+      { ...originAndPath(target), method: 'GET', headers: { accept: 'application/json' } },
+      control,
+      MAX_ATTACHMENT_BYTES,
+    );
+    if (file.status < 200 || file.status >= 300) {
       throw new PlaymentError({
         code: 'HTTP_ERROR',
-        statusCode: file.statusCode,
-        retryable: file.statusCode >= 500,
-        message: `the signed result URL answered HTTP ${file.statusCode}`,
+        statusCode: file.status,
+        retryable: file.status >= 500,
+        message: `the signed result URL answered HTTP ${file.status}`,
       });
     }
-    return parseJson(text, file.statusCode);
+    return parseJson(file.text, file.status);
   } catch (err) {
     throw transportError(err, control, opts.timeoutMs);
   } finally {

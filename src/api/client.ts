@@ -4,8 +4,8 @@
  */
 import type { Dispatcher } from 'undici';
 import type { ConnectionOptions } from 'node:tls';
-import { PlaymentError, isPlaymentError } from './errors';
-import { PROFILES, type ApiVersion, type RouteName } from './profiles';
+import { PlaymentError, SERVER_SIDE_CODES, isPlaymentError } from './errors';
+import { PROFILES, jobCreateRequest, type ApiVersion, type RouteName } from './profiles';
 import { RequestLimiter, type Slot } from './limiter';
 import { DEFAULT_RETRY_POLICY, backoffDelay, retryAfterMs, sleep, type RetryPolicy } from './retry';
 import { parseData, sendAttempt, type AttemptRequest } from './transport';
@@ -78,7 +78,7 @@ interface Outcome<T> {
 type Attempt = (signals: ReadonlyArray<AbortSignal | undefined>, timeoutMs: number) => Promise<unknown>;
 
 /** A create request whose answer was lost: it may have been stored. */
-const UNKNOWN_OUTCOME_CODES = new Set(['TIMEOUT', 'NETWORK', 'HTTP_ERROR', 'FS_0000', 'FS_0008', 'api_error']);
+const UNKNOWN_OUTCOME_CODES = new Set(['TIMEOUT', 'NETWORK', 'HTTP_ERROR', ...SERVER_SIDE_CODES]);
 /** The batch listing is paged by 100; stop looking after this many pages. */
 const MAX_LISTING_PAGES = 1000;
 
@@ -120,15 +120,9 @@ export class PlaymentClient {
 
   // ---- endpoints -------------------------------------------------------------------------
 
-  /** The exact request createJob would send, for dry runs. */
-  createJobRequest(body: VideoJobBody): { method: 'POST'; path: string; body: VideoJobBody } {
-    return { method: 'POST', path: this.profile.createJob(this.projectId), body };
-  }
-
   async createJob(body: VideoJobBody, call: CallOptions = {}): Promise<CreateJobResult> {
-    const path = this.profile.createJob(this.projectId);
     try {
-      const { data } = await this.execute('job.create', { method: 'POST', path, body }, call, false);
+      const { data } = await this.execute('job.create', jobCreateRequest(this.profile, this.projectId, body), call, false);
       return parseData(createJobDataSchema, data, 'create job');
     } catch (err) {
       if (isPlaymentError(err) && err.code === 'FS_0001' && err.mayExist) {
@@ -258,8 +252,10 @@ export class PlaymentClient {
   // ---- the request loop ------------------------------------------------------------------
 
   private execute(route: RouteName, req: AttemptRequest, call: CallOptions, idempotent: boolean): Promise<Outcome<unknown>> {
+    // Serialised once: every retry sends the same text (a large job body is megabytes).
+    const prepared = req.body === undefined ? req : { ...req, json: JSON.stringify(req.body) };
     return this.track(route, call, idempotent, (signals, timeoutMs) =>
-      sendAttempt(req, { dispatcher: this.dispatcher, baseUrl: this.baseUrl, apiKey: this.apiKey, signals, timeoutMs }),
+      sendAttempt(prepared, { dispatcher: this.dispatcher, baseUrl: this.baseUrl, apiKey: this.apiKey, signals, timeoutMs }),
     );
   }
 
@@ -321,10 +317,11 @@ export class PlaymentClient {
         return { data };
       } catch (raw) {
         const err = asAborted(raw, route);
-        slot.release(err.statusCode === 429 ? 'throttled' : 'failed', retryAfterMs(err.retryAfter));
+        const retryAfter = retryAfterMs(err.retryAfter);
+        slot.release(err.statusCode === 429 ? 'throttled' : 'failed', retryAfter);
         if (err.code === 'ABORTED') throw withCreateContext(err, !idempotent, true);
         if (!idempotent && UNKNOWN_OUTCOME_CODES.has(err.code) && err.statusCode !== 429) outcomeUnknown = true;
-        const wait = Math.max(retryAfterMs(err.retryAfter) ?? 0, backoffDelay(retry, this.retry));
+        const wait = Math.max(retryAfter ?? 0, backoffDelay(retry, this.retry));
         if (!err.retryable || retry >= this.retry.maxRetries || Date.now() + wait >= deadline) {
           throw withCreateContext(err, false, outcomeUnknown);
         }

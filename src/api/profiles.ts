@@ -4,7 +4,8 @@ export const API_VERSIONS = ['v0', 'v1'] as const;
 export type ApiVersion = (typeof API_VERSIONS)[number];
 
 /** Route names: also what the sandbox and the status texts call each endpoint. */
-export type RouteName = 'job.create' | 'batch.create' | 'job.get' | 'batch.jobs' | 'project.details' | 'attachment';
+export const ROUTE_NAMES = ['job.create', 'batch.create', 'job.get', 'batch.jobs', 'project.details', 'attachment'] as const;
+export type RouteName = (typeof ROUTE_NAMES)[number];
 
 export interface EndpointProfile {
   createJob(projectId: string): string;
@@ -26,6 +27,11 @@ function profile(version: ApiVersion, batchCreatePrefix: string): EndpointProfil
       `${project(p)}/batch/${seg(b)}` + (token ? `?page_token=${seg(token)}` : ''),
     projectDetails: (p) => `${project(p)}/details`,
   };
+}
+
+/** The create-job request as sent (and as a dry run shows it). */
+export function jobCreateRequest<B>(profile: EndpointProfile, projectId: string, body: B): { method: 'POST'; path: string; body: B } {
+  return { method: 'POST', path: profile.createJob(projectId), body };
 }
 
 export const PROFILES: Record<ApiVersion, EndpointProfile> = {

@@ -19,6 +19,8 @@ export interface AttemptRequest {
   method: 'GET' | 'POST';
   path: string;
   body?: unknown;
+  /** `body` already serialised: a retry sends the same text without serialising it again. */
+  json?: string;
 }
 
 export interface AttemptOptions {
@@ -90,18 +92,16 @@ export async function sendAttempt(req: AttemptRequest, opts: AttemptOptions): Pr
   const control = new AttemptControl(opts.signals, opts.timeoutMs);
   let answer: Answer;
   try {
-    const { origin, path } = target(opts.baseUrl + req.path);
     const hasBody = req.body !== undefined;
     answer = await exchange(
       opts.dispatcher,
       {
-        origin,
-        path,
+        ...originAndPath(opts.baseUrl + req.path),
         method: req.method,
         headers: hasBody
           ? { 'x-api-key': opts.apiKey, accept: 'application/json', 'content-type': 'application/json' }
           : { 'x-api-key': opts.apiKey, accept: 'application/json' },
-        body: hasBody ? JSON.stringify(req.body) : undefined,
+        body: hasBody ? (req.json ?? JSON.stringify(req.body)) : undefined,
         // The key travels in a header: redirects are never followed (a bare dispatch follows
         // none, and no redirect interceptor is added).
       },
@@ -116,32 +116,24 @@ export async function sendAttempt(req: AttemptRequest, opts: AttemptOptions): Pr
   return parseAnswer(answer.status, answer.text, answer.retryAfter);
 }
 
-interface Answer {
+export interface Answer {
   status: number;
   text: string;
   retryAfter: string | undefined;
+  /** The Location header, for redirects. */
+  location: string | undefined;
 }
 
 /**
- * The origin and path undici's request() would derive from a URL string (it parses it with the
- * WHATWG parser, then sends origin + pathname + search). The create-job URL is the same for
- * every job of a config node, so the last few parses are kept.
+ * The origin and path undici's request() would derive from a URL (it parses it with the WHATWG
+ * parser, then sends origin + pathname + search).
  */
-const targets = new Map<string, { origin: string; path: string }>();
-const MAX_TARGETS = 64;
-
-function target(url: string): { origin: string; path: string } {
-  let t = targets.get(url);
-  if (t) return t;
-  const parsed = new URL(url);
-  const prefix = parsed.origin || parsed.protocol;
-  if (!prefix.startsWith('http:') && !prefix.startsWith('https:')) {
+export function originAndPath(url: string | URL): { origin: string; path: string } {
+  const parsed = typeof url === 'string' ? new URL(url) : url;
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new undiciErrors.InvalidArgumentError('Invalid URL protocol: the URL must start with `http:` or `https:`.');
   }
-  t = { origin: parsed.origin, path: parsed.search ? `${parsed.pathname}${parsed.search}` : parsed.pathname };
-  if (targets.size >= MAX_TARGETS) targets.clear();
-  targets.set(url, t);
-  return t;
+  return { origin: parsed.origin, path: parsed.search ? `${parsed.pathname}${parsed.search}` : parsed.pathname };
 }
 
 /**
@@ -149,7 +141,7 @@ function target(url: string): { origin: string; path: string } {
  * Behaves as undici's request() + reading the body: informational answers are skipped, an abort
  * before the request is handed to a connection takes effect when it is, one after stops it.
  */
-function exchange(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, control: AttemptControl, limit: number): Promise<Answer> {
+export function exchange(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, control: AttemptControl, limit: number): Promise<Answer> {
   return new Promise<Answer>((resolve, reject) => {
     dispatcher.dispatch(options, new AnswerCollector(control, limit, resolve, reject));
   });
@@ -159,6 +151,7 @@ class AnswerCollector implements Dispatcher.DispatchHandler {
   private abortRequest: ((err?: Error) => void) | undefined = undefined;
   private status = 0;
   private retryAfter: string | undefined = undefined;
+  private location: string | undefined = undefined;
   private chunks: Buffer[] = [];
   private size = 0;
   private settled = false;
@@ -188,12 +181,9 @@ class AnswerCollector implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return true;
     this.status = statusCode;
     for (let i = 0; i < rawHeaders.length; i += 2) {
-      if (undiciUtil.headerNameToString(rawHeaders[i]) === 'retry-after') {
-        const value = rawHeaders[i + 1] as Buffer | string | Array<Buffer | string>;
-        const first = Array.isArray(value) ? value[0] : value;
-        this.retryAfter = typeof first === 'string' ? first : first.toString('latin1');
-        break;
-      }
+      const name = undiciUtil.headerNameToString(rawHeaders[i]);
+      if (name === 'retry-after') this.retryAfter ??= headerText(rawHeaders[i + 1]);
+      else if (name === 'location') this.location ??= headerText(rawHeaders[i + 1]);
     }
     return true;
   }
@@ -222,7 +212,7 @@ class AnswerCollector implements Dispatcher.DispatchHandler {
     this.control.running = undefined;
     const { chunks } = this;
     const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
-    this.resolve({ status: this.status, text, retryAfter: this.retryAfter });
+    this.resolve({ status: this.status, text, retryAfter: this.retryAfter, location: this.location });
   }
 
   onError(err: Error): void {
@@ -234,38 +224,10 @@ class AnswerCollector implements Dispatcher.DispatchHandler {
   }
 }
 
-/**
- * Reads a response stream to a string, refusing more than `limit` bytes. When the answer says
- * its length and it is within the limit, it is read in one go.
- */
-export async function readCapped(
-  body: Dispatcher.ResponseData['body'],
-  status: number,
-  limit = MAX_RESPONSE_BYTES,
-  contentLength?: string | string[],
-): Promise<string> {
-  const declared = typeof contentLength === 'string' && contentLength !== '' ? Number(contentLength) : NaN;
-  if (declared >= 0 && declared <= limit) {
-    // bytes(), not text(): text() drops a leading byte-order mark, and a body that starts with
-    // one is not JSON for JSON.parse; the streamed read below keeps it too.
-    const bytes = await body.bytes();
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > limit) {
-      body.destroy();
-      throw new PlaymentError({
-        code: 'BAD_RESPONSE',
-        statusCode: status,
-        message: `answer larger than ${limit} bytes (HTTP ${status})`,
-      });
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/** A raw header value as text (the first one when it is repeated). */
+function headerText(value: Buffer | string | Array<Buffer | string>): string {
+  const first = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' ? first : first.toString('latin1');
 }
 
 export function transportError(err: unknown, state: AttemptState, timeoutMs: number): PlaymentError {

@@ -98,7 +98,7 @@ function isBlankText(text: string): boolean {
   return text.trim().length === 0;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
@@ -123,10 +123,8 @@ export function normalizeFrames(input: unknown, label = 'msg.payload'): Frame[] 
     let src: string;
     let frameId: string;
     if (typeof item === 'string') {
-      src = item;
-      frameId = item.length <= MAX_SRC_LENGTH && SIMPLE_URL.test(item)
-        ? simpleUrlFrameId(item, label, i)
-        : deriveFrameId(checkSource(item, label, i), label, i);
+      src = checkSource(item, label, i);
+      frameId = deriveFrameId(src, label, i);
     } else if (isPlainObject(item)) {
       src = checkSource(item.src, label, i);
       frameId = item.frame_id === undefined || item.frame_id === null || item.frame_id === ''
@@ -203,21 +201,6 @@ class FrameIdSet {
 function firstWithId(frames: readonly Frame[], frameId: string): number {
   for (let k = 0; k < frames.length; k++) if (frames[k].frame_id === frameId) return k;
   return -1;
-}
-
-/**
- * deriveFrameId for a src that SIMPLE_URL accepts, where less needs looking for: no '#', the
- * first '?' starts the query and the first '//' ends the scheme.
- */
-function simpleUrlFrameId(src: string, label: string, i: number): string {
-  const q = src.indexOf('?');
-  const end = q === -1 ? src.length : q;
-  const slash = src.lastIndexOf('/', end - 1);
-  if (slash < src.indexOf('//') + 2 || slash === end - 1) return deriveFrameId(src, label, i);
-  const id = src.slice(slash + 1, end);
-  if (id.includes('%')) return deriveFrameId(src, label, i);
-  // Visible ASCII only (SIMPLE_URL's path characters): never blank.
-  return id.length > MAX_FRAME_ID_LENGTH ? checkFrameId(id, label, i) : id;
 }
 
 function deriveFrameId(src: string, label: string, i: number): string {

@@ -3,8 +3,7 @@
  * The zod schemas are the source of the TypeScript types.
  */
 import { z } from 'zod';
-import { frameSchema, normalizeFrames, preview, sortFramesNaturally, type Frame } from './frames';
-import { deriveReferenceId } from './reference-id';
+import { frameSchema, preview, type Frame } from './frames';
 import { invalidInput } from '../api/errors';
 
 export const videoJobBodySchema = z.object({
@@ -74,29 +73,6 @@ export function parseJobSettings(raw: Record<string, unknown>, label: string): J
 }
 
 export type FrameOrder = 'given' | 'natural';
-
-export interface BuildJobInput {
-  projectId: string;
-  settings: JobSettings;
-  frames: unknown;
-  frameOrder?: FrameOrder;
-  /** Names the sequence in error messages. */
-  label?: string;
-}
-
-/** Normalises and checks frames, derives the reference id when none is given, builds the body. */
-export function buildVideoJob(input: BuildJobInput): VideoJobBody {
-  let frames: Frame[] = normalizeFrames(input.frames, input.label);
-  if (input.frameOrder === 'natural') frames = sortFramesNaturally(frames);
-  const s = input.settings;
-  return makeBody(s, frames, s.reference_id ?? deriveReferenceId({
-    projectId: input.projectId,
-    tag: s.tag,
-    workFlowId: s.work_flow_id,
-    batchId: s.batch_id,
-    frames,
-  }));
-}
 
 export function makeBody(s: JobSettings, frames: Frame[], referenceId: string): VideoJobBody {
   const body: VideoJobBody = { reference_id: referenceId, data: { video_data: { frames } } };

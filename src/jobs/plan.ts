@@ -4,7 +4,7 @@
  * anything is sent, so bad input never reaches the API.
  */
 import { invalidInput } from '../api/errors';
-import { normalizeFrames, preview, sortFramesNaturally, type Frame } from './frames';
+import { isPlainObject, normalizeFrames, preview, sortFramesNaturally, type Frame } from './frames';
 import { deriveReferenceId } from './reference-id';
 import { makeBody, parseJobSettings, type FrameOrder, type VideoJobBody } from './job-body';
 
@@ -26,12 +26,6 @@ export interface PlannedJob {
   sequence: number;
   /** Set when the sequence was split: its base reference id and the part number (1-based). */
   split?: { base: string; part: number; parts: number };
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
 }
 
 /** A bulk payload is an array of objects that each carry their own `frames`. */

@@ -2,6 +2,7 @@
 import { invalidInput } from '../api/errors';
 import { preview } from '../jobs/frames';
 import { setupActionNode, type ActionNodeDef } from './common/action-node';
+import { payloadField } from './common/resolve';
 import type { Msg, Node, RED } from './common/red';
 
 const TYPE = 'playment-create-batch';
@@ -17,10 +18,8 @@ interface CreateBatchDef extends ActionNodeDef {
 
 /** Blank node fields are filled from the payload: `{name, description}` or a plain name string. */
 function fromPayload(msg: Msg, key: 'name' | 'description'): unknown {
-  const p = msg.payload;
-  if (typeof p === 'string') return key === 'name' ? p : undefined;
-  if (p && typeof p === 'object' && !Array.isArray(p)) return (p as Record<string, unknown>)[key];
-  return undefined;
+  if (typeof msg.payload === 'string') return key === 'name' ? msg.payload : undefined;
+  return payloadField(msg, key);
 }
 
 function text(value: unknown, field: string, required: boolean, max: number): string {

@@ -8,6 +8,7 @@ import { extractAnnotations } from '../jobs/annotations';
 import { preview } from '../jobs/frames';
 import { setupActionNode, type ActionContext, type ActionNodeDef } from './common/action-node';
 import { WaitScheduler } from './common/wait-scheduler';
+import { payloadField } from './common/resolve';
 import { PendingWaits } from './common/pending-waits';
 import { randomUUID } from 'node:crypto';
 import type { Msg, Node, RED } from './common/red';
@@ -46,12 +47,12 @@ export = function register(RED: RED): void {
     const wait = def.mode === 'wait';
     const intervalMs = positive(def.pollInterval, 30) * 1000;
     const maxWaitMs = positive(def.maxWait, 24) * 3600 * 1000;
-    const pendingWaits = new PendingWaits(this, undefined);
+    const pendingWaits = new PendingWaits(this);
     const node = this;
 
     setupActionNode(RED, this, def, TYPE, async (msg, ctx) => {
       const { jobId } = await ctx.resolve({ jobId: { value: def.jobId, type: def.jobIdType } });
-      const id = checkJobId(jobId ?? msg.job_id ?? payloadJobId(msg));
+      const id = checkJobId(jobId ?? msg.job_id ?? payloadField(msg, 'job_id'));
       const record = wait
         ? await keptWhileWaiting(ctx, pendingWaits, msg, () => waitUntilDone(ctx, id, intervalMs, maxWaitMs))
         : await ctx.client.getJob(id, ctx.call);
@@ -90,11 +91,6 @@ export = function register(RED: RED): void {
   }
   RED.nodes.registerType(TYPE, PlaymentJobResult as never);
 };
-
-function payloadJobId(msg: Msg): unknown {
-  const p = msg.payload;
-  return p && typeof p === 'object' && !Array.isArray(p) ? (p as Record<string, unknown>).job_id : undefined;
-}
 
 function checkJobId(v: unknown): string {
   if (typeof v !== 'string' || v.trim() === '') {

@@ -4,9 +4,10 @@
  */
 import { PlaymentError } from '../api/errors';
 import type { CreateJobResult } from '../api/client';
+import { jobCreateRequest } from '../api/profiles';
 import { planJobs, type PlannedJob, type RawSettings } from '../jobs/plan';
 import { setupActionNode, type ActionContext, type ActionNodeDef } from './common/action-node';
-import { getJobRequestTarget, type JobRequestTarget } from './common/config-node';
+import { dryRunTarget } from './common/config-node';
 import type { Msg, Node, RED } from './common/red';
 
 const TYPE = 'playment-submit-video-job';
@@ -42,12 +43,9 @@ export = function register(RED: RED): void {
       overlap: wholeNumber(def.overlap),
     };
 
-    const isDryRun = (msg: Msg) => def.dryRun === true || msg.dry_run === true;
-
     const handler = async (msg: Msg, ctx: ActionContext) => {
-      const dryRun = isDryRun(msg);
       // A dry run sends nothing: it needs the project and the API profile, not a key or a client.
-      const target: JobRequestTarget = dryRun ? getJobRequestTarget(RED, def.config) : ctx.client;
+      const dryRun = ctx.sendsNothing ? dryRunTarget(ctx.config) : undefined;
       const nodeValues: RawSettings = await ctx.resolve({
         reference_id: { value: def.referenceId, type: def.referenceIdType },
         tag: { value: def.tag, type: def.tagType },
@@ -66,19 +64,20 @@ export = function register(RED: RED): void {
       // reference-id hashes): same error as the limiter's. Checked right before planning, because
       // messages that arrive together pass their field resolution before any of them is queued.
       if (!dryRun && ctx.client.limiter.full) throw ctx.client.limiter.queueFullError();
-      const jobs = planJobs(msg.payload, nodeValues, msgValues, { projectId: target.projectId, ...planOptions });
+      const projectId = dryRun ? dryRun.projectId : ctx.client.projectId;
+      const jobs = planJobs(msg.payload, nodeValues, msgValues, { projectId, ...planOptions });
       const outputs = jobs.map((job, i) => outputFor(RED, msg, job, i, jobs.length));
 
       if (dryRun) {
         jobs.forEach((job, i) => {
           outputs[i].reference_id = job.body.reference_id;
-          outputs[i].payload = { dry_run: true, request: target.createJobRequest(job.body) };
+          outputs[i].payload = { dry_run: true, request: jobCreateRequest(dryRun.profile, projectId, job.body) };
         });
         return { messages: outputs, statusText: ctx.status.text('dryRun') };
       }
       return submitAll(ctx, jobs, outputs, msg);
     };
-    setupActionNode(RED, this, def, TYPE, handler, { sendsNothing: isDryRun });
+    setupActionNode(RED, this, def, TYPE, handler, { sendsNothing: (msg) => def.dryRun === true || msg.dry_run === true });
   }
   RED.nodes.registerType(TYPE, PlaymentSubmitVideoJob as never);
 };
@@ -119,7 +118,7 @@ async function submitAll(ctx: ActionContext, jobs: PlannedJob[], outputs: Msg[],
   if (failures.length === 0) return { messages: sent, statusText };
   // A failure keeps the reference id on the message: resending it is safe (Playment refuses a duplicate).
   if (!many) msg.reference_id = jobs[0].body.reference_id;
-  return { messages: sent, statusText, error: summarise(failures, jobs.length, sent.length) };
+  return { messages: sent, statusText, error: summarise(failures, jobs.length) };
 }
 
 function fillOutput(out: Msg, job: PlannedJob, res: CreateJobResult): Msg {
@@ -138,16 +137,17 @@ function fillOutput(out: Msg, job: PlannedJob, res: CreateJobResult): Msg {
 }
 
 /** One error for the failed jobs of a bulk or split message; says how many were sent on. */
-function summarise(failures: Array<{ job: PlannedJob; err: unknown }>, total: number, sentOn: number): PlaymentError {
+function summarise(failures: Array<{ job: PlannedJob; err: unknown }>, total: number): PlaymentError {
   const first = failures[0];
   const err = first.err instanceof PlaymentError
     ? first.err
     : new PlaymentError({ code: 'INTERNAL', message: String(first.err) });
   if (total === 1) return err;
+  const sentOn = total - failures.length;
   const failed =
-    failures.length === total
+    sentOn === 0
       ? `all ${total} jobs failed (none was sent on)`
-      : `${failures.length} of ${total} jobs failed (${sentOn === 0 ? 'none was' : `the other ${sentOn} ${sentOn === 1 ? 'was' : 'were'}`} sent on)`;
+      : `${failures.length} of ${total} jobs failed (the other ${sentOn} ${sentOn === 1 ? 'was' : 'were'} sent on)`;
   const lines = failures
     .slice(0, 5)
     .map(({ job, err: e }) => `${job.body.reference_id}: ${e instanceof Error ? e.message : String(e)}`);

@@ -1,4 +1,5 @@
 // Bounded in-memory log (a ring buffer, so recording stays O(1) once full) plus counters.
+import { ROUTE_NAMES } from '../api/profiles';
 import type { HeaderMap, SandboxRouteName } from './types';
 
 export const REQUEST_LOG_CAPACITY = 10_000;
@@ -30,7 +31,7 @@ export class RingLog<T> {
 }
 
 export function emptyRouteCounts(): Record<SandboxRouteName, number> {
-  return { 'job.create': 0, 'batch.create': 0, 'job.get': 0, 'batch.jobs': 0, 'project.details': 0, attachment: 0 };
+  return Object.fromEntries(ROUTE_NAMES.map((name) => [name, 0])) as Record<SandboxRouteName, number>;
 }
 
 /** Copies request headers, keeping the x-api-key name but never its value. */

@@ -1,21 +1,15 @@
 // Public types of the Playment sandbox. Kept in one place so the server, the CLI and
 // tests (and other packages in this repo) can import them without pulling in the server.
+import type { ApiVersion, RouteName } from '../api/profiles';
+
+/** A concrete route (what a request is recorded as): the client's route names. */
+export type SandboxRouteName = RouteName;
 
 /** Named API routes; '*' in a FaultSpec matches any of them. */
-export type SandboxRoute =
-  | 'job.create'
-  | 'batch.create'
-  | 'job.get'
-  | 'batch.jobs'
-  | 'project.details'
-  | 'attachment'
-  | '*';
+export type SandboxRoute = SandboxRouteName | '*';
 
-/** A concrete route (what a request is recorded as). */
-export type SandboxRouteName = Exclude<SandboxRoute, '*'>;
-
-/** v0 = readme.io / SDK era (tag), v1 = GitBook / TELUS era (work_flow_id). */
-export type ApiProfile = 'v0' | 'v1';
+/** v0 = readme.io / SDK era (tag), v1 = GitBook / TELUS era (work_flow_id): the client's API versions. */
+export type ApiProfile = ApiVersion;
 
 export type FaultMode = 'status' | 'delay' | 'reset-before' | 'reset-after' | 'malformed';
 

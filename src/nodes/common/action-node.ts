@@ -6,7 +6,7 @@
 import { PlaymentError, isPlaymentError, redact } from '../../api/errors';
 import type { CallOptions, PlaymentClient } from '../../api/client';
 import { StatusBoard } from './status';
-import { apiKeyOf, getClient, type PlaymentConfigNode } from './config-node';
+import { clientOf, lookupConfig, selectedConfig, type PlaymentConfigNode } from './config-node';
 import { resolveFields, type FieldSpec } from './resolve';
 import type { DoneFn, Msg, Node, NodeDef, RED, SendFn } from './red';
 
@@ -17,13 +17,12 @@ export interface ActionNodeDef extends NodeDef {
 export interface ActionContext {
   red: RED;
   node: Node;
-  /**
-   * The account's client and its config node. Resolved before the handler runs unless the
-   * message sends nothing (see ActionOptions.sendsNothing); reading them then throws
-   * NOT_CONFIGURED when there is no usable config node.
-   */
+  /** The selected config node (NOT_CONFIGURED before the handler runs when there is none). */
+  config: PlaymentConfigNode;
+  /** The message sends nothing (ActionOptions.sendsNothing): no usable client is required. */
+  sendsNothing: boolean;
+  /** The account's client: checked before the handler runs unless the message sends nothing. */
   readonly client: PlaymentClient;
-  readonly config: PlaymentConfigNode;
   /** Pass to every client call: ties it to this node's life and to the status board. */
   call: CallOptions;
   status: StatusBoard;
@@ -80,21 +79,22 @@ export function setupActionNode(
     const finish = (err: unknown, result?: ActionResult) => {
       status.finish(started, err ? { ok: false, code: codeOf(err) } : { ok: true, text: result!.statusText });
       if (result && result.messages.length > 0) send([result.messages]);
-      if (err) done(toReportable(err, msg, apiKeyOf(red, def.config)));
+      if (err) done(toReportable(err, msg, lookupConfig(red, def.config)?.credentials?.apiKey));
       else done();
     };
     status.enqueue();
     const run = (async () => {
       if (cancel.signal.aborted) throw closedError();
-      let account = options.sendsNothing?.(msg) === true ? undefined : getClient(red, def.config);
+      const config = selectedConfig(red, def.config);
+      const sendsNothing = options.sendsNothing?.(msg) === true;
+      const client = sendsNothing ? undefined : clientOf(config);
       const ctx: ActionContext = {
         red,
         node,
+        config,
+        sendsNothing,
         get client() {
-          return (account ??= getClient(red, def.config)).client;
-        },
-        get config() {
-          return (account ??= getClient(red, def.config)).config;
+          return client ?? clientOf(config);
         },
         status,
         lifecycle,
@@ -124,7 +124,7 @@ export function setupActionNode(
     lifecycle.closing = true;
     lifecycle.removed = removed === true;
     cancel.abort(closedError());
-    const graceMs = closeGraceOf(red, def.config);
+    const graceMs = lookupConfig(red, def.config)?.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
     const drained = Promise.allSettled([...pending]);
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
@@ -133,7 +133,7 @@ export function setupActionNode(
         clearTimeout(timer);
         abort.abort(closedError());
         // Aborted exchanges end quickly; never hold the close past a short cap.
-        return Promise.race([Promise.allSettled([...pending]), new Promise((r) => setTimeout(r, 1000))]);
+        return Promise.race([Promise.allSettled([...pending]), new Promise((r) => setTimeout(r, 1000).unref())]);
       })
       .finally(() => {
         status.clear();
@@ -144,11 +144,6 @@ export function setupActionNode(
 
 function closedError(): PlaymentError {
   return new PlaymentError({ code: 'ABORTED', message: 'the node was closed (redeploy or shutdown)' });
-}
-
-function closeGraceOf(red: RED, configId: string): number {
-  const config = red.nodes.getNode(configId) as PlaymentConfigNode | null;
-  return config?.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
 }
 
 function codeOf(err: unknown): string {

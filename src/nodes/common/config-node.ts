@@ -1,8 +1,7 @@
 /** What an action node needs from a playment-config node, and how it finds it. */
 import { PlaymentError } from '../../api/errors';
 import type { PlaymentClient } from '../../api/client';
-import { PROFILES, type ApiVersion } from '../../api/profiles';
-import type { VideoJobBody } from '../../jobs/job-body';
+import { PROFILES, type ApiVersion, type EndpointProfile } from '../../api/profiles';
 import type { Node, RED } from './red';
 
 export interface PlaymentConfigNode extends Node<{ apiKey?: string }> {
@@ -18,48 +17,36 @@ export interface PlaymentConfigNode extends Node<{ apiKey?: string }> {
   closeGraceMs: number;
 }
 
-/** What building a job request needs: the project and the API profile, not the key or the base URL. */
-export interface JobRequestTarget {
-  readonly projectId: string;
-  createJobRequest(body: VideoJobBody): { method: 'POST'; path: string; body: VideoJobBody };
+/** The config node with this id, if there is one. */
+export function lookupConfig(red: RED, configId: string | undefined): PlaymentConfigNode | undefined {
+  return configId ? ((red.nodes.getNode(configId) as PlaymentConfigNode | null) ?? undefined) : undefined;
 }
 
-function findConfig(red: RED, configId: string | undefined): PlaymentConfigNode {
-  const config = configId ? (red.nodes.getNode(configId) as PlaymentConfigNode | null) : null;
+/** The config node an action node selected: NOT_CONFIGURED without one. */
+export function selectedConfig(red: RED, configId: string | undefined): PlaymentConfigNode {
+  const config = lookupConfig(red, configId);
   if (!config) {
     throw new PlaymentError({ code: 'NOT_CONFIGURED', message: 'no playment-config node is selected in this node' });
   }
   return config;
 }
 
-export function getClient(red: RED, configId: string | undefined): { client: PlaymentClient; config: PlaymentConfigNode } {
-  const config = findConfig(red, configId);
-  if (!config.client) {
-    throw new PlaymentError({ code: 'NOT_CONFIGURED', message: `the playment-config node is not usable: ${config.configError ?? 'unknown reason'}` });
-  }
-  return { client: config.client, config };
+function notUsable(reason: string): PlaymentError {
+  return new PlaymentError({ code: 'NOT_CONFIGURED', message: `the playment-config node is not usable: ${reason}` });
+}
+
+/** The config node's client: NOT_CONFIGURED when it has none (no key, refused base URL, …). */
+export function clientOf(config: PlaymentConfigNode): PlaymentClient {
+  if (!config.client) throw notUsable(config.configError ?? 'unknown reason');
+  return config.client;
 }
 
 /**
- * The request a job would be sent with, for dry runs: needs the config node's project id and API
- * profile only, so it works without an API key (or with a base URL that would be refused).
+ * What a dry run builds its requests from: the project and the API profile, so it works without
+ * an API key (or with a base URL that would be refused).
  */
-export function getJobRequestTarget(red: RED, configId: string | undefined): JobRequestTarget {
-  const config = findConfig(red, configId);
-  const { projectId, apiVersion } = config;
-  if (!projectId || !apiVersion) {
-    const what = !projectId ? 'a project id is required' : 'the API profile is not valid';
-    throw new PlaymentError({ code: 'NOT_CONFIGURED', message: `the playment-config node is not usable: ${what}` });
-  }
-  const profile = PROFILES[apiVersion];
-  return {
-    projectId,
-    createJobRequest: (body) => ({ method: 'POST', path: profile.createJob(projectId), body }),
-  };
-}
-
-/** The API key of a config node, for redaction only. */
-export function apiKeyOf(red: RED, configId: string | undefined): string | undefined {
-  const config = configId ? (red.nodes.getNode(configId) as PlaymentConfigNode | null) : null;
-  return config?.credentials?.apiKey;
+export function dryRunTarget(config: PlaymentConfigNode): { projectId: string; profile: EndpointProfile } {
+  if (!config.projectId) throw notUsable('a project id is required');
+  if (!config.apiVersion) throw notUsable('the API profile is not valid');
+  return { projectId: config.projectId, profile: PROFILES[config.apiVersion] };
 }

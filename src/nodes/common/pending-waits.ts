@@ -17,19 +17,17 @@ export interface PendingWait {
   owner: string;
 }
 
+/** The node context's callback forms, on its default store (the one settings.js configures). */
 type Context = {
-  get(key: string, store: string | undefined, cb: (err: Error | null, value: unknown) => void): void;
-  set(key: string, value: unknown, store: string | undefined, cb: (err: Error | null) => void): void;
-  keys(store: string | undefined, cb: (err: Error | null, keys: string[]) => void): void;
+  get(key: string, cb: (err: Error | null, value: unknown) => void): void;
+  set(key: string, value: unknown, cb: (err: Error | null) => void): void;
+  keys(cb: (err: Error | null, keys: string[]) => void): void;
 };
 
 export class PendingWaits {
   private readonly instance = randomUUID();
 
-  constructor(
-    private readonly node: Node,
-    private readonly store: string | undefined,
-  ) {}
+  constructor(private readonly node: Node) {}
 
   private get context(): Context {
     return this.node.context() as unknown as Context;
@@ -46,11 +44,11 @@ export class PendingWaits {
   /** Reads and removes the waits earlier instances kept (the resumed messages save themselves again). */
   async takeAll(): Promise<PendingWait[]> {
     const keys = await new Promise<string[]>((resolve) =>
-      this.context.keys(this.store, (err, k) => resolve(err ? [] : (k ?? []))),
+      this.context.keys((err, k) => resolve(err ? [] : (k ?? []))),
     );
     const waits: PendingWait[] = [];
     for (const key of keys.filter((k) => k.startsWith(PREFIX))) {
-      const value = await new Promise<unknown>((resolve) => this.context.get(key, this.store, (err, v) => resolve(err ? undefined : v)));
+      const value = await new Promise<unknown>((resolve) => this.context.get(key, (err, v) => resolve(err ? undefined : v)));
       if (!value || typeof value !== 'object' || !('msg' in value)) continue;
       const wait = value as PendingWait;
       if (wait.owner === this.instance) continue;
@@ -61,7 +59,7 @@ export class PendingWaits {
   }
 
   private set(key: string, value: unknown): Promise<void> {
-    return new Promise((resolve) => this.context.set(key, value, this.store, () => resolve()));
+    return new Promise((resolve) => this.context.set(key, value, () => resolve()));
   }
 }
 

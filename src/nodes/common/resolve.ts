@@ -8,8 +8,6 @@ export interface FieldSpec {
   /** The node's stored value and its TypedInput type. */
   value: unknown;
   type?: string;
-  /** The msg property that fills the field when the node leaves it blank. */
-  msgKey?: string;
 }
 
 const LITERAL_TYPES = new Set(['str', 'num', 'bool', '', undefined]);
@@ -18,12 +16,10 @@ function isBlank(v: unknown): boolean {
   return v === undefined || v === null || (typeof v === 'string' && v.trim() === '');
 }
 
-export function resolveField(red: RED, node: Node, msg: Msg, spec: FieldSpec): Promise<unknown> {
-  if (LITERAL_TYPES.has(spec.type)) {
-    if (!isBlank(spec.value)) return Promise.resolve(typeof spec.value === 'string' ? spec.value.trim() : spec.value);
-    return Promise.resolve(spec.msgKey ? msg[spec.msgKey] : undefined);
-  }
-  if (isBlank(spec.value)) return Promise.resolve(spec.msgKey ? msg[spec.msgKey] : undefined);
+/** A field's value: undefined when the node leaves it blank, for the caller to fill from the message. */
+function resolveField(red: RED, node: Node, msg: Msg, spec: FieldSpec): Promise<unknown> {
+  if (isBlank(spec.value)) return Promise.resolve(undefined);
+  if (LITERAL_TYPES.has(spec.type)) return Promise.resolve(typeof spec.value === 'string' ? spec.value.trim() : spec.value);
   return new Promise((resolve, reject) => {
     red.util.evaluateNodeProperty(String(spec.value), spec.type as ValueType, node, msg, (err, result) => {
       if (err) reject(err);
@@ -42,4 +38,10 @@ export async function resolveFields<K extends string>(
   const keys = Object.keys(specs) as K[];
   const values = await Promise.all(keys.map((k) => resolveField(red, node, msg, specs[k])));
   return Object.fromEntries(keys.map((k, i) => [k, values[i]])) as Record<K, unknown>;
+}
+
+/** `msg.payload[key]` when the payload is a plain object: where blank node fields are filled from. */
+export function payloadField(msg: Msg, key: string): unknown {
+  const p = msg.payload;
+  return p && typeof p === 'object' && !Array.isArray(p) ? (p as Record<string, unknown>)[key] : undefined;
 }

@@ -13,10 +13,6 @@ export class WaitScheduler {
   private timer: NodeJS.Timeout | undefined;
   private timerDueAt = Infinity;
 
-  get size(): number {
-    return this.heap.length;
-  }
-
   /** Resolves after `ms`; rejects with the signal's reason if it aborts first. */
   wait(ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);

@@ -46,6 +46,20 @@ describe('frames', () => {
     assert.match(err.message, /^sequence 2 frame 1: src scheme "mailto"/);
   });
 
+  it('finds a repeated frame id in short and long lists and names both frames', () => {
+    for (const count of [10, 5_000]) {
+      const urls = Array.from({ length: count }, (_, i) => `https://h/s/${i}.jpg`);
+      assert.equal(normalizeFrames(urls).length, count);
+      const repeated = [...urls, `https://h/other/${count - 7}.jpg`];
+      const err = thrown(() => normalizeFrames(repeated));
+      assert.equal(err.code, 'INVALID_INPUT');
+      assert.equal(
+        err.message,
+        `msg.payload frames ${count - 7} and ${count} share frame_id "${count - 7}.jpg"; frame ids must be unique within a job`,
+      );
+    }
+  });
+
   it('sorts naturally', () => {
     const sorted = sortFramesNaturally(['f10', 'f2', 'f1'].map((id) => ({ frame_id: id, src: `https://h/${id}` })));
     assert.deepEqual(sorted.map((f) => f.frame_id), ['f1', 'f2', 'f10']);

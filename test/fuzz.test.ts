@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Sandbox } from '../src/sandbox/server';
-import { API_KEY, everythingVisible, helper, inject, loadFlow, useSandboxRuntime } from './support/harness';
+import { API_KEY, everythingVisible, inject, loadFlow, useSandboxRuntime } from './support/harness';
 
 const COUNT = 2000;
 const SEED = 20261129;

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import type { Sandbox } from '../src/sandbox/server';
 import { PROJECT, SUBMIT_NODE, frames, helper, inject, loadFlow, useSandboxRuntime } from './support/harness';
+import { waitFor } from './support/wait';
 
 const SUBMIT = SUBMIT_NODE;
 const RESULT = { type: 'playment-job-result', pollInterval: '0.05', wires: [['out']] };
@@ -223,8 +224,7 @@ describe('the labeling loop', function () {
       const node = helper.getNode('n1');
       inject({ job_id: jobId, _msgid: 'w1' });
       inject({ job_id: jobId, _msgid: 'w2' });
-      const started = Date.now();
-      while (sandbox.state.routeCounts['job.get'] < 2 && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 10));
+      await waitFor('both waits to poll', () => sandbox.state.routeCounts['job.get'] >= 2, 5000, 10);
       await helper._redNodes.stopFlows();
       const errs = node.error.args.map(([e, m]: [any, any]) => [e.code, m._msgid]);
       assert.deepEqual(errs.sort(), [['ABORTED', 'w1'], ['ABORTED', 'w2']]);
@@ -237,8 +237,7 @@ describe('the labeling loop', function () {
       await helper._context.load();
       const before = helper.getNode('n1');
       inject({ job_id: jobId, topic: 'resume-me' });
-      const t0 = Date.now();
-      while (sandbox.state.routeCounts['job.get'] < 1 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 10));
+      await waitFor('the first poll', () => sandbox.state.routeCounts['job.get'] >= 1, 5000, 10);
       await helper._redNodes.stopFlows();
       const [err] = before.error.args[0];
       assert.equal(err.code, 'ABORTED');
@@ -248,8 +247,7 @@ describe('the labeling loop', function () {
       await helper._redNodes.startFlows();
       const outputs: any[] = [];
       helper.getNode('out').on('input', (m: any) => outputs.push(m));
-      const t1 = Date.now();
-      while (outputs.length < 1 && Date.now() - t1 < 5000) await new Promise((r) => setTimeout(r, 10));
+      await waitFor('the resumed wait to end', () => outputs.length >= 1, 5000, 10);
       assert.equal(outputs.length, 1);
       assert.equal(outputs[0].topic, 'resume-me');
       assert.equal(outputs[0].payload.job_id, jobId);

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sandbox } from '../src/sandbox/server';
 import { isLoopbackHost } from '../src/nodes/common/base-url';
-import { API_KEY, PROJECT, SUBMIT_NODE, everythingVisible, frames, helper, inject, loadFlow, useSandboxRuntime } from './support/harness';
+import { API_KEY, PROJECT, SUBMIT_NODE, assertEachEndedOnce, everythingVisible, frames, helper, inject, loadFlow, useSandboxRuntime } from './support/harness';
 
 const SUBMIT = SUBMIT_NODE;
 const BATCH = { id: 'n1', type: 'playment-create-batch', wires: [['out']] };
@@ -298,11 +298,7 @@ describe('core nodes against the sandbox', function () {
       ids.add(msg._msgid);
       inject(msg);
     }
-    await rec.settled(250, 50_000);
-    await new Promise((r) => setTimeout(r, 100));
-    const ended = [...rec.outputs, ...rec.caught].map((m) => m._msgid);
-    assert.equal(ended.length, 250, 'no message ended twice');
-    assert.deepEqual(new Set(ended), ids, 'every message ended');
+    await assertEachEndedOnce(rec, ids, 50_000, 100);
     assert.equal(rec.caught.filter((m) => m.error.code === 'INVALID_INPUT').length, 50);
     const refs = sandbox.state.jobs().map((j: any) => j.referenceId);
     assert.equal(new Set(refs).size, refs.length, 'each reference id stored once');

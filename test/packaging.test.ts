@@ -17,15 +17,17 @@ import {
   toDeployable,
   type FlowNode,
 } from '../src/demo/flows';
-import { startSandbox, type Sandbox } from '../src/sandbox/server';
-import { startNodeRed, waitFor, type NodeRedProcess } from './support/node-red-process';
-import { ROOT, installIntoUserDir, packRepository, type Packed } from './support/npm';
+import { DEFAULT_PROJECT_ID as PROJECT, startSandbox, type Sandbox } from '../src/sandbox/server';
+import {
+  assertOurNodesLoaded,
+  logProblems,
+  startNodeRed,
+  waitForDemoRun,
+  type NodeRedProcess,
+} from './support/node-red-process';
+import { PKG, ROOT, installIntoUserDir, packOnce, type Packed } from './support/npm';
+import { waitFor } from './support/wait';
 
-const PKG = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
-  name: string;
-  'node-red': { nodes: Record<string, string> };
-};
-const PROJECT = 'demo-project';
 const EXPECTED_EXAMPLES = [
   'Create a batch and submit video jobs',
   'Dry run a submission',
@@ -54,7 +56,7 @@ describe('packaging: the npm tarball in a real Node-RED', function () {
 
   before(async function () {
     tmp = mkdtempSync(path.join(tmpdir(), 'playment-pack-'));
-    packed = await packRepository(tmp);
+    packed = await packOnce();
     userDir = await installIntoUserDir(path.join(tmp, 'userdir'), packed.tarball);
     sandbox = await startSandbox({ apiKeys: [apiKey], projectIds: [PROJECT], completionDelayMs: 1000 });
     nodeRed = await startNodeRed({ userDir, credentialSecret: randomBytes(16).toString('hex') });
@@ -128,13 +130,7 @@ describe('packaging: the npm tarball in a real Node-RED', function () {
 
   it('loads the four node types from the installed module, with its examples', async function () {
     const nr = nodeRed!;
-    const list = await nr.request('GET', '/nodes', undefined, { accept: 'application/json' });
-    assert.equal(list.status, 200);
-    const ours = (list.json as Array<{ module: string; types: string[]; enabled: boolean; err?: string }>).filter(
-      (s) => s.module === PKG.name,
-    );
-    assert.deepEqual(ours.flatMap((s) => s.types).sort(), [...NODE_TYPES].sort());
-    for (const set of ours) assert.ok(set.enabled && !set.err, `${set.types} failed to load: ${set.err}`);
+    const sets = await assertOurNodesLoaded(nr);
 
     const mod = await nr.request('GET', `/nodes/${PKG.name}`, undefined, { accept: 'application/json' });
     assert.equal(mod.status, 200);
@@ -147,7 +143,7 @@ describe('packaging: the npm tarball in a real Node-RED', function () {
 
     // Every type an example uses is registered by Node-RED itself or by this package.
     const known = new Map<string, string>();
-    for (const s of list.json as Array<{ module: string; types: string[] }>) for (const t of s.types) known.set(t, s.module);
+    for (const s of sets) for (const t of s.types) known.set(t, s.module);
     for (const title of EXPECTED_EXAMPLES) {
       for (const n of readExample(title)) {
         assert.ok(['node-red', PKG.name].includes(known.get(n.type) ?? ''), `example "${title}" uses ${n.type} (${known.get(n.type)})`);
@@ -197,18 +193,10 @@ describe('packaging: the npm tarball in a real Node-RED', function () {
     const jobsWithFramesFrom = (drive: string) => sb.state.jobs().filter((j) => j.frames[0]?.src.includes(`/${drive}/`));
 
     // "Create a batch and submit video jobs" (+ the demo's result polling).
-    const demoBatch = await waitFor('the demo batch', () => batchNamed('Drive 01 and 02 (example)'));
-    const demoJobs = await waitFor('two demo jobs', () => {
-      const jobs = sb.state.jobs().filter((j) => j.batchId === demoBatch.batchId);
-      return jobs.length >= 2 && jobs;
-    });
-    assert.equal(demoJobs.length, 2);
+    const { batch: demoBatch, jobs: demoJobs } = await waitForDemoRun(nr, sb, 'Drive 01 and 02 (example)');
     for (const job of demoJobs) {
       assert.equal(job.tag, 'track_bounding_boxes');
       assert.equal(job.frames.length, 6);
-    }
-    for (const job of demoJobs) {
-      await waitFor(`the result line of ${job.jobId}`, () => nr.output().includes(`result for job ${job.jobId}: completed`));
       assert.ok(nr.output().includes(`job ${job.jobId}  reference ${job.referenceId}  batch ${demoBatch.batchId}`));
     }
 
@@ -250,8 +238,7 @@ describe('packaging: the npm tarball in a real Node-RED', function () {
     assert.equal(sb.state.routeCounts['job.create'], before);
     assert.deepEqual(jobsWithFramesFrom('drive-06'), []);
 
-    const problems = nr.output().split('\n').filter((l) => /\[(error|warn)\]/.test(l) && !/Projects disabled|Encrypted credentials not found/.test(l));
-    assert.deepEqual(problems, []);
+    assert.deepEqual(logProblems(nr), []);
     assert.ok(sb.state.jobs().length >= 7);
     assert.ok(sb.state.requests.every((r) => r.apiKeyPresent));
   });

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import type { FaultSpec, Sandbox } from '../src/sandbox/server';
-import { API_KEY, PROJECT, SUBMIT_NODE, everythingVisible, frames, helper, inject, loadFlow, useSandboxRuntime } from './support/harness';
+import { API_KEY, PROJECT, SUBMIT_NODE, assertEachEndedOnce, everythingVisible, frames, helper, inject, loadFlow, useSandboxRuntime } from './support/harness';
+import { waitFor } from './support/wait';
 
 const SUBMIT = SUBMIT_NODE;
 const MESSAGES = 100;
@@ -37,11 +38,7 @@ describe('reliability under injected faults', function () {
         ids.add(_msgid);
         inject({ _msgid, payload: frames(5, `https://cdn.example.com/${i}`) });
       }
-      await rec.settled(MESSAGES, 100_000);
-      await new Promise((r) => setTimeout(r, 200));
-      const ended = [...rec.outputs, ...rec.caught].map((m) => m._msgid);
-      assert.equal(ended.length, MESSAGES, 'no message ended twice');
-      assert.deepEqual(new Set(ended), ids, 'every message ended');
+      await assertEachEndedOnce(rec, ids, 100_000, 200);
 
       const counts = sandbox.state.jobCountsByReferenceId(PROJECT);
       for (const [ref, n] of counts) assert.equal(n, 1, `reference id ${ref} stored ${n} times`);
@@ -180,8 +177,7 @@ describe('reliability under injected faults', function () {
     sandbox.injectFault({ route: 'job.create', mode: 'delay', delayMs: 20_000, count: 50 });
     for (let i = 0; i < 60; i++) inject({ _msgid: `d${i}`, payload: frames(1, `https://cdn.example.com/d${i}`) });
     // Wait until 50 are at the sandbox; 10 more wait in the queue.
-    const started = Date.now();
-    while (sandbox.state.routeCounts['job.create'] < 50 && Date.now() - started < 10_000) await new Promise((r) => setTimeout(r, 20));
+    await waitFor('50 requests at the sandbox', () => sandbox.state.routeCounts['job.create'] >= 50, 10_000, 20);
     // The Catch node stops with the flow: read the errors the node reported with done(err).
     // Stop the flows as a redeploy does (helper.unload would drop the spies first).
     const node = helper.getNode('n1');

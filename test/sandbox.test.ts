@@ -5,10 +5,11 @@ import http from 'node:http';
 import path from 'node:path';
 import { Agent, request } from 'undici';
 import { parseCliArgs } from '../src/sandbox/cli-args';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../src/sandbox/server';
+import { DEFAULT_API_KEY, DEFAULT_PROJECT_ID, startSandbox, type Sandbox, type SandboxOptions } from '../src/sandbox/server';
 
-const KEY = 'sandbox-key';
-const PID = 'demo-project';
+// The sandbox under test is started without API keys, so it accepts its default one.
+const KEY = DEFAULT_API_KEY;
+const PID = DEFAULT_PROJECT_ID;
 const OTHER_PID = 'acme project/2'; // needs URL-encoding in paths
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const RESULT_PREFIX = 'https://playment-data-uploads.s3.ap-south-1.amazonaws.com/sandbox/';
@@ -144,6 +145,11 @@ describe('playment sandbox', function () {
         assert.match(batches[0].batchId, UUID);
       }
       assert.deepEqual(sb.state.batches('nope'), []);
+    });
+
+    it('defaults to the key and project the examples and the CLI help name', () => {
+      assert.equal(DEFAULT_API_KEY, 'sandbox-key');
+      assert.equal(DEFAULT_PROJECT_ID, 'demo-project');
     });
 
     it('rejects invalid options', async () => {

@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort, waitFor } from './support/node-red-process';
+import { freePort } from './support/node-red-process';
+import { waitFor } from './support/wait';
 import { ROOT } from './support/npm';
 
 describe('npm start (the demo)', function () {

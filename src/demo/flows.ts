@@ -26,6 +26,8 @@ export const DEMO_EXAMPLE = 'Create a batch and submit video jobs';
 
 export const CONFIG_TYPE = 'playment-config';
 export const NODE_TYPES = [CONFIG_TYPE, 'playment-create-batch', 'playment-submit-video-job', 'playment-job-result'] as const;
+/** The node types that sit in a flow (every type but the config node). */
+export const ACTION_TYPES = NODE_TYPES.filter((t) => t !== CONFIG_TYPE);
 
 /** Example titles (file names without .json), sorted. */
 export function exampleTitles(dir = EXAMPLES_DIR): string[] {

@@ -7,20 +7,22 @@
  * Environment: PORT (Node-RED's port, default 1880 or any free one), PLAYMENT_DEMO_DIR (the
  * demo's folder, default .demo in the checkout).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startSandbox, type Sandbox } from '../sandbox/server';
-import { demoFlow, type FlowNode } from './flows';
+import { DEFAULT_CLI_PORT } from '../sandbox/cli-args';
+import { DEFAULT_PROJECT_ID, startSandbox, type Sandbox } from '../sandbox/server';
+import { demoFlow } from './flows';
+import { EXPECTED_WARNINGS, deploy, running, settingsFileText, waitForAdmin } from './node-red';
 import { HOST, anyFreePort, portIsFree } from './ports';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const DEMO_DIR = path.resolve(process.env.PLAYMENT_DEMO_DIR || path.join(ROOT, '.demo'));
 const USER_DIR = path.join(DEMO_DIR, 'userdir');
 const LOG_FILE = path.join(DEMO_DIR, 'node-red.log');
-const PROJECT = 'demo-project';
-const SANDBOX_PORT = 4010;
+const PROJECT = DEFAULT_PROJECT_ID;
+const SANDBOX_PORT = DEFAULT_CLI_PORT;
 const NODE_RED_PORT = 1880;
 const COMPLETION_DELAY_MS = 10_000;
 const PACKAGE_NAME = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string }).name;
@@ -53,18 +55,12 @@ async function startDemoSandbox(apiKey: string): Promise<Sandbox> {
 
 // ---- Node-RED user directory ------------------------------------------------------------
 
-const SETTINGS = `// Written by npm start on every start; local demo only.
-module.exports = {
-    uiHost: '127.0.0.1',
-    flowFile: 'flows.json',
-    flowFilePretty: true,
-    // A fixed secret is fine for a throwaway demo directory; never reuse it elsewhere.
-    credentialSecret: 'playment-local-demo-only',
-    telemetry: { enabled: false, updateNotification: false },
-    logging: { console: { level: 'info', metrics: false, audit: false } },
-    editorTheme: { tours: false, palette: { catalogues: [] } },
-};
-`;
+const SETTINGS = settingsFileText({
+  comment: 'Written by npm start on every start; local demo only.',
+  flowFilePretty: true,
+  // A fixed secret is fine for a throwaway demo directory; never reuse it elsewhere.
+  credentialSecret: 'playment-local-demo-only',
+});
 
 /** A user directory with this package installed as a module (a link to the checkout). */
 function prepareUserDir(): void {
@@ -102,8 +98,6 @@ function prepareUserDir(): void {
 // ---- Node-RED output --------------------------------------------------------------------
 
 const LOG_LINE = /^\d{1,2} \w{3} (\d\d:\d\d:\d\d) - \[(\w+)\] (.*)$/;
-/** Start-up warnings that are expected here (no projects; the flow files are removed on purpose). */
-const EXPECTED_WARNINGS = [/^Projects disabled/, /^Encrypted credentials not found/];
 
 /**
  * Keeps the terminal readable: our debug lines, warnings and errors (with their continuation
@@ -149,36 +143,6 @@ function createOutputFilter(log: fs.WriteStream) {
       silenced = true;
     },
   };
-}
-
-// ---- Admin API --------------------------------------------------------------------------
-
-const running = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
-
-async function waitForAdmin(baseUrl: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!running(child)) throw new Error('Node-RED exited during start-up');
-    try {
-      const res = await fetch(`${baseUrl}/flows`, { signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`Node-RED did not answer within ${timeoutMs / 1000} s`);
-}
-
-async function deploy(baseUrl: string, flow: FlowNode[]): Promise<void> {
-  const res = await fetch(`${baseUrl}/flows`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
-    body: JSON.stringify(flow),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`deploying the demo flow failed: HTTP ${res.status} ${text.slice(0, 300)}`);
 }
 
 // ---- main -------------------------------------------------------------------------------
@@ -250,7 +214,7 @@ async function main(): Promise<void> {
   say(`  Node-RED log       ${path.relative(process.cwd(), LOG_FILE)}`);
   say('  Ctrl-C stops both.');
   say('');
-  await deploy(editorUrl, demoFlow({ baseUrl: sandbox.url, apiKey: '${PLAYMENT_API_KEY}', projectId: PROJECT, runOnce: true }));
+  await deploy(editorUrl, demoFlow({ baseUrl: sandbox.url, apiKey: '${PLAYMENT_API_KEY}', projectId: PROJECT, runOnce: true }), 'the demo flow');
   say('Demo flow deployed: it creates a batch and submits two video jobs into it. Job ids appear');
   say("below, then each job's result once the sandbox completes it.");
   say('');

@@ -11,7 +11,6 @@ import path from 'node:path';
 export type TaskName = 'memory' | 'scale-out' | 'large';
 
 export interface ChildHandle<T> {
-  pid: number;
   result: Promise<T>;
 }
 
@@ -41,7 +40,7 @@ export function runInChild<T>(task: TaskName, args: unknown, timeoutMs: number):
     });
   });
   child.send({ task, args });
-  return { pid: child.pid!, result };
+  return { result };
 }
 
 async function childMain(): Promise<void> {

@@ -7,13 +7,12 @@
  *   repeats – R runs of J jobs (rate limit off) through one long-lived flow: heap after a full
  *             GC per run, and its slope, show whether anything accumulates.
  */
-import { request } from 'undici';
 import { runInChild } from './child';
 import { feed } from './feed';
-import { configNodeDef, helper, loadFlow, startRuntime, stopRuntime, unloadFlow } from './runtime';
-import type { SandboxProcess } from './sandbox-proc';
+import { SUBMIT_NODE, configNodeDef, helper, loadFlow, startRuntime, stopRuntime, unloadFlow } from './runtime';
+import { resetSandbox, type SandboxProcess } from './sandbox-proc';
 import { gc, hasGc, mb, round, sleep, slope } from './stats';
-import { API_KEY, PROJECT, TAG, sequenceFrames } from './workload';
+import { API_KEY, FRAMES_PER_JOB, PROJECT, sequenceFrames } from './workload';
 
 export interface MemoryArgs {
   sandboxUrl: string;
@@ -128,7 +127,7 @@ async function burstRun(a: MemoryArgs): Promise<BurstResult> {
     [
       // Default limits: rateLimit, maxConcurrent and maxQueue are left unset.
       configNodeDef(a.sandboxUrl, PROJECT, {}),
-      { id: 'ours', type: 'playment-submit-video-job', config: 'cfg', tag: TAG, tagType: 'str', wires: [['out']] },
+      SUBMIT_NODE,
     ],
     {},
     { cfg: { apiKey: API_KEY } },
@@ -187,7 +186,7 @@ async function burstRun(a: MemoryArgs): Promise<BurstResult> {
   const t0 = performance.now();
   for (let i = 0; i < a.burstMessages; i += a.burstChunk) {
     for (let k = i; k < Math.min(a.burstMessages, i + a.burstChunk); k++) {
-      flow.inject('ours', { _msgid: `b${k}`, payload: sequenceFrames(k, 20, 'burst') });
+      flow.inject('ours', { _msgid: `b${k}`, payload: sequenceFrames(k, FRAMES_PER_JOB, 'burst') });
     }
     sample();
     await new Promise((r) => setImmediate(r));
@@ -252,7 +251,7 @@ async function repeatedRuns(a: MemoryArgs): Promise<RepeatResult> {
   const flow = await loadFlow(
     [
       configNodeDef(a.sandboxUrl, PROJECT, { rateLimit: 0, maxConcurrent: a.repeatConcurrency }),
-      { id: 'ours', type: 'playment-submit-video-job', config: 'cfg', tag: TAG, tagType: 'str', wires: [['out']] },
+      SUBMIT_NODE,
     ],
     {
       out: (msg) => current?.end(msg.bench_i),
@@ -269,7 +268,7 @@ async function repeatedRuns(a: MemoryArgs): Promise<RepeatResult> {
       await resetSandbox(a.sandboxUrl);
       // Frames are made per message, so only what the runtime keeps survives the run.
       current = feed(a.repeatJobs, a.repeatConcurrency * 2, a.timeoutMs / 4, (i) =>
-        flow.inject('ours', { payload: sequenceFrames(i, 20, 'repeat'), bench_i: i }),
+        flow.inject('ours', { payload: sequenceFrames(i, FRAMES_PER_JOB, 'repeat'), bench_i: i }),
       );
       const res = await current.done;
       current = undefined;
@@ -298,9 +297,4 @@ async function repeatedRuns(a: MemoryArgs): Promise<RepeatResult> {
     slopeMbPerRunAfterFirst: round(afterFirst / MB),
     bytesPerJobAfterFirst: round(afterFirst / a.repeatJobs, 1),
   };
-}
-
-async function resetSandbox(url: string): Promise<void> {
-  const res = await request(`${url}/_sandbox/reset`, { method: 'POST' });
-  await res.body.dump();
 }

@@ -4,9 +4,9 @@
  * has timestamps; at 5 requests/s it adds no measurable load).
  */
 import { startSandbox } from '../../src/sandbox/server';
-import { configNodeDef, loadFlow, unloadFlow } from './runtime';
+import { SUBMIT_NODE, configNodeDef, loadFlow, unloadFlow } from './runtime';
 import { round, sleep } from './stats';
-import { API_KEY, PROJECT, TAG, sequenceFrames } from './workload';
+import { API_KEY, FRAMES_PER_JOB, PROJECT, sequenceFrames } from './workload';
 
 export interface RateLimitOptions {
   ratePerSecond: number;
@@ -35,14 +35,14 @@ export async function runRateLimit(opts: RateLimitOptions): Promise<RateLimitRes
     const flow = await loadFlow(
       [
         configNodeDef(sandbox.url, PROJECT, { rateLimit: opts.ratePerSecond }),
-        { id: 'ours', type: 'playment-submit-video-job', config: 'cfg', tag: TAG, tagType: 'str', wires: [['out']] },
+        SUBMIT_NODE,
       ],
       {},
       { cfg: { apiKey: API_KEY } },
     );
     // Enough queued work to outlast the window (well under the default queue of 1,000).
     const messages = Math.ceil(opts.ratePerSecond * opts.durationS * 1.2) + 10;
-    for (let i = 0; i < messages; i++) flow.inject('ours', { payload: sequenceFrames(i, 20, 'rate') });
+    for (let i = 0; i < messages; i++) flow.inject('ours', { payload: sequenceFrames(i, FRAMES_PER_JOB, 'rate') });
 
     const firstDeadline = Date.now() + 10_000;
     while (sandbox.state.routeCounts['job.create'] === 0 && Date.now() < firstDeadline) await sleep(5);

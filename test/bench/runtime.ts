@@ -6,6 +6,7 @@
  * grow without bound over 100,000 messages.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-require-imports */
+import { TAG } from './workload';
 
 // The helper ships no types.
 export const helper: any = require('node-red-node-test-helper');
@@ -73,6 +74,9 @@ function stripInstrumentation(ids: string[]): void {
     if (node && Object.prototype.hasOwnProperty.call(node, 'send') && node._wireCount > 0) node.send = proto.send;
   }
 }
+
+/** The submit node under test, 'ours', using the config node 'cfg' and wired to the 'out' sink. */
+export const SUBMIT_NODE = { id: 'ours', type: 'playment-submit-video-job', config: 'cfg', tag: TAG, tagType: 'str', wires: [['out']] };
 
 /** The config node as stored in flows.json. */
 export function configNodeDef(baseUrl: string, projectId: string, opts: Record<string, unknown>): any {

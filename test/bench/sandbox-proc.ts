@@ -23,8 +23,6 @@ export interface SandboxProcess {
   state(): Promise<SandboxSummary>;
   /** User + system CPU seconds used so far, or undefined when /proc is not readable. */
   cpuSeconds(): number | undefined;
-  /** Resident set size in bytes, from /proc. */
-  rssBytes(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -50,24 +48,28 @@ export async function startSandboxProcess(opts: { rateLimit?: number } = {}): Pr
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const url = await waitForUrl(child);
   const pid = child.pid!;
-  const control = async (method: 'GET' | 'POST', p: string): Promise<unknown> => {
-    const res = await request(`${url}/_sandbox/${p}`, { method, headersTimeout: 10_000, bodyTimeout: 10_000 });
-    const body = await res.body.json();
-    if (res.statusCode !== 200) throw new Error(`sandbox ${p}: HTTP ${res.statusCode}`);
-    return body;
-  };
   return {
     url,
     pid,
     source,
-    reset: async () => {
-      await control('POST', 'reset');
-    },
-    state: async () => (await control('GET', 'state')) as SandboxSummary,
+    reset: () => resetSandbox(url),
+    state: async () => (await control(url, 'GET', 'state')) as SandboxSummary,
     cpuSeconds: () => procCpuSeconds(pid),
-    rssBytes: () => procRssBytes(pid),
     stop: () => stopChild(child),
   };
+}
+
+/** A control endpoint of the sandbox at `url` (/_sandbox/<p>); its JSON answer. */
+async function control(url: string, method: 'GET' | 'POST', p: string): Promise<unknown> {
+  const res = await request(`${url}/_sandbox/${p}`, { method, headersTimeout: 10_000, bodyTimeout: 10_000 });
+  const body = await res.body.json();
+  if (res.statusCode !== 200) throw new Error(`sandbox ${p}: HTTP ${res.statusCode}`);
+  return body;
+}
+
+/** Empties the sandbox at `url`: no jobs, batches or request log. */
+export async function resetSandbox(url: string): Promise<void> {
+  await control(url, 'POST', 'reset');
 }
 
 function waitForUrl(child: ChildProcess): Promise<string> {
@@ -106,22 +108,12 @@ function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** utime + stime of a process (fields 14 and 15 of /proc/PID/stat), in seconds. */
-export function procCpuSeconds(pid: number): number | undefined {
+function procCpuSeconds(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may contain spaces: count fields after its closing parenthesis.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
-}
-
-export function procRssBytes(pid: number): number | undefined {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const m = /VmRSS:\s+(\d+) kB/.exec(status);
-    return m ? Number(m[1]) * 1024 : undefined;
   } catch {
     return undefined;
   }

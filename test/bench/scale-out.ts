@@ -6,12 +6,11 @@
  */
 import { runInChild } from './child';
 import { feed } from './feed';
-import { configNodeDef, loadFlow, startRuntime, stopRuntime, unloadFlow } from './runtime';
+import { SUBMIT_NODE, configNodeDef, loadFlow, startRuntime, stopRuntime, unloadFlow } from './runtime';
 import type { SandboxProcess } from './sandbox-proc';
 import { round } from './stats';
-import { API_KEY, PROJECT, TAG, bodyFor, sequenceFrames } from './workload';
+import { API_KEY, FRAMES_PER_JOB, PROJECT, bodyFor, sequenceFrames } from './workload';
 
-const FRAMES = 20;
 const RUN = 'scale';
 
 export interface ScaleOutArgs {
@@ -62,7 +61,7 @@ export async function runScaleOut(sb: SandboxProcess, opts: { sequences: number;
       runInChild<WorkerReport>('scale-out', { ...common, from: bFrom, to: n }, opts.timeoutMs + 30_000).result,
     ]);
     const state = await sb.state();
-    const expected = new Set(Array.from({ length: n }, (_, i) => bodyFor(sequenceFrames(i, FRAMES, RUN)).reference_id));
+    const expected = new Set(Array.from({ length: n }, (_, i) => bodyFor(sequenceFrames(i, FRAMES_PER_JOB, RUN)).reference_id));
     const outputs = [...a.referenceIds, ...b.referenceIds];
     const distinct = new Set(outputs);
     const missing = [...expected].filter((r) => !distinct.has(r)).length;
@@ -98,7 +97,7 @@ export async function scaleOutTask(a: ScaleOutArgs): Promise<WorkerReport> {
     const flow = await loadFlow(
       [
         configNodeDef(a.sandboxUrl, PROJECT, { rateLimit: 0, maxConcurrent: a.concurrency }),
-        { id: 'ours', type: 'playment-submit-video-job', config: 'cfg', tag: TAG, tagType: 'str', wires: [['out']] },
+        SUBMIT_NODE,
       ],
       {
         out: (msg) => {
@@ -115,7 +114,7 @@ export async function scaleOutTask(a: ScaleOutArgs): Promise<WorkerReport> {
     );
     const count = a.to - a.from;
     current = feed(count, a.concurrency * 2, a.timeoutMs, (i) =>
-      flow.inject('ours', { payload: sequenceFrames(a.from + i, FRAMES, RUN), bench_i: i }),
+      flow.inject('ours', { payload: sequenceFrames(a.from + i, FRAMES_PER_JOB, RUN), bench_i: i }),
     );
     const res = await current.done;
     await unloadFlow();

@@ -9,10 +9,10 @@
  */
 import { Agent, request } from 'undici';
 import { feed, type FeedResult } from './feed';
-import { configNodeDef, loadFlow, unloadFlow } from './runtime';
+import { SUBMIT_NODE, configNodeDef, loadFlow, unloadFlow } from './runtime';
 import type { SandboxProcess } from './sandbox-proc';
 import { percentile, round } from './stats';
-import { API_KEY, PROJECT, TAG, bodyFor, diyBodyMatches, diyFunctionSource, sequenceFrames } from './workload';
+import { API_KEY, PROJECT, bodyFor, diyBodyMatches, diyFunctionSource, sequenceFrames } from './workload';
 
 export type Variant = 'ceiling' | 'ours' | 'diy';
 const VARIANTS: Variant[] = ['ceiling', 'ours', 'diy'];
@@ -142,7 +142,7 @@ async function runConcurrency(sb: SandboxProcess, c: number, opts: ThroughputOpt
   const flow = await loadFlow(
     [
       configNodeDef(sb.url, PROJECT, { rateLimit: 0, maxConcurrent: c }),
-      { id: 'ours', type: 'playment-submit-video-job', config: 'cfg', tag: TAG, tagType: 'str', wires: [['out']] },
+      SUBMIT_NODE,
       { id: 'fn', type: 'function', func: diyFunctionSource(API_KEY), outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], wires: [['http']] },
       // persist: keep-alive connections, the DIY flow's best setting.
       { id: 'http', type: 'http request', method: 'POST', ret: 'obj', paytoqs: 'ignore', url: sb.url + inp.jobPath, persist: true, senderr: false, headers: [], wires: [['diy']] },

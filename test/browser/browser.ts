@@ -6,9 +6,9 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian/Ubuntu package `chromium`; override with CHROMIUM_PATH. */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
-export const VIEWPORT = { width: 1600, height: 900 };
+const VIEWPORT = { width: 1600, height: 900 };
 
 export interface EditorBrowser {
   browser: Browser;

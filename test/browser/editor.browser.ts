@@ -9,7 +9,9 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { freePort, waitFor } from '../support/node-red-process';
+import { ACTION_TYPES, DEMO_EXAMPLE } from '../../src/demo/flows';
+import { freePort } from '../support/node-red-process';
+import { waitFor } from '../support/wait';
 import { launchEditorBrowser, type EditorBrowser } from './browser';
 import {
   closeConfigDialog,
@@ -31,9 +33,7 @@ import { PROJECT, startStack, type Stack } from './stack';
 declare const RED: any;
 declare const $: any;
 
-const EXAMPLE = 'Create a batch and submit video jobs';
 const SCREENSHOTS = path.join(__dirname, 'screenshots');
-const OUR_TYPES = ['playment-create-batch', 'playment-submit-video-job', 'playment-job-result'];
 /** Node-RED's palette manager asks its catalogue for updates; the page may not leave 127.0.0.1, so it is blocked. */
 const NODE_RED_CATALOGUE = /^https:\/\/catalogue\.nodered\.org\//;
 
@@ -147,7 +147,7 @@ describe('editor (browser): the packed package in a real Node-RED, driven by Chr
     await category.waitFor({ state: 'visible' });
     assert.equal((await page.locator('#red-ui-palette-header-Playment').innerText()).trim(), 'Playment');
     const types = await category.locator('.red-ui-palette-node').evaluateAll((els) => els.map((e) => e.getAttribute('data-palette-type')));
-    assert.deepEqual(types, OUR_TYPES);
+    assert.deepEqual(types, ACTION_TYPES);
     const labels = await category.locator('.red-ui-palette-node').evaluateAll((els) => els.map((e) => e.getAttribute('data-palette-label')));
     assert.deepEqual(labels, ['create batch', 'submit video job', 'job result']);
     // Icons load from the installed module.
@@ -161,7 +161,7 @@ describe('editor (browser): the packed package in a real Node-RED, driven by Chr
   });
 
   it('imports the example flow through Menu → Import → Examples', async function () {
-    await importExample(page, EXAMPLE);
+    await importExample(page, DEMO_EXAMPLE);
     const nodes = await flowNodes(page);
     const byType = (t: string) => nodes.filter((n) => n.type === t);
     assert.deepEqual(
@@ -276,7 +276,7 @@ describe('editor (browser): the packed package in a real Node-RED, driven by Chr
   });
 
   it('gives nodes dragged from the palette valid defaults (job result included)', async function () {
-    for (const type of OUR_TYPES) {
+    for (const type of ACTION_TYPES) {
       const id = await dragFromPalette(page, type, { x: 300, y: 320 });
       try {
         assert.equal(await page.evaluate((nid) => RED.nodes.node(nid).valid, id), false, `${type} without an account is invalid`);
@@ -464,9 +464,6 @@ describe('editor (browser): the packed package in a real Node-RED, driven by Chr
     assert.ok(!readFileSync(path.join(stack.userDir, 'flows_cred.json'), 'utf8').includes(key), 'flows_cred.json is not encrypted');
   });
 
-  // Pending: the runtime's test route sends a typed "${PLAYMENT_API_KEY}" to the API as it is
-  // (answer "API key rejected"), while a deployed config node gets the variable's value.
-  // Enable once the route resolves ${NAME} like Node-RED does for deployed credentials.
   it('Test connection resolves a key given as ${PLAYMENT_API_KEY}', async function () {
     await openNodeDialog(page, ids['playment-submit-video-job']);
     await openConfigDialogFrom(page);

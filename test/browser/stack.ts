@@ -8,11 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startSandbox, type Sandbox } from '../../src/sandbox/server';
+import { DEFAULT_PROJECT_ID, startSandbox, type Sandbox } from '../../src/sandbox/server';
 import { HOST, startNodeRed, type NodeRedProcess } from '../support/node-red-process';
-import { installIntoUserDir, packRepository } from '../support/npm';
+import { installIntoUserDir, packOnce } from '../support/npm';
 
-export const PROJECT = 'demo-project';
+export const PROJECT = DEFAULT_PROJECT_ID;
 
 export interface Stack {
   tmp: string;
@@ -35,7 +35,7 @@ export async function startStack(): Promise<Stack> {
   };
   try {
     const apiKey = `sk-browser-${randomBytes(12).toString('hex')}`;
-    const { tarball } = await packRepository(tmp);
+    const { tarball } = await packOnce();
     const userDir = await installIntoUserDir(path.join(tmp, 'userdir'), tarball, { offline: true });
     sandbox = await startSandbox({ host: HOST, port: 0, apiKeys: [apiKey], projectIds: [PROJECT], completionDelayMs: 60_000 });
     // The key is also in the environment, for a config node that says ${PLAYMENT_API_KEY}.

@@ -7,13 +7,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CONFIG_TYPE, NODE_TYPES, demoFlow } from '../../src/demo/flows';
-import { startSandbox, type Sandbox } from '../../src/sandbox/server';
-import { startNodeRed, waitFor, type NodeRedProcess } from '../support/node-red-process';
-import { QUIET_INSTALL, ROOT, installIntoUserDir, npm, packRepository } from '../support/npm';
-
-const PKG_NAME = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string }).name;
-const PROJECT = 'demo-project';
+import { CONFIG_TYPE, demoFlow } from '../../src/demo/flows';
+import { DEFAULT_PROJECT_ID as PROJECT, startSandbox, type Sandbox } from '../../src/sandbox/server';
+import {
+  assertOurNodesLoaded,
+  logProblems,
+  startNodeRed,
+  waitForDemoRun,
+  type NodeRedProcess,
+} from '../support/node-red-process';
+import { QUIET_INSTALL, installIntoUserDir, npm, packOnce } from '../support/npm';
 
 interface Target {
   nodeRed: string;
@@ -40,7 +43,7 @@ describe('compatibility: the packed package on Node-RED 3.1, 4.1 and 5', functio
 
   before(async function () {
     tmp = mkdtempSync(path.join(tmpdir(), 'playment-compat-'));
-    ({ tarball } = await packRepository(tmp));
+    ({ tarball } = await packOnce());
     sandbox = await startSandbox({ apiKeys: [apiKey], projectIds: [PROJECT], completionDelayMs: 500 });
   });
 
@@ -86,13 +89,7 @@ describe('compatibility: the packed package on Node-RED 3.1, 4.1 and 5', functio
       });
 
       it('loads the four node types from the installed tarball', async function () {
-        const list = await nodeRed!.request('GET', '/nodes', undefined, { accept: 'application/json' });
-        assert.equal(list.status, 200);
-        const ours = (list.json as Array<{ module: string; types: string[]; enabled: boolean; err?: string }>).filter(
-          (s) => s.module === PKG_NAME,
-        );
-        assert.deepEqual(ours.flatMap((s) => s.types).sort(), [...NODE_TYPES].sort());
-        for (const set of ours) assert.ok(set.enabled && !set.err, `${set.types} failed to load: ${set.err}`);
+        await assertOurNodesLoaded(nodeRed!);
       });
 
       it('creates a batch, submits jobs and fetches their results through a flow deployed with the Admin API', async function () {
@@ -103,24 +100,12 @@ describe('compatibility: the packed package on Node-RED 3.1, 4.1 and 5', functio
         for (const node of flow) if (node.type === 'playment-create-batch') node.batchName = batchName;
         await nr.deploy(flow);
 
-        const batch = await waitFor(`batch "${batchName}"`, () => sandbox.state.batches(PROJECT).find((b) => b.name === batchName));
-        const jobs = await waitFor('two jobs in the batch', () => {
-          const found = sandbox.state.jobs().filter((j) => j.batchId === batch.batchId);
-          return found.length >= 2 && found;
-        });
-        assert.equal(jobs.length, 2);
-        for (const job of jobs) {
-          await waitFor(`the result of ${job.jobId}`, () => nr.output().includes(`result for job ${job.jobId}: completed`));
-        }
+        await waitForDemoRun(nr, sandbox, batchName);
         const flowsFile = readFileSync(path.join(userDir, 'flows.json'), 'utf8');
         assert.ok(flowsFile.includes(CONFIG_TYPE));
         assert.ok(!flowsFile.includes(apiKey), 'flows.json holds the API key');
         assert.ok(!nr.output().includes(apiKey), 'Node-RED logged the API key');
-        const problems = nr
-          .output()
-          .split('\n')
-          .filter((l) => /\[(error|warn)\]/.test(l) && !/Projects disabled|Encrypted credentials not found/.test(l));
-        assert.deepEqual(problems, []);
+        assert.deepEqual(logProblems(nr), []);
       });
     });
   }

@@ -6,8 +6,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { NODE_TYPES, CONFIG_TYPE } from '../../src/demo/flows';
-import { QUIET_INSTALL, ROOT, npm, packRepository, run } from '../support/npm';
+import { ACTION_TYPES } from '../../src/demo/flows';
+import { PKG, QUIET_INSTALL, ROOT, npm, packOnce, run } from '../support/npm';
 
 const NODE_RED_DEV = 'node-red-dev@0.1.6';
 
@@ -27,7 +27,7 @@ describe('node-red-dev validate (the Flow Library scorecard)', function () {
 
   before(async function () {
     tmp = mkdtempSync(path.join(tmpdir(), 'playment-validate-'));
-    const { tarball } = await packRepository(tmp);
+    const { tarball } = await packOnce();
     const packageDir = path.join(tmp, 'package');
     const untar = await run('tar', ['-xzf', tarball, '-C', tmp], tmp);
     assert.equal(untar.code, 0, untar.stderr);
@@ -52,8 +52,7 @@ describe('node-red-dev validate (the Flow Library scorecard)', function () {
   it('reads every node definition from the editor files', function () {
     assert.ok(!/Unable to parse/.test(output), output);
     // N02 lists the non-config nodes it found in the editor files and in the examples.
-    const actionTypes = NODE_TYPES.filter((t) => t !== CONFIG_TYPE);
-    assert.deepEqual([...(scorecard.N02?.nodes ?? [])].sort(), [...actionTypes].sort());
+    assert.deepEqual([...(scorecard.N02?.nodes ?? [])].sort(), [...ACTION_TYPES].sort());
   });
 
   it('passes the package and node checks', function () {
@@ -67,8 +66,7 @@ describe('node-red-dev validate (the Flow Library scorecard)', function () {
     assert.equal(scorecard.D02?.test, true, `D02 (no incompatible packages) failed:\n${output}`);
     // D03 wants the latest version of every dependency. One whose latest release no longer runs on
     // the oldest Node.js we support is kept back on purpose; any other is a real failure.
-    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } };
-    const minimum = pkg.engines.node.replace(/^>=\s*/, '');
+    const minimum = PKG.engines.node.replace(/^>=\s*/, '');
     for (const dep of scorecard.D03?.packages ?? []) {
       const engines = JSON.parse(await npm(['view', `${dep}@latest`, 'engines', '--json'], ROOT)) as { node?: string };
       assert.ok(engines.node, `${dep}: not at its latest version, and the latest does not restrict Node.js`);

@@ -3,7 +3,9 @@
  * 127.0.0.1, and records every way a message can end: an output, a Catch, a log line, a status.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
+import assert from 'node:assert/strict';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server';
+import { waitFor } from './wait';
 
 // The helper ships no types; it is only used from here.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -12,14 +14,14 @@ export const helper: any = require('node-red-node-test-helper');
 // node's context when the node stops (it drops it when only the implicit memory store exists).
 helper.init(require.resolve('node-red'), { contextStorage: { default: { module: 'memory' } } });
 
-export const configNode = require('../../src/nodes/playment-config');
-export const createBatchNode = require('../../src/nodes/playment-create-batch');
-export const submitNode = require('../../src/nodes/playment-submit-video-job');
-export const jobResultNode = require('../../src/nodes/playment-job-result');
+const configNode = require('../../src/nodes/playment-config');
+const createBatchNode = require('../../src/nodes/playment-create-batch');
+const submitNode = require('../../src/nodes/playment-submit-video-job');
+const jobResultNode = require('../../src/nodes/playment-job-result');
 // Core nodes used in test flows besides the ones the helper preloads.
 const changeNode = require('@node-red/nodes/core/function/15-change.js');
 const splitJoinNodes = require('@node-red/nodes/core/sequence/17-split.js');
-export const ALL_NODES = [configNode, createBatchNode, submitNode, jobResultNode, changeNode, splitJoinNodes];
+const ALL_NODES = [configNode, createBatchNode, submitNode, jobResultNode, changeNode, splitJoinNodes];
 
 export const API_KEY = 'sk-test-3f9a27c1e8b54d06';
 export const PROJECT = 'proj-cv-1';
@@ -69,22 +71,27 @@ export async function loadFlow(sandbox: Sandbox, nodes: any[], opts: FlowOptions
   const rec: Recorder = {
     outputs: [],
     caught: [],
-    settled: (count, timeoutMs = 15_000) =>
-      new Promise((resolve, reject) => {
-        const started = Date.now();
-        const check = () => {
-          if (rec.outputs.length + rec.caught.length >= count) return resolve();
-          if (Date.now() - started > timeoutMs) {
-            return reject(new Error(`only ${rec.outputs.length} outputs and ${rec.caught.length} errors of ${count} messages`));
-          }
-          setTimeout(check, 5);
-        };
-        check();
-      }),
+    settled: async (count, timeoutMs = 15_000) => {
+      await waitFor(`${count} messages to end`, () => rec.outputs.length + rec.caught.length >= count, timeoutMs, 5).catch(() => {
+        throw new Error(`only ${rec.outputs.length} outputs and ${rec.caught.length} errors of ${count} messages`);
+      });
+    },
   };
   helper.getNode('out').on('input', (m: any) => rec.outputs.push(m));
   helper.getNode('caught').on('input', (m: any) => rec.caught.push(m));
   return rec;
+}
+
+/**
+ * Waits until as many messages have ended as `ids` holds, gives late ones `graceMs` more, then
+ * checks that each message of `ids` ended exactly once: one output or one Catch.
+ */
+export async function assertEachEndedOnce(rec: Recorder, ids: ReadonlySet<string>, timeoutMs: number, graceMs: number): Promise<void> {
+  await rec.settled(ids.size, timeoutMs);
+  await new Promise((r) => setTimeout(r, graceMs));
+  const ended = [...rec.outputs, ...rec.caught].map((m) => m._msgid);
+  assert.equal(ended.length, ids.size, 'no message ended twice');
+  assert.deepEqual(new Set(ended), ids, 'every message ended');
 }
 
 export function inject(msg: Record<string, unknown>, id = 'n1'): void {
@@ -100,7 +107,7 @@ export function everythingVisible(rec: Recorder, nodeIds: string[]): string {
   );
 }
 
-export async function withSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+async function withSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   return startSandbox({ apiKeys: [API_KEY], projectIds: [PROJECT], completionDelayMs: 60_000, ...opts });
 }
 
@@ -128,11 +135,11 @@ export function useSandboxRuntime(opts: SandboxOptions, use: (sandbox: Sandbox) 
 /** The submit node as most tests use it: tag set, wired to the output recorder. */
 export const SUBMIT_NODE = { id: 'n1', type: 'playment-submit-video-job', tag: 'track_bounding_boxes', tagType: 'str', wires: [['out']] };
 
-export function startRuntime(): Promise<void> {
+function startRuntime(): Promise<void> {
   return new Promise((resolve) => helper.startServer(resolve));
 }
 
-export async function stopRuntime(): Promise<void> {
+async function stopRuntime(): Promise<void> {
   await helper.unload();
   await new Promise((resolve) => helper.stopServer(resolve));
 }

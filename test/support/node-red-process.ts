@@ -1,12 +1,19 @@
 /**
  * A real Node-RED process for end-to-end tests: its own user directory and settings file, bound
  * to 127.0.0.1 on a free port, started with the node-red devDependency (or another red.js), and
- * driven through the Admin API.
+ * driven through the Admin API. Also the checks the packaging and compatibility tests share on
+ * such a process with this package installed.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { NODE_TYPES } from '../../src/demo/flows';
+import { EXPECTED_WARNINGS, deploy, running, settingsFileText, waitForAdmin } from '../../src/demo/node-red';
 import { HOST, anyFreePort } from '../../src/demo/ports';
+import { DEFAULT_PROJECT_ID, type Sandbox } from '../../src/sandbox/server';
+import { PKG } from './npm';
+import { waitFor } from './wait';
 
 export { HOST, anyFreePort as freePort };
 
@@ -46,23 +53,11 @@ export interface NodeRedProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
-function settingsFile(secret: string): string {
-  return `module.exports = {
-    uiHost: '${HOST}',
-    flowFile: 'flows.json',
-    credentialSecret: ${JSON.stringify(secret)},
-    telemetry: { enabled: false, updateNotification: false },
-    logging: { console: { level: 'info', metrics: false, audit: false } },
-    editorTheme: { tours: false, palette: { catalogues: [] } },
-};
-`;
-}
-
 export async function startNodeRed(opts: NodeRedOptions): Promise<NodeRedProcess> {
   const port = opts.port ?? (await anyFreePort());
   const redJs = opts.redJs ?? require.resolve('node-red/red.js');
   const settings = path.join(opts.userDir, 'settings.js');
-  writeFileSync(settings, settingsFile(opts.credentialSecret ?? 'node-red-process-test-secret'));
+  writeFileSync(settings, settingsFileText({ credentialSecret: opts.credentialSecret ?? 'node-red-process-test-secret' }));
 
   const child = spawn(opts.nodeBinary ?? process.execPath, [redJs, '--userDir', opts.userDir, '--settings', settings, '--port', String(port)], {
     cwd: opts.userDir,
@@ -73,7 +68,6 @@ export async function startNodeRed(opts: NodeRedOptions): Promise<NodeRedProcess
   child.stdout!.on('data', (d: Buffer) => (output += d.toString('utf8')));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString('utf8')));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const running = () => child.exitCode === null && child.signalCode === null;
 
   const url = `http://${HOST}:${port}`;
   const request = async (method: string, urlPath: string, body?: unknown, headers: Record<string, string> = {}) => {
@@ -94,30 +88,20 @@ export async function startNodeRed(opts: NodeRedOptions): Promise<NodeRedProcess
   };
 
   const stop = async (graceMs = 5000) => {
-    if (!running()) return;
+    if (!running(child)) return;
     child.kill('SIGINT');
     const timer = setTimeout(() => {
-      if (running()) child.kill('SIGKILL');
+      if (running(child)) child.kill('SIGKILL');
     }, graceMs);
     await exited;
     clearTimeout(timer);
   };
 
-  const deadline = Date.now() + (opts.startTimeoutMs ?? 30_000);
-  for (;;) {
-    if (!running()) throw new Error(`Node-RED exited during start-up:\n${output}`);
-    try {
-      const res = await fetch(`${url}/flows`, { signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`Node-RED did not answer on ${url} in time:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
+  try {
+    await waitForAdmin(url, child, opts.startTimeoutMs ?? 30_000, 200);
+  } catch (err) {
+    await stop();
+    throw new Error(`${(err as Error).message}:\n${output}`);
   }
 
   return {
@@ -127,26 +111,54 @@ export async function startNodeRed(opts: NodeRedOptions): Promise<NodeRedProcess
     child,
     output: () => output,
     request,
-    deploy: async (flow) => {
-      const res = await request('POST', '/flows', flow, { 'Node-RED-Deployment-Type': 'full' });
-      if (res.status !== 200 && res.status !== 204) throw new Error(`deploy failed: HTTP ${res.status} ${res.text}`);
-    },
+    deploy: (flow) => deploy(url, flow),
     stop,
   };
 }
 
-/** Polls `check` until it returns a truthy value (which is returned) or the time is up. */
-export async function waitFor<T>(
-  what: string,
-  check: () => T | Promise<T>,
-  timeoutMs = 30_000,
-  everyMs = 100,
-): Promise<NonNullable<Exclude<T, false | 0 | ''>>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<Exclude<T, false | 0 | ''>>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
+/** A node set as GET /nodes lists it. */
+export interface NodeSet {
+  module: string;
+  types: string[];
+  enabled: boolean;
+  err?: string;
+}
+
+/** Checks that Node-RED loaded our four node types, all enabled; returns every node set it lists. */
+export async function assertOurNodesLoaded(nr: NodeRedProcess): Promise<NodeSet[]> {
+  const list = await nr.request('GET', '/nodes', undefined, { accept: 'application/json' });
+  assert.equal(list.status, 200);
+  const sets = list.json as NodeSet[];
+  const ours = sets.filter((s) => s.module === PKG.name);
+  assert.deepEqual(ours.flatMap((s) => s.types).sort(), [...NODE_TYPES].sort());
+  for (const set of ours) assert.ok(set.enabled && !set.err, `${set.types} failed to load: ${set.err}`);
+  return sets;
+}
+
+/** Warning and error lines Node-RED printed so far, but for the start-up warnings expected here. */
+export function logProblems(nr: NodeRedProcess): string[] {
+  return nr
+    .output()
+    .split('\n')
+    .filter((line) => {
+      const m = /\[(error|warn)\] ?(.*)$/.exec(line);
+      return m !== null && !EXPECTED_WARNINGS.some((re) => re.test(m[2]));
+    });
+}
+
+/**
+ * Waits for a deployed demo flow to run: its batch `batchName` in the sandbox, two jobs in that
+ * batch, and the demo's "result for job <id>: completed" line for each. Returns batch and jobs.
+ */
+export async function waitForDemoRun(nr: NodeRedProcess, sandbox: Sandbox, batchName: string, project = DEFAULT_PROJECT_ID) {
+  const batch = await waitFor(`batch "${batchName}"`, () => sandbox.state.batches(project).find((b) => b.name === batchName));
+  const jobs = await waitFor('two jobs in the batch', () => {
+    const found = sandbox.state.jobs().filter((j) => j.batchId === batch.batchId);
+    return found.length >= 2 && found;
+  });
+  assert.equal(jobs.length, 2);
+  for (const job of jobs) {
+    await waitFor(`the result of ${job.jobId}`, () => nr.output().includes(`result for job ${job.jobId}: completed`));
   }
+  return { batch, jobs };
 }

@@ -4,10 +4,18 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
+
+/** This repository's package.json. */
+export const PKG = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+  name: string;
+  engines: { node: string };
+  'node-red': { nodes: Record<string, string> };
+};
 
 export interface RunResult {
   code: number | null;
@@ -65,7 +73,7 @@ export interface Packed {
 }
 
 /** `npm pack --json` output, after whatever the lifecycle scripts printed to stdout. */
-export function parsePackJson(stdout: string): Packed {
+function parsePackJson(stdout: string): Packed {
   const start = stdout.search(/^\[\s*$/m);
   assert.ok(start >= 0, `no JSON in npm pack output:\n${stdout}`);
   const [entry] = JSON.parse(stdout.slice(start)) as Packed[];
@@ -73,9 +81,24 @@ export function parsePackJson(stdout: string): Packed {
 }
 
 /** Packs this repository into `destination` (the prepack script builds it first); returns the tarball's path and file list. */
-export async function packRepository(destination: string): Promise<Packed & { tarball: string }> {
+async function packRepository(destination: string): Promise<Packed & { tarball: string }> {
   const packed = parsePackJson(await npm(['pack', '--json', '--pack-destination', destination], ROOT));
   return { ...packed, tarball: path.join(destination, packed.filename) };
+}
+
+let packed: Promise<Packed & { tarball: string }> | undefined;
+
+/**
+ * This repository packed once per test process, into a temporary folder that is removed when the
+ * process exits; every later call gets the same tarball.
+ */
+export function packOnce(): Promise<Packed & { tarball: string }> {
+  if (!packed) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'playment-pack-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    packed = packRepository(dir);
+  }
+  return packed;
 }
 
 export const QUIET_INSTALL = ['--no-audit', '--no-fund', '--prefer-offline'];

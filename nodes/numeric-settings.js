@@ -1,6 +1,6 @@
-// The numeric settings' defaults and ranges: the build writes the runtime's table
-// (src/nodes/common/limits.ts) in place of the next line, and this file in place of the
-// "// @include numeric-settings.js" line of each .html that uses it.
+// Shared by the dialogs with numeric settings: the build puts this file in place of the include
+// line of each .html that uses it, and the runtime's table of defaults and ranges
+// (src/nodes/common/limits.ts) in place of the marker line below, as NUMERIC_SETTINGS.
 // @numeric-settings
 
 // Defaults and validators for the numeric settings of node `type`. The check is the runtime's

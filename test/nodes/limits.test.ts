@@ -114,12 +114,13 @@ describe('numeric settings: one table for the editor and the runtime', () => {
   it('parsePollSettings: defaults when missing, a clear NOT_CONFIGURED when out of range', () => {
     assert.deepEqual(parsePollSettings({}), { intervalMs: 30_000, maxWaitMs: 24 * 3_600_000 });
     assert.deepEqual(parsePollSettings({ pollInterval: '1', maxWait: '0.5' }), { intervalMs: 1000, maxWaitMs: 1_800_000 });
+    assert.throws(() => parsePollSettings({ maxWait: 0 }), /maxWait: must be a number from 0\.0001 to 576/);
     assert.throws(
       () => parsePollSettings({ pollInterval: 0.01 }),
       (err: { code?: string; message: string }) =>
         err.code === 'NOT_CONFIGURED' && err.message.includes('pollInterval: must be a number from 1 to 86,400 (seconds); got 0.01'),
     );
-    assert.throws(() => parsePollSettings({ maxWait: 721 }), /maxWait: must be a number from 0.01 to 576 \(hours\); got 721/);
+    assert.throws(() => parsePollSettings({ maxWait: 721 }), /maxWait: must be a number from 0\.0001 to 576 \(hours\); got 721/);
   });
 
   describe('project id', () => {

@@ -36,8 +36,9 @@ export const NUMERIC_SETTINGS = {
   },
   'playment-job-result': {
     pollInterval: { default: 30, min: 1, max: 86_400, integer: false, unit: 'seconds', msPerUnit: 1000 },
-    // 576 hours = 24 days, within one timer's reach.
-    maxWait: { default: 24, min: 0.01, max: 576, integer: false, unit: 'hours', msPerUnit: 3_600_000 },
+    // Any positive wait works (shorter than the interval: one poll, then TIMEOUT); 576 hours =
+    // 24 days, within one timer's reach.
+    maxWait: { default: 24, min: 0.0001, max: 576, integer: false, unit: 'hours', msPerUnit: 3_600_000 },
   },
 } as const satisfies Record<string, Record<string, NumericSetting>>;
 

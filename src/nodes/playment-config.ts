@@ -1,6 +1,7 @@
 /** playment-config: base URL, API profile, project id and API key; owns the shared client. */
 import type { ConnectionOptions } from 'node:tls';
 import { PlaymentClient } from '../api/client';
+import { apiKeyProblem } from './common/api-key';
 import { checkBaseUrl } from './common/base-url';
 import { configPropertiesSchema } from './common/config-settings';
 import { DEFAULT_CLOSE_GRACE_MS } from './common/action-node';
@@ -27,6 +28,8 @@ export = function register(RED: RED): void {
       const props = configPropertiesSchema.parse(def);
       const apiKey = node.credentials?.apiKey;
       if (!apiKey) throw new Error('the API key is missing (set it in the config node, or ${PLAYMENT_API_KEY} to read it from the environment)');
+      const keyProblem = apiKeyProblem(apiKey);
+      if (keyProblem) throw new Error(keyProblem);
       node.client = new PlaymentClient({
         baseUrl: checkBaseUrl(props.baseUrl),
         apiVersion: props.apiVersion,

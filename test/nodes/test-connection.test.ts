@@ -147,7 +147,7 @@ describe('Test connection route (config dialog)', function () {
       const res = await post(dialog({ baseUrl: `\${${NOT_A_URL_VAR}}`, apiKey: 'typed' }));
       assert.deepEqual(res.body.result, 'invalid');
       assert.match(res.body.message, /base URL must be an https URL/);
-      assert.deepEqual(recorder.requests, []);
+      assert.equal(recorder.requests.length, 0);
       // A reference inside a longer value is not replaced (the runtime does not replace it either),
       // so it cannot put a value into a host name or path.
       await post(dialog({ baseUrl: `${recorder.url}/\${${SECRET_VAR}}`, apiKey: 'typed', projectId: `x\${${SECRET_VAR}}` }));

@@ -143,6 +143,16 @@ describe('Test connection route (config dialog)', function () {
       assert.equal((await post(dialog({ baseUrl: `\${${BASE_URL_VAR}}` }))).body.result, 'connected');
     });
 
+    it('resolves the deployed base URL as the runtime did when it is given as ${NAME}', async () => {
+      process.env[BASE_URL_VAR] = sandbox.url;
+      await helper.unload();
+      await loadFlow(sandbox, [], { baseUrl: `\${${BASE_URL_VAR}}` });
+      assert.equal((await post(dialog())).body.result, 'connected');
+      assert.equal((await post(dialog({ baseUrl: `\${${BASE_URL_VAR}}` }))).body.result, 'connected');
+      assert.equal((await post(dialog({ baseUrl: recorder.url }))).body.result, 'key_needed');
+      assert.equal(recorder.requests.length, 0);
+    });
+
     it('never echoes an env value: a base URL from a variable that is not a URL is refused with a fixed text', async () => {
       const res = await post(dialog({ baseUrl: `\${${NOT_A_URL_VAR}}`, apiKey: 'typed' }));
       assert.deepEqual(res.body.result, 'invalid');

@@ -119,7 +119,8 @@ export function settingsToTest(red: RED, body: unknown): ConnectionCheck | Conne
   const parsed = testRequestSchema.safeParse(body);
   if (!parsed.success) return invalid(MESSAGES.badRequest);
   const request = parsed.data;
-  const deployed = lookupConfig(red, request.id);
+  const node = lookupConfig(red, request.id);
+  const deployed = node?.type === 'playment-config' ? node : undefined;
   const resolve = (value: string) => fromEnvironment(red, deployed, value).trim();
 
   let baseUrl: string;

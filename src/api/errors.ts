@@ -18,6 +18,31 @@ export type OwnCode = (typeof OWN_CODES)[number];
 /** Playment's codes for a failure on its side: retrying later can help. */
 export const SERVER_SIDE_CODES: ReadonlySet<string> = new Set(['FS_0000', 'FS_0008', 'api_error']);
 
+export type AuthFailure = 'key' | 'access';
+
+/**
+ * Playment's codes for a refused request, which its documents send with HTTP 400 like every other
+ * failure: `key` = the API key is wrong, `access` = the key is valid but not for this project.
+ */
+const AUTH_FAILURE_CODES: ReadonlyMap<string, AuthFailure> = new Map<string, AuthFailure>([
+  ['auth-failure', 'key'],
+  ['core.webutil.token_auth', 'key'],
+  ['unauthorized', 'access'],
+  ['core.webutil.auther', 'access'],
+]);
+
+/**
+ * Whether an answer refused the key (`key`) or the project (`access`): Playment's code decides
+ * whatever the status; without one of its codes, HTTP 401 and 403.
+ */
+export function authFailure(status: number | undefined, apiCode: string | undefined): AuthFailure | undefined {
+  const byCode = apiCode === undefined ? undefined : AUTH_FAILURE_CODES.get(apiCode);
+  if (byCode) return byCode;
+  if (status === 401) return 'key';
+  if (status === 403) return 'access';
+  return undefined;
+}
+
 export interface PlaymentErrorInit {
   code: OwnCode | string;
   message: string;

@@ -8,7 +8,7 @@
  */
 import { errors as undiciErrors, util as undiciUtil, type Dispatcher } from 'undici';
 import { z } from 'zod';
-import { PlaymentError, SERVER_SIDE_CODES } from './errors';
+import { PlaymentError, SERVER_SIDE_CODES, authFailure } from './errors';
 import { errorEnvelopeSchema, successEnvelopeSchema } from './schemas';
 import { follow, type Follower } from './signal-links';
 
@@ -275,16 +275,18 @@ export function parseAnswer(status: number, text: string, retryAfter?: string): 
   const serverFailure = status >= 500 || RETRYABLE_STATUS.has(status);
   const envelopeError = parsed ? errorEnvelopeSchema.safeParse(json) : undefined;
 
-  if (status === 401 || status === 403) {
-    const apiCode = envelopeError?.success ? envelopeError.data.error.code : undefined;
+  const apiCode = envelopeError?.success ? envelopeError.data.error.code : undefined;
+  const refused = authFailure(status, apiCode);
+  if (refused) {
+    const why = `HTTP ${status}${apiCode ? `, ${apiCode}` : ''}`;
     return fail({
       code: 'UNAUTHORIZED',
       statusCode: status,
       apiCode,
       message:
-        status === 401
-          ? 'the API key was refused (HTTP 401): check the key in the config node'
-          : `the API key has no access to this project (HTTP 403${apiCode ? `, ${apiCode}` : ''})`,
+        refused === 'key'
+          ? `the API key was refused (${why}): check the key in the config node`
+          : `the API key has no access to this project (${why})`,
     });
   }
   if (envelopeError?.success) {

@@ -426,6 +426,15 @@ describe('editor (browser): the packed package in a real Node-RED, driven by Chr
     assert.equal(await inputValue(page, '#node-config-input-apiKey'), '__PWRD__');
     // Test connection with the field untouched uses the stored key.
     assert.equal(await testConnection(page), 'Connected');
+    // A server that does not serve the chosen profile's route: the dialog says which one to use.
+    stack.sandbox.injectFault({ route: 'project.details', mode: 'status', status: 404, count: 1 });
+    assert.equal(await testConnection(page), 'Wrong API profile: use v1');
+    // The stored key goes only to the deployed base URL.
+    const requests = stack.sandbox.state.requestCount;
+    await setField(page, '#node-config-input-baseUrl', `http://127.0.0.1:${await freePort()}`);
+    assert.equal(await testConnection(page), 'Enter the API key: the stored key is only sent to the deployed base URL');
+    assert.equal(stack.sandbox.state.requestCount, requests);
+    await setField(page, '#node-config-input-baseUrl', stack.sandbox.url);
     // Done without a change leaves nothing to deploy.
     await closeConfigDialog(page, 'ok');
     await closeNodeDialog(page, 'ok');

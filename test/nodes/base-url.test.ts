@@ -1,0 +1,53 @@
+/** Which base URLs may use plain http: loopback hosts only, in the runtime and in the config dialog. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkBaseUrl, isLoopbackHost } from '../../src/nodes/common/base-url';
+
+/** The config dialog's own copy of the check, taken from the editor file. */
+function editorIsLoopbackHost(): (hostname: string) => boolean {
+  const html = readFileSync(join(__dirname, '..', '..', 'nodes', 'playment-config.html'), 'utf8');
+  const source = /function isLoopbackHost\(hostname\) \{[\s\S]*?\n {4}\}/.exec(html);
+  assert.ok(source, 'isLoopbackHost in playment-config.html');
+  return new Function(`${source[0]}\nreturn isLoopbackHost;`)() as (h: string) => boolean;
+}
+
+describe('plain http base URLs', () => {
+  // Names that merely start (or end) like a loopback address resolve through DNS to any host:
+  // accepting them would send the key unencrypted to wherever the name points.
+  const lookalikes = [
+    '127.0.0.1.nip.io',
+    '127.0.0.1.example',
+    '127.1.2.3.attacker.example',
+    'localhost.attacker.example',
+    'localhost.',
+    'sandbox.localhost',
+  ];
+  const loopback = ['localhost', '127.0.0.1', '127.255.0.9', '127.1', '[::1]', '[0:0:0:0:0:0:0:1]'];
+
+  it('refuses names that only start like a loopback host, in the runtime and the dialog', () => {
+    const editor = editorIsLoopbackHost();
+    for (const host of lookalikes) {
+      const url = `http://${host}:4010`;
+      assert.throws(() => checkBaseUrl(url), /must use https/, url);
+      const hostname = new URL(url).hostname;
+      assert.equal(isLoopbackHost(hostname), false, `runtime: ${hostname}`);
+      assert.equal(editor(hostname), false, `editor: ${hostname}`);
+    }
+    // Hostnames as a caller might pass them directly, [::1] included.
+    for (const hostname of ['x127.0.0.1', '[::1].attacker.example', '::1.attacker.example', '[::1]x', '127.0.0.1 ', ' localhost', '127.0.0.1\n.attacker']) {
+      assert.equal(isLoopbackHost(hostname), false, JSON.stringify(hostname));
+      assert.equal(editor(hostname), false, `editor: ${JSON.stringify(hostname)}`);
+    }
+  });
+
+  it('accepts the loopback hosts themselves, and https for any host', () => {
+    for (const host of loopback) {
+      const url = `http://${host}:4010`;
+      assert.equal(checkBaseUrl(`${url}/`), new URL(url).origin, url);
+    }
+    for (const host of lookalikes.filter((h) => h !== 'localhost.')) {
+      assert.equal(checkBaseUrl(`https://${host}`), `https://${host}`);
+    }
+  });
+});

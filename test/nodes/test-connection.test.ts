@@ -1,0 +1,238 @@
+/**
+ * The config dialog's Test connection route in a real Node-RED runtime: the attacks it must refuse
+ * (form posts, the stored key sent elsewhere, env values read back) and the answers it must tell
+ * apart against the sandbox.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Sandbox } from '../../src/sandbox/server';
+import { API_KEY, PROJECT, helper, loadFlow, useSandboxRuntime } from '../support/harness';
+
+const SECRET_VAR = 'PLAYMENT_TEST_CONNECTION_SECRET';
+const SECRET = 'env-secret-4b1d9e0a77c3';
+const BASE_URL_VAR = 'PLAYMENT_TEST_CONNECTION_BASE_URL';
+const NOT_A_URL_VAR = 'PLAYMENT_TEST_CONNECTION_NOT_A_URL';
+const NOT_A_URL = 'not-a-url-secret-93f1c2';
+const ROUTE = '/playment-config/test';
+
+interface Recorded {
+  url: string;
+  headers: IncomingHttpHeaders;
+}
+
+/**
+ * Another HTTP server on 127.0.0.1, standing for a host the attacker chose. It records every
+ * request and answers as `reply` says; by default it reflects the x-api-key header it received.
+ */
+class Recorder {
+  requests: Recorded[] = [];
+  reply: (req: Recorded) => { status: number; body: unknown } = (req) => ({
+    status: 200,
+    body: { success: true, data: { name: `reflected ${String(req.headers['x-api-key'])}`, base: 'IMAGE', batches: [] } },
+  });
+  url = '';
+  private server!: Server;
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      req.resume();
+      const recorded = { url: req.url ?? '', headers: req.headers };
+      this.requests.push(recorded);
+      const { status, body } = this.reply(recorded);
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+describe('Test connection route (config dialog)', function () {
+  let sandbox!: Sandbox;
+  useSandboxRuntime({}, (s) => (sandbox = s));
+  const recorder = new Recorder();
+  /** Every answer body of the suite, checked for the env values at the end of each test. */
+  let answers: string[] = [];
+
+  before(async () => {
+    await recorder.start();
+    process.env[SECRET_VAR] = SECRET;
+    process.env[NOT_A_URL_VAR] = NOT_A_URL;
+  });
+  after(async () => {
+    delete process.env[SECRET_VAR];
+    delete process.env[NOT_A_URL_VAR];
+    delete process.env[BASE_URL_VAR];
+    await recorder.stop();
+  });
+  beforeEach(async () => {
+    recorder.requests = [];
+    answers = [];
+    // The deployed config node 'cfg': the sandbox's URL, profile v0, the project, the right key.
+    await loadFlow(sandbox, []);
+  });
+  afterEach(() => {
+    for (const text of answers) {
+      assert.ok(!text.includes(SECRET), `an answer holds the env value: ${text}`);
+      assert.ok(!text.includes(NOT_A_URL), `an answer holds the env value: ${text}`);
+      assert.ok(!text.includes(API_KEY), `an answer holds the stored key: ${text}`);
+    }
+  });
+
+  async function post(body: Record<string, unknown>): Promise<{ status: number; body: any }> {
+    const res = await helper.request().post(ROUTE).send(body);
+    answers.push(res.text);
+    return { status: res.status, body: res.body };
+  }
+
+  const dialog = (over: Record<string, unknown> = {}) => ({ id: 'cfg', baseUrl: sandbox.url, apiVersion: 'v0', projectId: PROJECT, ...over });
+
+  describe('what it refuses before sending anything', () => {
+    it('refuses a form-encoded body (a plain web form can send one) with 415', async () => {
+      const before = sandbox.state.requestCount;
+      // The attack from the issue: an env variable as key, a base URL of the attacker's choosing.
+      const form = `apiKey=\${${SECRET_VAR}}&baseUrl=${encodeURIComponent(recorder.url)}&projectId=p&apiVersion=v0`;
+      const res = await helper.request().post(ROUTE).type('form').send(form);
+      answers.push(res.text);
+      assert.equal(res.status, 415);
+      // The stored key to another base URL, as a form.
+      const stored = await helper.request().post(ROUTE).type('form').send(`id=cfg&baseUrl=${encodeURIComponent(recorder.url)}&projectId=p&apiVersion=v0`);
+      answers.push(stored.text);
+      assert.equal(stored.status, 415);
+      assert.deepEqual(recorder.requests, [], 'a request reached the attacker host');
+      assert.equal(sandbox.state.requestCount, before, 'a request reached the sandbox');
+    });
+
+    it('refuses text/plain (another body a form can send) and a body without a type with 415', async () => {
+      const json = JSON.stringify({ apiKey: `\${${SECRET_VAR}}`, baseUrl: recorder.url, apiVersion: 'v0', projectId: 'p' });
+      const plain = await helper.request().post(ROUTE).set('content-type', 'text/plain').send(json);
+      answers.push(plain.text);
+      assert.equal(plain.status, 415);
+      const none = await helper.request().post(ROUTE);
+      answers.push(none.text);
+      assert.equal(none.status, 415);
+      assert.deepEqual(recorder.requests, []);
+    });
+
+    it('sends the stored key only to the base URL the config node was deployed with', async () => {
+      const before = sandbox.state.requestCount;
+      for (const apiKey of [undefined, '', '__PWRD__']) {
+        const elsewhere = await post(dialog({ baseUrl: recorder.url, apiKey }));
+        assert.equal(elsewhere.status, 200);
+        assert.equal(elsewhere.body.result, 'key_needed');
+      }
+      // A base URL from the environment is compared after it is resolved.
+      process.env[BASE_URL_VAR] = recorder.url;
+      assert.equal((await post(dialog({ baseUrl: `\${${BASE_URL_VAR}}` }))).body.result, 'key_needed');
+      // Another path on the deployed host is another base URL too.
+      assert.equal((await post(dialog({ baseUrl: `${sandbox.url}/other` }))).body.result, 'key_needed');
+      // No config node of that id: there is no stored key at all.
+      assert.equal((await post(dialog({ id: 'no-such-node', baseUrl: recorder.url }))).body.result, 'invalid');
+      assert.deepEqual(recorder.requests, [], 'the stored key reached another host');
+      assert.equal(sandbox.state.requestCount, before);
+
+      // The deployed base URL, typed or from the environment, normalised: the stored key is used.
+      assert.equal((await post(dialog())).body.result, 'connected');
+      assert.equal((await post(dialog({ baseUrl: `${sandbox.url}/` }))).body.result, 'connected');
+      process.env[BASE_URL_VAR] = sandbox.url;
+      assert.equal((await post(dialog({ baseUrl: `\${${BASE_URL_VAR}}` }))).body.result, 'connected');
+    });
+
+    it('resolves the deployed base URL as the runtime did when it is given as ${NAME}', async () => {
+      process.env[BASE_URL_VAR] = sandbox.url;
+      await helper.unload();
+      await loadFlow(sandbox, [], { baseUrl: `\${${BASE_URL_VAR}}` });
+      assert.equal((await post(dialog())).body.result, 'connected');
+      assert.equal((await post(dialog({ baseUrl: `\${${BASE_URL_VAR}}` }))).body.result, 'connected');
+      assert.equal((await post(dialog({ baseUrl: recorder.url }))).body.result, 'key_needed');
+      assert.equal(recorder.requests.length, 0);
+    });
+
+    it('never echoes an env value: a base URL from a variable that is not a URL is refused with a fixed text', async () => {
+      const res = await post(dialog({ baseUrl: `\${${NOT_A_URL_VAR}}`, apiKey: 'typed' }));
+      assert.deepEqual(res.body.result, 'invalid');
+      assert.match(res.body.message, /base URL must be an https URL/);
+      assert.equal(recorder.requests.length, 0);
+      // A reference inside a longer value is not replaced (the runtime does not replace it either),
+      // so it cannot put a value into a host name or path.
+      await post(dialog({ baseUrl: `${recorder.url}/\${${SECRET_VAR}}`, apiKey: 'typed', projectId: `x\${${SECRET_VAR}}` }));
+      assert.equal(recorder.requests.length, 1);
+      assert.ok(!recorder.requests[0].url.includes(SECRET), recorder.requests[0].url);
+      assert.ok(recorder.requests[0].url.includes(encodeURIComponent(`x\${${SECRET_VAR}}`)), recorder.requests[0].url);
+    });
+  });
+
+  describe('a key typed in the dialog, sent as JSON', () => {
+    it('resolves a whole-value ${NAME} for this one test; the answer holds no env value, not even one the host reflects', async () => {
+      const res = await post(dialog({ baseUrl: recorder.url, apiKey: `\${${SECRET_VAR}}`, projectId: `\${${SECRET_VAR}}` }));
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.body, { result: 'connected', message: 'connected: the key has access to the project' });
+      // The dialog's own test may use the typed reference (only a JSON request, which a form on
+      // another site cannot send, gets here); the recorder reflected it, the answer did not.
+      assert.equal(recorder.requests.length, 1);
+      assert.equal(recorder.requests[0].headers['x-api-key'], SECRET);
+    });
+
+    it('a host that echoes the key in its error text: the answer stays the fixed one', async () => {
+      recorder.reply = (req) => ({ status: 500, body: { success: false, error: { code: 'FS_0000', message: `bad ${String(req.headers['x-api-key'])}` } } });
+      try {
+        const res = await post(dialog({ baseUrl: recorder.url, apiKey: `\${${SECRET_VAR}}` }));
+        assert.equal(res.body.result, 'unreachable');
+      } finally {
+        recorder.reply = new Recorder().reply;
+      }
+    });
+  });
+
+  describe('answers told apart against the sandbox', () => {
+    it('connected, wrong key, unknown project', async () => {
+      assert.equal((await post(dialog({ apiKey: API_KEY }))).body.result, 'connected');
+      assert.deepEqual((await post(dialog({ apiKey: `${API_KEY}-wrong` }))).body, { result: 'wrong_key', message: 'the API key was refused' });
+      const project = await post(dialog({ projectId: 'no-such-project' }));
+      assert.equal(project.body.result, 'unknown_project');
+      assert.ok(!project.body.message.includes('no-such-project'), 'the answer echoes the request');
+    });
+
+    it('a wrong API profile (HTTP 404 for its route) says which profile to use', async () => {
+      // The sandbox serves both profiles; a 404 for the first route stands for a server that only
+      // serves the other one.
+      for (const [chosen, use] of [['v0', 'v1'], ['v1', 'v0']]) {
+        sandbox.injectFault({ route: 'project.details', mode: 'status', status: 404, count: 1 });
+        const res = await post(dialog({ apiVersion: chosen }));
+        assert.equal(res.body.result, 'wrong_profile', JSON.stringify(res.body));
+        assert.equal(res.body.useVersion, use);
+        assert.match(res.body.message, new RegExp(`use ${use}$`));
+      }
+      // Neither profile has the route: not Playment's API at this base URL.
+      sandbox.injectFault({ route: 'project.details', mode: 'status', status: 404, count: 2 });
+      const neither = await post(dialog());
+      assert.equal(neither.body.result, 'unreachable');
+      assert.match(neither.body.message, /neither API profile/);
+    });
+
+    it("Playment's documented auth codes at HTTP 400 (typed key, another host): wrong key, unknown project", async () => {
+      const cases: Array<[string, string]> = [
+        ['auth-failure', 'wrong_key'],
+        ['core.webutil.token_auth', 'wrong_key'],
+        ['unauthorized', 'unknown_project'],
+        ['core.webutil.auther', 'unknown_project'],
+      ];
+      try {
+        for (const [code, result] of cases) {
+          recorder.reply = () => ({ status: 400, body: { success: false, error: { code, message: 'refused' } } });
+          const res = await post(dialog({ baseUrl: recorder.url, apiKey: 'typed-key' }));
+          assert.equal(res.body.result, result, code);
+        }
+      } finally {
+        recorder.reply = new Recorder().reply;
+      }
+      // One request each: an auth failure is not a reason to try the other profile.
+      assert.equal(recorder.requests.length, cases.length);
+    });
+  });
+});

@@ -29,6 +29,9 @@ const AUTH_FAILURE_CODES: ReadonlyMap<string, AuthFailure> = new Map<string, Aut
   ['core.webutil.token_auth', 'key'],
   ['unauthorized', 'access'],
   ['core.webutil.auther', 'access'],
+  // Named by the project's issue tracker among the authentication answers of Playment's current
+  // service, though no document we hold lists it: read as "no access", never retried.
+  ['resource_error', 'access'],
 ]);
 
 /**

@@ -20,7 +20,7 @@ const envelope = (code: string) => JSON.stringify({ success: false, error: { cod
 describe("Playment's auth codes", () => {
   // Playment's error-code documents: these codes, every failure sent with HTTP 400.
   const WRONG_KEY = ['auth-failure', 'core.webutil.token_auth'];
-  const NO_ACCESS = ['unauthorized', 'core.webutil.auther'];
+  const NO_ACCESS = ['unauthorized', 'core.webutil.auther', 'resource_error'];
 
   it('become UNAUTHORIZED at HTTP 400 and at any other status, keeping their own code in apiCode', () => {
     for (const status of [400, 401, 403, 404, 200, 500]) {

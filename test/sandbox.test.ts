@@ -85,6 +85,10 @@ function assertError(res: CallResult, status: number, code: string, messageInclu
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+async function waitUntil(condition: () => boolean): Promise<void> {
+  while (!condition()) await sleep(5);
+}
+
 async function expectSocketError(promise: Promise<unknown>): Promise<void> {
   await assert.rejects(promise, (error: Error & { code?: string }) => {
     assert.ok(error instanceof Error);
@@ -202,7 +206,11 @@ describe('playment sandbox', function () {
       assert.equal(job.tag, undefined);
       assert.deepEqual(job.frames, frames(3));
       assert.equal(sb.state.jobs().length, 1);
-      assert.deepEqual([...sb.state.jobCountsByReferenceId(PID)], [['stored-1', 1]]);
+      // The request log names the job each create stored, and the code of a refused one.
+      assertError(await call(sb.url, 'POST', jobsPath('v1'), { body: jobBody('stored-1') }), 400, 'FS_0001');
+      const creates = sb.state.requests.map((r) => [r.status, r.jobId, r.errorCode]);
+      assert.deepEqual(creates, [[200, data.job_id, undefined], [400, undefined, 'FS_0001']]);
+      assert.equal(sb.state.jobs().length, 1);
     });
 
     it('stores batch_id and priority_weight when given; null fields count as absent', async () => {
@@ -790,6 +798,17 @@ describe('playment sandbox', function () {
       assert.equal(sb.state.requestCount, 0);
       assert.equal(sb.state.requests.length, 0);
       assert.equal((await call(sb.url, 'GET', `/v1/projects/${PID}/details`)).status, 200);
+    });
+
+    it('reset() drops requests still waiting on a delay fault: nothing from before a reset lands after it', async () => {
+      sb.injectFault({ route: 'job.create', mode: 'delay', delayMs: 300 });
+      const pending = call(sb.url, 'POST', jobsPath('v1'), { body: jobBody('before-reset') });
+      await waitUntil(() => sb.state.requests.length === 1);
+      sb.state.reset();
+      await expectSocketError(pending);
+      await sleep(400);
+      assert.equal(sb.state.jobs().length, 0, 'the delayed create did not store a job after the reset');
+      assert.equal(sb.state.duplicateReferenceIdAttempts, 0);
     });
   });
 

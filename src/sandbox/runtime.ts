@@ -10,6 +10,11 @@ import type { JobRecord, RecordedRequest, RecordedStorageRequest, SandboxRouteNa
 /** RecordedRequest while the server still fills in the outcome. */
 export type MutableRecordedRequest = { -readonly [K in keyof RecordedRequest]: RecordedRequest[K] };
 
+/** A request the server holds back (a delay fault): dropping it stops it and closes its socket. */
+export interface HeldRequest {
+  drop(): void;
+}
+
 export interface RuntimeConfig {
   apiKeys: readonly string[];
   projectIds: readonly string[];
@@ -25,6 +30,8 @@ export class SandboxRuntime {
   readonly requestLog = new RingLog<MutableRecordedRequest>();
   readonly storageLog = new RingLog<RecordedStorageRequest>();
   readonly limiter: RollingWindowLimiter | undefined;
+  /** Requests waiting to be handled; a reset or close drops them. */
+  readonly held = new Set<HeldRequest>();
   requestCount = 0;
   routeCounts: Record<SandboxRouteName, number> = emptyRouteCounts();
 
@@ -34,8 +41,12 @@ export class SandboxRuntime {
     this.limiter = config.rateLimitPerSecond > 0 ? new RollingWindowLimiter(config.rateLimitPerSecond) : undefined;
   }
 
-  /** Clean slate: data, logs, counters, signed URLs, rate-limit window and queued faults. */
+  /**
+   * Clean slate: data, logs, counters, signed URLs, rate-limit window and queued faults. Requests
+   * still held back are dropped, so nothing received before a reset can store data after it.
+   */
   reset(): void {
+    this.dropHeld();
     this.store.reset();
     this.faults.clear();
     this.signer.clear();
@@ -44,6 +55,13 @@ export class SandboxRuntime {
     this.limiter?.reset();
     this.requestCount = 0;
     this.routeCounts = emptyRouteCounts();
+  }
+
+  /** Stops every held request (their clients see a closed connection). */
+  dropHeld(): void {
+    const held = [...this.held];
+    this.held.clear();
+    for (const request of held) request.drop();
   }
 
   /** Counts served by GET /_sandbox/state (for drivers in another process). */
@@ -82,12 +100,6 @@ export class SandboxRuntime {
       jobsByReferenceId: (projectId: string, referenceId: string): JobRecord[] => {
         const job = store.project(projectId)?.jobsByReferenceId.get(referenceId);
         return job ? [job] : [];
-      },
-      jobCountsByReferenceId: (projectId: string) => {
-        const counts = new Map<string, number>();
-        const project = store.project(projectId);
-        if (project) for (const referenceId of project.jobsByReferenceId.keys()) counts.set(referenceId, 1);
-        return counts;
       },
       batches: (projectId: string) => {
         const project = store.project(projectId);

@@ -48,12 +48,11 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const options = resolveOptions(opts);
   const runtime = new SandboxRuntime(options);
-  const delayTimers = new Set<NodeJS.Timeout>();
 
   const storageServer = createServer(
     createStorageHandler({ store: runtime.store, signer: runtime.signer, log: runtime.storageLog }),
   );
-  const apiServer = createServer(createApiHandler(runtime, options, delayTimers));
+  const apiServer = createServer(createApiHandler(runtime, options));
   for (const server of [apiServer, storageServer]) {
     server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
     server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
@@ -84,8 +83,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     },
     close: () => {
       closing ??= (async () => {
-        for (const timer of delayTimers) clearTimeout(timer);
-        delayTimers.clear();
+        runtime.dropHeld();
         await Promise.all([closeServer(apiServer), closeServer(storageServer)]);
       })();
       return closing;
@@ -128,7 +126,6 @@ function resolveOptions(opts: SandboxOptions): ResolvedOptions {
 function createApiHandler(
   runtime: SandboxRuntime,
   options: ResolvedOptions,
-  delayTimers: Set<NodeJS.Timeout>,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const ctx: ApiContext = { store: runtime.store, apiKeys: runtime.apiKeys, signer: runtime.signer };
 
@@ -166,6 +163,7 @@ function createApiHandler(
 
     const respond = (reply: Reply): void => {
       record.status = reply.status;
+      if (reply.code !== undefined) record.errorCode = reply.code;
       writeReply(res, reply);
     };
 
@@ -198,6 +196,7 @@ function createApiHandler(
           query,
           now: Date.now(),
         });
+        if (reply.jobId !== undefined) record.jobId = reply.jobId;
         if (fault?.spec.mode === 'reset-after') {
           // The work is done (a job or batch may be stored) but the client never learns it.
           req.socket.destroy();
@@ -217,11 +216,17 @@ function createApiHandler(
           respond(malformedReply(fault));
           return;
         case 'delay': {
+          const held = {
+            drop: () => {
+              clearTimeout(timer);
+              req.socket.destroy();
+            },
+          };
           const timer = setTimeout(() => {
-            delayTimers.delete(timer);
+            runtime.held.delete(held);
             handle();
           }, fault.spec.delayMs ?? 0);
-          delayTimers.add(timer);
+          runtime.held.add(held);
           return;
         }
         default:

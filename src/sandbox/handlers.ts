@@ -69,11 +69,12 @@ function createJob(ctx: ApiContext, project: ProjectRecord, req: ApiRequest): Re
   }
 
   const stored = ctx.store.createJob(project, batch, job);
-  return success({
+  const reply = success({
     job_id: stored.jobId,
     reference_id: stored.referenceId,
     ...createdRoutingFields(stored, req.match.profile),
   });
+  return { ...reply, jobId: stored.jobId };
 }
 
 // tag (v0) and work_flow_id (v1) both name the workflow; TELUS documents tag == workflow id, so

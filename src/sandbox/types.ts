@@ -88,6 +88,10 @@ export interface RecordedRequest {
   readonly headers: HeaderMap;
   /** Set when an injected fault was applied to this request. */
   readonly fault?: FaultMode;
+  /** The error code answered (e.g. 'FS_0001'), when the answer was a failure envelope. */
+  readonly errorCode?: string;
+  /** job.create only: the job this request stored, also when its answer was then lost. */
+  readonly jobId?: string;
   readonly receivedAtMs: number;
 }
 
@@ -118,8 +122,6 @@ export interface SandboxState {
   jobs(): JobRecord[];
   /** Jobs stored under this reference id (at most one: the sandbox enforces uniqueness). */
   jobsByReferenceId(projectId: string, referenceId: string): JobRecord[];
-  /** reference_id → number of stored jobs, for one project. */
-  jobCountsByReferenceId(projectId: string): Map<string, number>;
   /** Batches of a project (the default batch first); [] for an unknown project. */
   batches(projectId: string): BatchInfo[];
   /** Forget jobs, batches (default batches are re-created), logs, counters and faults. */

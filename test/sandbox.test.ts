@@ -287,8 +287,8 @@ describe('playment sandbox', function () {
       assertError(await post({ reference_id: 'x', tag: 't', data: {} }), 400, 'FS_0004', ['video_data']);
       assertError(await post({ reference_id: 'x', tag: 't', data: { video_data: {} } }), 400, 'FS_0004', ['frames']);
       assertError(await post(withFrames([])), 400, 'FS_0004', ['empty']);
-      // The SDK's sensor_data shape is not a video_data job.
-      assertError(await post({ reference_id: 'x', tag: 't', data: { sensor_data: { frames: [] } } }), 400, 'FS_0004');
+      // The same for the SDK's sensor_data form.
+      assertError(await post({ reference_id: 'x', tag: 't', data: { sensor_data: { frames: [] } } }), 400, 'FS_0004', ['sensor_data.frames']);
     });
 
     it('FS_0003 for a missing, non-string or duplicated frame_id, naming index and id', async () => {

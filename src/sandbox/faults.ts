@@ -1,9 +1,8 @@
 // Queue of injected faults. Each request takes the first queued fault whose route matches;
 // a fault with count N is used by N matching requests, then dropped (FIFO per route).
-import { ROUTE_NAMES } from '../api/profiles';
-import type { FaultMode, FaultSpec, SandboxRoute, SandboxRouteName } from './types';
+import { SANDBOX_ROUTE_NAMES, type FaultMode, type FaultSpec, type SandboxRoute, type SandboxRouteName } from './types';
 
-const ROUTES: readonly SandboxRoute[] = [...ROUTE_NAMES, '*'];
+const ROUTES: readonly SandboxRoute[] = [...SANDBOX_ROUTE_NAMES, '*'];
 const MODES: readonly FaultMode[] = ['status', 'delay', 'reset-before', 'reset-after', 'malformed'];
 
 /** A fault as applied to one request. */

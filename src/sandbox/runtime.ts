@@ -5,12 +5,16 @@ import { RollingWindowLimiter } from './rate-limit';
 import { RingLog, emptyRouteCounts } from './request-log';
 import { SignedUrlRegistry } from './storage';
 import { SandboxStore, batchInfo } from './store';
+import { UrlReachability } from './url-check';
 import type { JobRecord, RecordedRequest, RecordedStorageRequest, SandboxRouteName, SandboxState } from './types';
 
 /** RecordedRequest while the server still fills in the outcome. */
 export type MutableRecordedRequest = { -readonly [K in keyof RecordedRequest]: RecordedRequest[K] };
 
-/** A request the server holds back (a delay fault): dropping it stops it and closes its socket. */
+/**
+ * A request the server holds back (a delay fault, a URL check): dropping it stops it and closes
+ * its socket.
+ */
 export interface HeldRequest {
   drop(): void;
 }
@@ -20,6 +24,8 @@ export interface RuntimeConfig {
   projectIds: readonly string[];
   completionDelayMs: number;
   rateLimitPerSecond: number;
+  workflows: readonly string[] | undefined;
+  checkUrls: boolean;
 }
 
 export class SandboxRuntime {
@@ -30,6 +36,8 @@ export class SandboxRuntime {
   readonly requestLog = new RingLog<MutableRecordedRequest>();
   readonly storageLog = new RingLog<RecordedStorageRequest>();
   readonly limiter: RollingWindowLimiter | undefined;
+  readonly workflows: ReadonlySet<string> | undefined;
+  readonly reachability: UrlReachability | undefined;
   /** Requests waiting to be handled; a reset or close drops them. */
   readonly held = new Set<HeldRequest>();
   requestCount = 0;
@@ -39,6 +47,8 @@ export class SandboxRuntime {
     this.store = new SandboxStore(config.projectIds, config.completionDelayMs);
     this.apiKeys = new Set(config.apiKeys);
     this.limiter = config.rateLimitPerSecond > 0 ? new RollingWindowLimiter(config.rateLimitPerSecond) : undefined;
+    this.workflows = config.workflows ? new Set(config.workflows) : undefined;
+    this.reachability = config.checkUrls ? new UrlReachability() : undefined;
   }
 
   /**
@@ -53,6 +63,7 @@ export class SandboxRuntime {
     this.requestLog.clear();
     this.storageLog.clear();
     this.limiter?.reset();
+    this.reachability?.clear();
     this.requestCount = 0;
     this.routeCounts = emptyRouteCounts();
   }

@@ -40,6 +40,8 @@ interface ResolvedOptions {
   completionDelayMs: number;
   rateLimitPerSecond: number;
   maxBodyBytes: number;
+  workflows: string[] | undefined;
+  checkUrls: boolean;
 }
 
 // Longer than typical client idle timeouts, so benchmark clients reuse connections.
@@ -112,6 +114,10 @@ function resolveOptions(opts: SandboxOptions): ResolvedOptions {
   }
   const maxBodyBytes = opts.maxBodyBytes ?? 64 * 1024 * 1024;
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) throw new RangeError('maxBodyBytes must be a positive integer');
+  const workflows = opts.workflows;
+  if (workflows !== undefined && (workflows.length === 0 || workflows.some((w) => typeof w !== 'string' || w.trim() === ''))) {
+    throw new RangeError('workflows must be a non-empty list of non-empty strings');
+  }
   return {
     host: opts.host ?? '127.0.0.1',
     port,
@@ -120,6 +126,8 @@ function resolveOptions(opts: SandboxOptions): ResolvedOptions {
     completionDelayMs,
     rateLimitPerSecond,
     maxBodyBytes,
+    workflows: workflows ? [...workflows] : undefined,
+    checkUrls: opts.checkUrls === true,
   };
 }
 
@@ -127,7 +135,13 @@ function createApiHandler(
   runtime: SandboxRuntime,
   options: ResolvedOptions,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const ctx: ApiContext = { store: runtime.store, apiKeys: runtime.apiKeys, signer: runtime.signer };
+  const ctx: ApiContext = {
+    store: runtime.store,
+    apiKeys: runtime.apiKeys,
+    signer: runtime.signer,
+    workflows: runtime.workflows,
+    reachability: runtime.reachability,
+  };
 
   return (req, res) => {
     const rawUrl = req.url ?? '/';
@@ -189,13 +203,25 @@ function createApiHandler(
         return;
       }
       const handle = (): void => {
-        const reply = safelyHandle(ctx, {
+        const result = safelyHandle(ctx, {
           match: resolution,
           apiKey: req.headers['x-api-key'],
           body: body.body,
           query,
           now: Date.now(),
         });
+        if (!(result instanceof Promise)) {
+          finish(result);
+          return;
+        }
+        // Held while the job's URLs are checked: a reset or close in the meantime drops it.
+        const held = { drop: () => req.socket.destroy() };
+        runtime.held.add(held);
+        void result.then((reply) => {
+          if (runtime.held.delete(held)) finish(reply);
+        });
+      };
+      const finish = (reply: Reply): void => {
         if (reply.jobId !== undefined) record.jobId = reply.jobId;
         if (fault?.spec.mode === 'reset-after') {
           // The work is done (a job or batch may be stored) but the client never learns it.
@@ -261,12 +287,17 @@ function routingFailure(resolution: Exclude<RouteResolution, ApiRouteMatch | Con
 }
 
 /** A handler bug must answer 500 like a real server would, not take the sandbox down. */
-function safelyHandle(ctx: ApiContext, request: ApiRequest): Reply {
+function safelyHandle(ctx: ApiContext, request: ApiRequest): Reply | Promise<Reply> {
   try {
-    return handleApiRequest(ctx, request);
+    const reply = handleApiRequest(ctx, request);
+    return reply instanceof Promise ? reply.catch(internalError) : reply;
   } catch (error) {
-    return failure(500, 'FS_0000', `Sandbox internal error: ${(error as Error).message}`);
+    return internalError(error);
   }
+}
+
+function internalError(error: unknown): Reply {
+  return failure(500, 'FS_0000', `Sandbox internal error: ${(error as Error).message}`);
 }
 
 function payloadTooLarge(maxBodyBytes: number): Reply {

@@ -1,9 +1,13 @@
 // Public types of the Playment sandbox. Kept in one place so the server, the CLI and
 // tests (and other packages in this repo) can import them without pulling in the server.
-import type { ApiVersion, RouteName } from '../api/profiles';
+import { ROUTE_NAMES, type ApiVersion } from '../api/profiles';
 
-/** A concrete route (what a request is recorded as): the client's route names. */
-export type SandboxRouteName = RouteName;
+/**
+ * Concrete routes (what a request is recorded as): the client's route names, plus the Python
+ * SDK's project summary (GET /v0/projects/{id}/stats), which the client does not use.
+ */
+export const SANDBOX_ROUTE_NAMES = [...ROUTE_NAMES, 'project.stats'] as const;
+export type SandboxRouteName = (typeof SANDBOX_ROUTE_NAMES)[number];
 
 /** Named API routes; '*' in a FaultSpec matches any of them. */
 export type SandboxRoute = SandboxRouteName | '*';
@@ -41,6 +45,16 @@ export interface SandboxOptions {
   rateLimitPerSecond?: number;
   /** Default 64 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Known tags / work-flow ids: when given, a job whose tag or work_flow_id is not listed is
+   * refused with FS_0005. Default: any non-empty value is accepted.
+   */
+  workflows?: string[];
+  /**
+   * Check that the host of every http(s) attachment URL resolves and accepts a connection;
+   * FS_0007 otherwise. Default false (no DNS or network traffic).
+   */
+  checkUrls?: boolean;
 }
 
 export interface VideoFrame {

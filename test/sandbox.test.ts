@@ -700,6 +700,19 @@ describe('playment sandbox', function () {
       assert.equal(res.status, 200);
     });
 
+    it('delay-answer: handles at once (the job is stored), then holds the answer', async () => {
+      sb.injectFault({ route: 'job.create', mode: 'delay-answer', delayMs: 300 });
+      let answered = false;
+      const pending = call(sb.url, 'POST', jobsPath('v1'), { body: jobBody('da-1') }).finally(() => (answered = true));
+      await waitUntil(() => sb.state.jobs().length === 1);
+      assert.equal(answered, false, 'stored before the answer left');
+      const res = await pending;
+      assert.equal(res.status, 200);
+      assert.equal(res.json.data.job_id, sb.state.jobs()[0].jobId);
+      assert.equal(sb.state.requests[0].fault, 'delay-answer');
+      assert.throws(() => sb.injectFault({ route: 'job.get', mode: 'delay-answer', delayMs: 2 ** 31 }), /delayMs/);
+    });
+
     it('reset-before: the socket is destroyed and nothing is stored', async () => {
       sb.injectFault({ route: 'job.create', mode: 'reset-before' });
       await expectSocketError(call(sb.url, 'POST', jobsPath('v1'), { body: jobBody('rb-1') }));

@@ -3,7 +3,9 @@
 import { SANDBOX_ROUTE_NAMES, type FaultMode, type FaultSpec, type SandboxRoute, type SandboxRouteName } from './types';
 
 const ROUTES: readonly SandboxRoute[] = [...SANDBOX_ROUTE_NAMES, '*'];
-const MODES: readonly FaultMode[] = ['status', 'delay', 'reset-before', 'reset-after', 'malformed'];
+const MODES: readonly FaultMode[] = ['status', 'delay', 'delay-answer', 'reset-before', 'reset-after', 'malformed'];
+/** Node fires longer timers at once. */
+const MAX_DELAY_MS = 2 ** 31 - 1;
 
 /** A fault as applied to one request. */
 export interface AppliedFault {
@@ -78,10 +80,10 @@ export function parseFaultSpec(input: unknown): FaultSpec {
       spec.retryAfter = String(raw.retryAfter);
     }
   }
-  if (mode === 'delay') {
+  if (mode === 'delay' || mode === 'delay-answer') {
     const delayMs = raw.delayMs;
-    if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) {
-      throw new TypeError('fault.delayMs must be a non-negative number for mode "delay"');
+    if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0 || delayMs > MAX_DELAY_MS) {
+      throw new TypeError(`fault.delayMs must be a number from 0 to ${MAX_DELAY_MS} for mode "${mode}"`);
     }
     spec.delayMs = delayMs;
   }

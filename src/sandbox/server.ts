@@ -228,7 +228,26 @@ function createApiHandler(
           req.socket.destroy();
           return;
         }
+        if (fault?.spec.mode === 'delay-answer') {
+          // The work is done; the answer comes late (after a client timeout, usually).
+          holdFor(fault.spec.delayMs ?? 0, () => respond(reply));
+          return;
+        }
         respond(reply);
+      };
+      /** Runs `then` after `ms`, unless a reset or close drops the request first. */
+      const holdFor = (ms: number, then: () => void): void => {
+        const held = {
+          drop: () => {
+            clearTimeout(timer);
+            req.socket.destroy();
+          },
+        };
+        const timer = setTimeout(() => {
+          runtime.held.delete(held);
+          then();
+        }, ms);
+        runtime.held.add(held);
       };
       if (!fault) {
         handle();
@@ -241,20 +260,9 @@ function createApiHandler(
         case 'malformed':
           respond(malformedReply(fault));
           return;
-        case 'delay': {
-          const held = {
-            drop: () => {
-              clearTimeout(timer);
-              req.socket.destroy();
-            },
-          };
-          const timer = setTimeout(() => {
-            runtime.held.delete(held);
-            handle();
-          }, fault.spec.delayMs ?? 0);
-          runtime.held.add(held);
+        case 'delay':
+          holdFor(fault.spec.delayMs ?? 0, handle);
           return;
-        }
         default:
           handle();
       }

@@ -15,7 +15,7 @@ export type SandboxRoute = SandboxRouteName | '*';
 /** v0 = readme.io / SDK era (tag), v1 = GitBook / TELUS era (work_flow_id): the client's API versions. */
 export type ApiProfile = ApiVersion;
 
-export type FaultMode = 'status' | 'delay' | 'reset-before' | 'reset-after' | 'malformed';
+export type FaultMode = 'status' | 'delay' | 'delay-answer' | 'reset-before' | 'reset-after' | 'malformed';
 
 export interface FaultSpec {
   route: SandboxRoute;
@@ -26,7 +26,10 @@ export interface FaultSpec {
   status?: number;
   /** mode 'status': value of a Retry-After header (seconds or HTTP date). */
   retryAfter?: string;
-  /** mode 'delay': wait this long, then handle normally. */
+  /**
+   * mode 'delay': wait this long, then handle normally. mode 'delay-answer': handle at once (a job
+   * or batch is stored), then hold the answer this long. At most 2^31-1.
+   */
   delayMs?: number;
 }
 

@@ -300,7 +300,13 @@ describe('core nodes against the sandbox', function () {
     }
     await assertEachEndedOnce(rec, ids, 50_000, 100);
     assert.equal(rec.caught.filter((m) => m.error.code === 'INVALID_INPUT').length, 50);
-    const refs = sandbox.state.jobs().map((j: any) => j.referenceId);
-    assert.equal(new Set(refs).size, refs.length, 'each reference id stored once');
+    // Valid messages hold these distinct sequences (the seventh ones repeat sequence 0): each must
+    // be created once, however often it was sent.
+    const valid = [...Array(250).keys()].filter((i) => i % 5 !== 0);
+    const sequences = new Set(valid.map((i) => (i % 7 === 0 ? 0 : i)));
+    const creates = sandbox.state.requests.filter((r) => r.route === 'job.create');
+    assert.equal(creates.filter((r) => r.status === 200).length, sequences.size, 'one create answered 200 per distinct sequence');
+    assert.equal(creates.filter((r) => r.errorCode === 'FS_0001').length, valid.length - sequences.size, 'one FS_0001 per repeat');
+    assert.equal(sandbox.state.jobs().length, sequences.size);
   });
 });

@@ -85,6 +85,10 @@ function assertError(res: CallResult, status: number, code: string, messageInclu
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+async function waitUntil(condition: () => boolean): Promise<void> {
+  while (!condition()) await sleep(5);
+}
+
 async function expectSocketError(promise: Promise<unknown>): Promise<void> {
   await assert.rejects(promise, (error: Error & { code?: string }) => {
     assert.ok(error instanceof Error);
@@ -202,7 +206,11 @@ describe('playment sandbox', function () {
       assert.equal(job.tag, undefined);
       assert.deepEqual(job.frames, frames(3));
       assert.equal(sb.state.jobs().length, 1);
-      assert.deepEqual([...sb.state.jobCountsByReferenceId(PID)], [['stored-1', 1]]);
+      // The request log names the job each create stored, and the code of a refused one.
+      assertError(await call(sb.url, 'POST', jobsPath('v1'), { body: jobBody('stored-1') }), 400, 'FS_0001');
+      const creates = sb.state.requests.map((r) => [r.status, r.jobId, r.errorCode]);
+      assert.deepEqual(creates, [[200, data.job_id, undefined], [400, undefined, 'FS_0001']]);
+      assert.equal(sb.state.jobs().length, 1);
     });
 
     it('stores batch_id and priority_weight when given; null fields count as absent', async () => {
@@ -279,8 +287,8 @@ describe('playment sandbox', function () {
       assertError(await post({ reference_id: 'x', tag: 't', data: {} }), 400, 'FS_0004', ['video_data']);
       assertError(await post({ reference_id: 'x', tag: 't', data: { video_data: {} } }), 400, 'FS_0004', ['frames']);
       assertError(await post(withFrames([])), 400, 'FS_0004', ['empty']);
-      // The SDK's sensor_data shape is not a video_data job.
-      assertError(await post({ reference_id: 'x', tag: 't', data: { sensor_data: { frames: [] } } }), 400, 'FS_0004');
+      // The same for the SDK's sensor_data form.
+      assertError(await post({ reference_id: 'x', tag: 't', data: { sensor_data: { frames: [] } } }), 400, 'FS_0004', ['sensor_data.frames']);
     });
 
     it('FS_0003 for a missing, non-string or duplicated frame_id, naming index and id', async () => {
@@ -692,6 +700,19 @@ describe('playment sandbox', function () {
       assert.equal(res.status, 200);
     });
 
+    it('delay-answer: handles at once (the job is stored), then holds the answer', async () => {
+      sb.injectFault({ route: 'job.create', mode: 'delay-answer', delayMs: 300 });
+      let answered = false;
+      const pending = call(sb.url, 'POST', jobsPath('v1'), { body: jobBody('da-1') }).finally(() => (answered = true));
+      await waitUntil(() => sb.state.jobs().length === 1);
+      assert.equal(answered, false, 'stored before the answer left');
+      const res = await pending;
+      assert.equal(res.status, 200);
+      assert.equal(res.json.data.job_id, sb.state.jobs()[0].jobId);
+      assert.equal(sb.state.requests[0].fault, 'delay-answer');
+      assert.throws(() => sb.injectFault({ route: 'job.get', mode: 'delay-answer', delayMs: 2 ** 31 }), /delayMs/);
+    });
+
     it('reset-before: the socket is destroyed and nothing is stored', async () => {
       sb.injectFault({ route: 'job.create', mode: 'reset-before' });
       await expectSocketError(call(sb.url, 'POST', jobsPath('v1'), { body: jobBody('rb-1') }));
@@ -790,6 +811,17 @@ describe('playment sandbox', function () {
       assert.equal(sb.state.requestCount, 0);
       assert.equal(sb.state.requests.length, 0);
       assert.equal((await call(sb.url, 'GET', `/v1/projects/${PID}/details`)).status, 200);
+    });
+
+    it('reset() drops requests still waiting on a delay fault: nothing from before a reset lands after it', async () => {
+      sb.injectFault({ route: 'job.create', mode: 'delay', delayMs: 300 });
+      const pending = call(sb.url, 'POST', jobsPath('v1'), { body: jobBody('before-reset') });
+      await waitUntil(() => sb.state.requests.length === 1);
+      sb.state.reset();
+      await expectSocketError(pending);
+      await sleep(400);
+      assert.equal(sb.state.jobs().length, 0, 'the delayed create did not store a job after the reset');
+      assert.equal(sb.state.duplicateReferenceIdAttempts, 0);
     });
   });
 

@@ -2,18 +2,25 @@
 // without starting a process.
 import { parseArgs } from 'node:util';
 import type { SandboxOptions } from './types';
+import { PROBE_RESULT_TTL_MS, PROBE_TIMEOUT_MS } from './url-check';
 
 export const DEFAULT_CLI_PORT = 4010;
 
 export const USAGE = `Usage: playment-sandbox [options]
 
-Local HTTP server that behaves like the Playment / GT Studio API (v0 and v1 paths).
+Local HTTP server that behaves like the Playment / GT Studio API (v0 and v1 paths, and the
+paths of Playment's Python SDK: /projectsvc/projects/{id}/jobs and /v0/projects/{id}/stats).
 
 Options:
   --port N               API port (default ${DEFAULT_CLI_PORT}; 0 picks a free port)
   --host H               interface to bind (default 127.0.0.1)
   --api-key K            accepted x-api-key (repeatable or comma-separated; default sandbox-key)
   --project P            known project id (repeatable or comma-separated; default demo-project)
+  --workflow W           known tag / work_flow_id (repeatable or comma-separated); a job naming
+                         another one is refused with FS_0005 (default: any non-empty value)
+  --check-urls           refuse a job with FS_0007 when the host of one of its http(s) URLs does
+                         not resolve or accept a connection within ${PROBE_TIMEOUT_MS / 1000} s (results cached per
+                         host for ${PROBE_RESULT_TTL_MS / 1000} s; s3:// and gs:// URLs are not checked; default off)
   --completion-delay MS  jobs report "completed" this long after creation (default 5000)
   --rate-limit N         answer 429 beyond N requests per rolling second (default off)
   --help                 show this help
@@ -27,6 +34,8 @@ const FLAGS = {
   host: { type: 'string' },
   'api-key': { type: 'string', multiple: true },
   project: { type: 'string', multiple: true },
+  workflow: { type: 'string', multiple: true },
+  'check-urls': { type: 'boolean' },
   'completion-delay': { type: 'string' },
   'rate-limit': { type: 'string' },
   help: { type: 'boolean' },
@@ -47,6 +56,9 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   if (apiKeys) options.apiKeys = apiKeys;
   const projectIds = splitList('--project', values.project);
   if (projectIds) options.projectIds = projectIds;
+  const workflows = splitList('--workflow', values.workflow);
+  if (workflows) options.workflows = workflows;
+  if (values['check-urls']) options.checkUrls = true;
   if (values['completion-delay'] !== undefined) {
     options.completionDelayMs = integerFlag('--completion-delay', values['completion-delay'], 0, Number.MAX_SAFE_INTEGER);
   }

@@ -1,10 +1,11 @@
 // Queue of injected faults. Each request takes the first queued fault whose route matches;
 // a fault with count N is used by N matching requests, then dropped (FIFO per route).
-import { ROUTE_NAMES } from '../api/profiles';
-import type { FaultMode, FaultSpec, SandboxRoute, SandboxRouteName } from './types';
+import { SANDBOX_ROUTE_NAMES, type FaultMode, type FaultSpec, type SandboxRoute, type SandboxRouteName } from './types';
 
-const ROUTES: readonly SandboxRoute[] = [...ROUTE_NAMES, '*'];
-const MODES: readonly FaultMode[] = ['status', 'delay', 'reset-before', 'reset-after', 'malformed'];
+const ROUTES: readonly SandboxRoute[] = [...SANDBOX_ROUTE_NAMES, '*'];
+const MODES: readonly FaultMode[] = ['status', 'delay', 'delay-answer', 'reset-before', 'reset-after', 'malformed'];
+/** Node fires longer timers at once. */
+const MAX_DELAY_MS = 2 ** 31 - 1;
 
 /** A fault as applied to one request. */
 export interface AppliedFault {
@@ -79,10 +80,10 @@ export function parseFaultSpec(input: unknown): FaultSpec {
       spec.retryAfter = String(raw.retryAfter);
     }
   }
-  if (mode === 'delay') {
+  if (mode === 'delay' || mode === 'delay-answer') {
     const delayMs = raw.delayMs;
-    if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) {
-      throw new TypeError('fault.delayMs must be a non-negative number for mode "delay"');
+    if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0 || delayMs > MAX_DELAY_MS) {
+      throw new TypeError(`fault.delayMs must be a number from 0 to ${MAX_DELAY_MS} for mode "${mode}"`);
     }
     spec.delayMs = delayMs;
   }

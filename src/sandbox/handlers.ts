@@ -1,16 +1,22 @@
 // Playment API route handlers. Each takes the matched route plus the already-read body and
-// returns a Reply; nothing here touches sockets, which keeps fault injection in one place.
+// returns a Reply (a promise of one when a job's URLs are checked for reachability); nothing here
+// touches sockets, which keeps fault injection in one place.
 import { clip, failure, redirect, success, type Reply } from './reply';
 import type { ApiRouteMatch } from './router';
 import type { SignedUrlRegistry } from './storage';
 import type { BatchRecord, ProjectRecord, SandboxStore } from './store';
 import type { ApiProfile, JobRecord } from './types';
-import { isUuid, parseJsonObject, validateBatchInput, validateJobInput } from './validate';
+import type { UrlReachability } from './url-check';
+import { isUuid, parseJsonObject, validateBatchInput, validateJobInput, type JobInput } from './validate';
 
 export interface ApiContext {
   store: SandboxStore;
   apiKeys: ReadonlySet<string>;
   signer: SignedUrlRegistry;
+  /** Known tags / work-flow ids; undefined = any. */
+  workflows: ReadonlySet<string> | undefined;
+  /** Set when attachment URLs are checked for reachability. */
+  reachability: UrlReachability | undefined;
 }
 
 export interface ApiRequest {
@@ -24,8 +30,9 @@ export interface ApiRequest {
 
 export const PAGE_SIZE = 100;
 const VIEWER_URL_BASE = 'https://app.playment.io/projects/';
+const PROJECT_BASE = 'VIDEO';
 
-export function handleApiRequest(ctx: ApiContext, req: ApiRequest): Reply {
+export function handleApiRequest(ctx: ApiContext, req: ApiRequest): Reply | Promise<Reply> {
   if (typeof req.apiKey !== 'string' || !ctx.apiKeys.has(req.apiKey)) {
     return failure(401, 'auth-failure', 'Invalid or missing x-api-key');
   }
@@ -47,13 +54,15 @@ export function handleApiRequest(ctx: ApiContext, req: ApiRequest): Reply {
       return listBatchJobs(ctx, project, req);
     case 'project.details':
       return projectDetails(ctx, project, req.now);
+    case 'project.stats':
+      return projectStats(ctx, project, req.now);
   }
 }
 
-function createJob(ctx: ApiContext, project: ProjectRecord, req: ApiRequest): Reply {
+function createJob(ctx: ApiContext, project: ProjectRecord, req: ApiRequest): Reply | Promise<Reply> {
   const body = parseJsonObject(req.body);
   if (!body.ok) return failure(400, body.code, body.message);
-  const input = validateJobInput(body.value);
+  const input = validateJobInput(body.value, ctx.workflows);
   if (!input.ok) return failure(400, input.code, input.message);
   const job = input.value;
 
@@ -62,18 +71,33 @@ function createJob(ctx: ApiContext, project: ProjectRecord, req: ApiRequest): Re
     batch = project.batchesById.get(job.batchId);
     if (!batch) return failure(400, 'GE_0001', `batch_id ${job.batchId} not found in project ${clip(project.projectId)}`);
   }
-  // Checked last, so only otherwise-valid jobs ever conflict.
+  if (!ctx.reachability) return storeJob(ctx, project, batch, job, req.match.profile);
+  const target = batch;
+  return ctx.reachability.firstUnreachable(job.attachments.map((a) => a.url)).then((unreachable) => {
+    if (unreachable) {
+      const { where } = job.attachments[unreachable.index];
+      return failure(400, 'FS_0007', `${where}: attachment could not be accessed: ${unreachable.problem}`);
+    }
+    // A reset while the URLs were checked replaced the project: this request belongs to the old state.
+    if (ctx.store.project(project.projectId) !== project) return failure(503, 'FS_0000', 'the sandbox was reset during this request');
+    return storeJob(ctx, project, target, job, req.match.profile);
+  });
+}
+
+function storeJob(ctx: ApiContext, project: ProjectRecord, batch: BatchRecord, job: JobInput, profile: ApiProfile): Reply {
+  // Checked last (and right before storing), so only otherwise-valid jobs ever conflict.
   if (project.jobsByReferenceId.has(job.referenceId)) {
     ctx.store.duplicateReferenceIdAttempts++;
     return failure(400, 'FS_0001', `reference_id ${clip(job.referenceId)} already exists in project ${clip(project.projectId)}`);
   }
 
   const stored = ctx.store.createJob(project, batch, job);
-  return success({
+  const reply = success({
     job_id: stored.jobId,
     reference_id: stored.referenceId,
-    ...createdRoutingFields(stored, req.match.profile),
+    ...createdRoutingFields(stored, profile),
   });
+  return { ...reply, jobId: stored.jobId };
 }
 
 // tag (v0) and work_flow_id (v1) both name the workflow; TELUS documents tag == workflow id, so
@@ -184,8 +208,22 @@ function decodePageToken(token: string, batch: BatchRecord): number | undefined 
   return offset;
 }
 
-function projectDetails(ctx: ApiContext, project: ProjectRecord, now: number): Reply {
-  const batches = [...project.batchesById.values()].map((batch) => {
+interface BatchSummary {
+  id: string;
+  name: string;
+  description: string;
+  is_default: boolean;
+  total_jobs: number;
+  completed_jobs: number;
+  total_frames: number;
+  completed_frames: number;
+  annotations: number;
+  created_at: string;
+  status: 'Inactive' | 'Active' | 'Complete';
+}
+
+function batchSummaries(ctx: ApiContext, project: ProjectRecord, now: number): BatchSummary[] {
+  return [...project.batchesById.values()].map((batch) => {
     let completedJobs = 0;
     let totalFrames = 0;
     let completedFrames = 0;
@@ -212,7 +250,35 @@ function projectDetails(ctx: ApiContext, project: ProjectRecord, now: number): R
       status: totalJobs === 0 ? 'Inactive' : completedJobs === totalJobs ? 'Complete' : 'Active',
     };
   });
-  return success({ name: project.projectId, base: 'VIDEO', batches });
+}
+
+function projectDetails(ctx: ApiContext, project: ProjectRecord, now: number): Reply {
+  return success({ name: project.projectId, base: PROJECT_BASE, batches: batchSummaries(ctx, project, now) });
+}
+
+/** The Python SDK's project summary: the batch figures added up (fields of its ProjectSummary). */
+function projectStats(ctx: ApiContext, project: ProjectRecord, now: number): Reply {
+  const stats = {
+    name: project.projectId,
+    base: PROJECT_BASE,
+    total_batches: 0,
+    completed_batches: 0,
+    total_jobs: 0,
+    completed_jobs: 0,
+    total_frames: 0,
+    completed_frames: 0,
+    annotations: 0,
+  };
+  for (const batch of batchSummaries(ctx, project, now)) {
+    stats.total_batches++;
+    if (batch.status === 'Complete') stats.completed_batches++;
+    stats.total_jobs += batch.total_jobs;
+    stats.completed_jobs += batch.completed_jobs;
+    stats.total_frames += batch.total_frames;
+    stats.completed_frames += batch.completed_frames;
+    stats.annotations += batch.annotations;
+  }
+  return success(stats);
 }
 
 function getAttachment(ctx: ApiContext, req: ApiRequest): Reply {

@@ -7,6 +7,10 @@ export interface Reply {
   body: string;
   contentType?: string;
   headers?: Record<string, string>;
+  /** For the request log: the error code of a failure answer. */
+  code?: string;
+  /** For the request log: the job a create request stored. */
+  jobId?: string;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -26,6 +30,7 @@ export function failure(status: number, code: string, message: string, headers?:
     body: JSON.stringify({ success: false, error: { code, message } }),
     contentType: JSON_TYPE,
     headers,
+    code,
   };
 }
 

@@ -1,6 +1,5 @@
 // Bounded in-memory log (a ring buffer, so recording stays O(1) once full) plus counters.
-import { ROUTE_NAMES } from '../api/profiles';
-import type { HeaderMap, SandboxRouteName } from './types';
+import { SANDBOX_ROUTE_NAMES, type HeaderMap, type SandboxRouteName } from './types';
 
 export const REQUEST_LOG_CAPACITY = 10_000;
 
@@ -31,7 +30,7 @@ export class RingLog<T> {
 }
 
 export function emptyRouteCounts(): Record<SandboxRouteName, number> {
-  return Object.fromEntries(ROUTE_NAMES.map((name) => [name, 0])) as Record<SandboxRouteName, number>;
+  return Object.fromEntries(SANDBOX_ROUTE_NAMES.map((name) => [name, 0])) as Record<SandboxRouteName, number>;
 }
 
 /** Copies request headers, keeping the x-api-key name but never its value. */

@@ -32,6 +32,7 @@ export function resolveRoute(method: string, pathname: string): RouteResolution 
   const parts = splitPath(pathname);
   if (parts === undefined) return { kind: 'bad-path', message: 'malformed percent-encoding in path' };
   if (parts[0] === '_sandbox') return resolveControl(method, parts);
+  if (parts[0] === 'projectsvc') return resolveSdkJobCreation(method, parts);
 
   const version = parts[0];
   if (version !== 'v0' && version !== 'v1') return NOT_FOUND;
@@ -70,9 +71,24 @@ export function resolveRoute(method: string, pathname: string): RouteResolution 
       return id === undefined
         ? api(method, 'GET', { kind: 'api', route: 'project.details', profile: version, projectId })
         : NOT_FOUND;
+    case 'stats':
+      // The project summary exists only in the Python SDK, under v0.
+      return id === undefined && version === 'v0'
+        ? api(method, 'GET', { kind: 'api', route: 'project.stats', profile: version, projectId })
+        : NOT_FOUND;
     default:
       return NOT_FOUND;
   }
+}
+
+/**
+ * The Python SDK creates jobs at /projectsvc/projects/{id}/jobs (on another host in its config);
+ * its bodies carry `tag`, so this is the v0 profile.
+ */
+function resolveSdkJobCreation(method: string, parts: string[]): RouteResolution {
+  const [, collection, projectId, resource] = parts;
+  if (parts.length !== 4 || collection !== 'projects' || projectId === '' || resource !== 'jobs') return NOT_FOUND;
+  return api(method, 'POST', { kind: 'api', route: 'job.create', profile: 'v0', projectId });
 }
 
 function api(method: string, expected: string, match: ApiRouteMatch): RouteResolution {

@@ -5,16 +5,27 @@ import { RollingWindowLimiter } from './rate-limit';
 import { RingLog, emptyRouteCounts } from './request-log';
 import { SignedUrlRegistry } from './storage';
 import { SandboxStore, batchInfo } from './store';
+import { UrlReachability } from './url-check';
 import type { JobRecord, RecordedRequest, RecordedStorageRequest, SandboxRouteName, SandboxState } from './types';
 
 /** RecordedRequest while the server still fills in the outcome. */
 export type MutableRecordedRequest = { -readonly [K in keyof RecordedRequest]: RecordedRequest[K] };
+
+/**
+ * A request the server holds back (a delay fault, a URL check): dropping it stops it and closes
+ * its socket.
+ */
+export interface HeldRequest {
+  drop(): void;
+}
 
 export interface RuntimeConfig {
   apiKeys: readonly string[];
   projectIds: readonly string[];
   completionDelayMs: number;
   rateLimitPerSecond: number;
+  workflows: readonly string[] | undefined;
+  checkUrls: boolean;
 }
 
 export class SandboxRuntime {
@@ -25,6 +36,10 @@ export class SandboxRuntime {
   readonly requestLog = new RingLog<MutableRecordedRequest>();
   readonly storageLog = new RingLog<RecordedStorageRequest>();
   readonly limiter: RollingWindowLimiter | undefined;
+  readonly workflows: ReadonlySet<string> | undefined;
+  readonly reachability: UrlReachability | undefined;
+  /** Requests waiting to be handled; a reset or close drops them. */
+  readonly held = new Set<HeldRequest>();
   requestCount = 0;
   routeCounts: Record<SandboxRouteName, number> = emptyRouteCounts();
 
@@ -32,18 +47,32 @@ export class SandboxRuntime {
     this.store = new SandboxStore(config.projectIds, config.completionDelayMs);
     this.apiKeys = new Set(config.apiKeys);
     this.limiter = config.rateLimitPerSecond > 0 ? new RollingWindowLimiter(config.rateLimitPerSecond) : undefined;
+    this.workflows = config.workflows ? new Set(config.workflows) : undefined;
+    this.reachability = config.checkUrls ? new UrlReachability() : undefined;
   }
 
-  /** Clean slate: data, logs, counters, signed URLs, rate-limit window and queued faults. */
+  /**
+   * Clean slate: data, logs, counters, signed URLs, rate-limit window and queued faults. Requests
+   * still held back are dropped, so nothing received before a reset can store data after it.
+   */
   reset(): void {
+    this.dropHeld();
     this.store.reset();
     this.faults.clear();
     this.signer.clear();
     this.requestLog.clear();
     this.storageLog.clear();
     this.limiter?.reset();
+    this.reachability?.clear();
     this.requestCount = 0;
     this.routeCounts = emptyRouteCounts();
+  }
+
+  /** Stops every held request (their clients see a closed connection). */
+  dropHeld(): void {
+    const held = [...this.held];
+    this.held.clear();
+    for (const request of held) request.drop();
   }
 
   /** Counts served by GET /_sandbox/state (for drivers in another process). */
@@ -82,12 +111,6 @@ export class SandboxRuntime {
       jobsByReferenceId: (projectId: string, referenceId: string): JobRecord[] => {
         const job = store.project(projectId)?.jobsByReferenceId.get(referenceId);
         return job ? [job] : [];
-      },
-      jobCountsByReferenceId: (projectId: string) => {
-        const counts = new Map<string, number>();
-        const project = store.project(projectId);
-        if (project) for (const referenceId of project.jobsByReferenceId.keys()) counts.set(referenceId, 1);
-        return counts;
       },
       batches: (projectId: string) => {
         const project = store.project(projectId);

@@ -40,6 +40,8 @@ interface ResolvedOptions {
   completionDelayMs: number;
   rateLimitPerSecond: number;
   maxBodyBytes: number;
+  workflows: string[] | undefined;
+  checkUrls: boolean;
 }
 
 // Longer than typical client idle timeouts, so benchmark clients reuse connections.
@@ -48,12 +50,11 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const options = resolveOptions(opts);
   const runtime = new SandboxRuntime(options);
-  const delayTimers = new Set<NodeJS.Timeout>();
 
   const storageServer = createServer(
     createStorageHandler({ store: runtime.store, signer: runtime.signer, log: runtime.storageLog }),
   );
-  const apiServer = createServer(createApiHandler(runtime, options, delayTimers));
+  const apiServer = createServer(createApiHandler(runtime, options));
   for (const server of [apiServer, storageServer]) {
     server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
     server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
@@ -84,8 +85,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     },
     close: () => {
       closing ??= (async () => {
-        for (const timer of delayTimers) clearTimeout(timer);
-        delayTimers.clear();
+        runtime.dropHeld();
         await Promise.all([closeServer(apiServer), closeServer(storageServer)]);
       })();
       return closing;
@@ -114,6 +114,10 @@ function resolveOptions(opts: SandboxOptions): ResolvedOptions {
   }
   const maxBodyBytes = opts.maxBodyBytes ?? 64 * 1024 * 1024;
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) throw new RangeError('maxBodyBytes must be a positive integer');
+  const workflows = opts.workflows;
+  if (workflows !== undefined && (workflows.length === 0 || workflows.some((w) => typeof w !== 'string' || w.trim() === ''))) {
+    throw new RangeError('workflows must be a non-empty list of non-empty strings');
+  }
   return {
     host: opts.host ?? '127.0.0.1',
     port,
@@ -122,15 +126,22 @@ function resolveOptions(opts: SandboxOptions): ResolvedOptions {
     completionDelayMs,
     rateLimitPerSecond,
     maxBodyBytes,
+    workflows: workflows ? [...workflows] : undefined,
+    checkUrls: opts.checkUrls === true,
   };
 }
 
 function createApiHandler(
   runtime: SandboxRuntime,
   options: ResolvedOptions,
-  delayTimers: Set<NodeJS.Timeout>,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const ctx: ApiContext = { store: runtime.store, apiKeys: runtime.apiKeys, signer: runtime.signer };
+  const ctx: ApiContext = {
+    store: runtime.store,
+    apiKeys: runtime.apiKeys,
+    signer: runtime.signer,
+    workflows: runtime.workflows,
+    reachability: runtime.reachability,
+  };
 
   return (req, res) => {
     const rawUrl = req.url ?? '/';
@@ -166,6 +177,7 @@ function createApiHandler(
 
     const respond = (reply: Reply): void => {
       record.status = reply.status;
+      if (reply.code !== undefined) record.errorCode = reply.code;
       writeReply(res, reply);
     };
 
@@ -191,19 +203,51 @@ function createApiHandler(
         return;
       }
       const handle = (): void => {
-        const reply = safelyHandle(ctx, {
+        const result = safelyHandle(ctx, {
           match: resolution,
           apiKey: req.headers['x-api-key'],
           body: body.body,
           query,
           now: Date.now(),
         });
+        if (!(result instanceof Promise)) {
+          finish(result);
+          return;
+        }
+        // Held while the job's URLs are checked: a reset or close in the meantime drops it.
+        const held = { drop: () => req.socket.destroy() };
+        runtime.held.add(held);
+        void result.then((reply) => {
+          if (runtime.held.delete(held)) finish(reply);
+        });
+      };
+      const finish = (reply: Reply): void => {
+        if (reply.jobId !== undefined) record.jobId = reply.jobId;
         if (fault?.spec.mode === 'reset-after') {
           // The work is done (a job or batch may be stored) but the client never learns it.
           req.socket.destroy();
           return;
         }
+        if (fault?.spec.mode === 'delay-answer') {
+          // The work is done; the answer comes late (after a client timeout, usually).
+          holdFor(fault.spec.delayMs ?? 0, () => respond(reply));
+          return;
+        }
         respond(reply);
+      };
+      /** Runs `then` after `ms`, unless a reset or close drops the request first. */
+      const holdFor = (ms: number, then: () => void): void => {
+        const held = {
+          drop: () => {
+            clearTimeout(timer);
+            req.socket.destroy();
+          },
+        };
+        const timer = setTimeout(() => {
+          runtime.held.delete(held);
+          then();
+        }, ms);
+        runtime.held.add(held);
       };
       if (!fault) {
         handle();
@@ -216,14 +260,9 @@ function createApiHandler(
         case 'malformed':
           respond(malformedReply(fault));
           return;
-        case 'delay': {
-          const timer = setTimeout(() => {
-            delayTimers.delete(timer);
-            handle();
-          }, fault.spec.delayMs ?? 0);
-          delayTimers.add(timer);
+        case 'delay':
+          holdFor(fault.spec.delayMs ?? 0, handle);
           return;
-        }
         default:
           handle();
       }
@@ -256,12 +295,17 @@ function routingFailure(resolution: Exclude<RouteResolution, ApiRouteMatch | Con
 }
 
 /** A handler bug must answer 500 like a real server would, not take the sandbox down. */
-function safelyHandle(ctx: ApiContext, request: ApiRequest): Reply {
+function safelyHandle(ctx: ApiContext, request: ApiRequest): Reply | Promise<Reply> {
   try {
-    return handleApiRequest(ctx, request);
+    const reply = handleApiRequest(ctx, request);
+    return reply instanceof Promise ? reply.catch(internalError) : reply;
   } catch (error) {
-    return failure(500, 'FS_0000', `Sandbox internal error: ${(error as Error).message}`);
+    return internalError(error);
   }
+}
+
+function internalError(error: unknown): Reply {
+  return failure(500, 'FS_0000', `Sandbox internal error: ${(error as Error).message}`);
 }
 
 function payloadTooLarge(maxBodyBytes: number): Reply {

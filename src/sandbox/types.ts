@@ -1,9 +1,13 @@
 // Public types of the Playment sandbox. Kept in one place so the server, the CLI and
 // tests (and other packages in this repo) can import them without pulling in the server.
-import type { ApiVersion, RouteName } from '../api/profiles';
+import { ROUTE_NAMES, type ApiVersion } from '../api/profiles';
 
-/** A concrete route (what a request is recorded as): the client's route names. */
-export type SandboxRouteName = RouteName;
+/**
+ * Concrete routes (what a request is recorded as): the client's route names, plus the Python
+ * SDK's project summary (GET /v0/projects/{id}/stats), which the client does not use.
+ */
+export const SANDBOX_ROUTE_NAMES = [...ROUTE_NAMES, 'project.stats'] as const;
+export type SandboxRouteName = (typeof SANDBOX_ROUTE_NAMES)[number];
 
 /** Named API routes; '*' in a FaultSpec matches any of them. */
 export type SandboxRoute = SandboxRouteName | '*';
@@ -11,7 +15,7 @@ export type SandboxRoute = SandboxRouteName | '*';
 /** v0 = readme.io / SDK era (tag), v1 = GitBook / TELUS era (work_flow_id): the client's API versions. */
 export type ApiProfile = ApiVersion;
 
-export type FaultMode = 'status' | 'delay' | 'reset-before' | 'reset-after' | 'malformed';
+export type FaultMode = 'status' | 'delay' | 'delay-answer' | 'reset-before' | 'reset-after' | 'malformed';
 
 export interface FaultSpec {
   route: SandboxRoute;
@@ -22,7 +26,10 @@ export interface FaultSpec {
   status?: number;
   /** mode 'status': value of a Retry-After header (seconds or HTTP date). */
   retryAfter?: string;
-  /** mode 'delay': wait this long, then handle normally. */
+  /**
+   * mode 'delay': wait this long, then handle normally. mode 'delay-answer': handle at once (a job
+   * or batch is stored), then hold the answer this long. At most 2^31-1.
+   */
   delayMs?: number;
 }
 
@@ -41,6 +48,16 @@ export interface SandboxOptions {
   rateLimitPerSecond?: number;
   /** Default 64 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Known tags / work-flow ids: when given, a job whose tag or work_flow_id is not listed is
+   * refused with FS_0005. Default: any non-empty value is accepted.
+   */
+  workflows?: string[];
+  /**
+   * Check that the host of every http(s) attachment URL resolves and accepts a connection;
+   * FS_0007 otherwise. Default false (no DNS or network traffic).
+   */
+  checkUrls?: boolean;
 }
 
 export interface VideoFrame {
@@ -88,6 +105,10 @@ export interface RecordedRequest {
   readonly headers: HeaderMap;
   /** Set when an injected fault was applied to this request. */
   readonly fault?: FaultMode;
+  /** The error code answered (e.g. 'FS_0001'), when the answer was a failure envelope. */
+  readonly errorCode?: string;
+  /** job.create only: the job this request stored, also when its answer was then lost. */
+  readonly jobId?: string;
   readonly receivedAtMs: number;
 }
 
@@ -118,8 +139,6 @@ export interface SandboxState {
   jobs(): JobRecord[];
   /** Jobs stored under this reference id (at most one: the sandbox enforces uniqueness). */
   jobsByReferenceId(projectId: string, referenceId: string): JobRecord[];
-  /** reference_id → number of stored jobs, for one project. */
-  jobCountsByReferenceId(projectId: string): Map<string, number>;
   /** Batches of a project (the default batch first); [] for an unknown project. */
   batches(projectId: string): BatchInfo[];
   /** Forget jobs, batches (default batches are re-created), logs, counters and faults. */

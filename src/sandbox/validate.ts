@@ -12,6 +12,19 @@ export interface JobInput {
   batchId?: string;
   priorityWeight: number;
   frames: VideoFrame[];
+  /** Every attachment URL of the job, with where it is in the body (for FS_0007 messages). */
+  attachments: Attachment[];
+}
+
+export interface Attachment {
+  url: string;
+  /** e.g. 'frames[2] (frame_id "f2")'. */
+  where: string;
+}
+
+interface JobFrames {
+  frames: VideoFrame[];
+  attachments: Attachment[];
 }
 
 export interface BatchInput {
@@ -83,7 +96,8 @@ export function parseJsonObject(body: Buffer): Validation<JsonObject> {
   return { ok: true, value: parsed };
 }
 
-export function validateJobInput(body: JsonObject): Validation<JobInput> {
+/** `knownWorkflows`: when given, the only tags / work-flow ids accepted (others are FS_0005). */
+export function validateJobInput(body: JsonObject, knownWorkflows?: ReadonlySet<string>): Validation<JobInput> {
   const referenceId = body.reference_id;
   if (!nonEmptyString(referenceId)) return fail('FS_0002', 'reference_id is missing or not a non-empty string');
 
@@ -94,6 +108,13 @@ export function validateJobInput(body: JsonObject): Validation<JobInput> {
   if (!isAbsent(tag) && typeof tag !== 'string') return fail('GE_0001', `tag must be a string, got ${show(tag)}`);
   if (!isAbsent(workFlowId) && typeof workFlowId !== 'string') {
     return fail('GE_0001', `work_flow_id must be a string, got ${show(workFlowId)}`);
+  }
+  if (knownWorkflows) {
+    for (const [field, value] of [['tag', tag], ['work_flow_id', workFlowId]] as const) {
+      if (nonEmptyString(value) && !knownWorkflows.has(value)) {
+        return fail('FS_0005', `${field} ${show(value)} is not a known tag / work_flow_id of this project`);
+      }
+    }
   }
 
   const frames = validateFrames(body.data);
@@ -125,53 +146,146 @@ export function validateJobInput(body: JsonObject): Validation<JobInput> {
       workFlowId: nonEmptyString(workFlowId) ? workFlowId : undefined,
       batchId,
       priorityWeight,
-      frames: frames.value,
+      frames: frames.value.frames,
+      attachments: frames.value.attachments,
     },
   };
+}
+
+/** data holds the frames either as video_data (the documents) or as sensor_data (the Python SDK). */
+function validateFrames(data: unknown): Validation<JobFrames> {
+  if (isAbsent(data)) return fail('FS_0004', 'data is missing');
+  if (!isObject(data)) return fail('FS_0003', 'data must be an object');
+  const hasVideo = !isAbsent(data.video_data);
+  const hasSensors = !isAbsent(data.sensor_data);
+  if (hasVideo && hasSensors) return fail('FS_0003', 'data must hold video_data or sensor_data, not both');
+  if (hasSensors) return validateSensorData(data.sensor_data);
+  if (!hasVideo) return fail('FS_0004', 'data.video_data (or data.sensor_data) is missing');
+  return validateVideoData(data.video_data);
 }
 
 /**
  * data.video_data.frames: missing or empty → FS_0004; wrong JSON structure or a bad frame_id →
  * FS_0003; a bad src → FS_0007. Frame-id problems win over src problems anywhere in the list.
  */
-function validateFrames(data: unknown): Validation<VideoFrame[]> {
-  if (isAbsent(data)) return fail('FS_0004', 'data is missing');
-  if (!isObject(data)) return fail('FS_0003', 'data must be an object');
-  const videoData = data.video_data;
-  if (isAbsent(videoData)) return fail('FS_0004', 'data.video_data is missing');
+function validateVideoData(videoData: unknown): Validation<JobFrames> {
   if (!isObject(videoData)) return fail('FS_0003', 'data.video_data must be an object');
-  const frames = videoData.frames;
-  if (isAbsent(frames)) return fail('FS_0004', 'data.video_data.frames is missing');
-  if (!Array.isArray(frames)) return fail('FS_0003', 'data.video_data.frames must be an array');
-  if (frames.length === 0) return fail('FS_0004', 'data.video_data.frames is empty');
+  const frames = frameList(videoData.frames, 'data.video_data.frames');
+  if (!frames.ok) return frames;
 
-  const firstIndexById = new Map<string, number>();
-  const accepted: VideoFrame[] = new Array<VideoFrame>(frames.length);
+  const ids = new FrameIds();
+  const accepted: VideoFrame[] = new Array<VideoFrame>(frames.value.length);
+  const attachments: Attachment[] = new Array<Attachment>(frames.value.length);
   let firstBadSrc: string | undefined;
 
-  for (let i = 0; i < frames.length; i++) {
-    const frame: unknown = frames[i];
+  for (let i = 0; i < frames.value.length; i++) {
+    const frame: unknown = frames.value[i];
     if (!isObject(frame)) return fail('FS_0003', `frames[${i}] must be an object with frame_id and src`);
-    const frameId = frame.frame_id;
-    if (!nonEmptyString(frameId)) {
-      return fail('FS_0003', `frames[${i}] (frame_id ${show(frameId)}): frame_id must be a non-empty string`);
-    }
-    const earlier = firstIndexById.get(frameId);
-    if (earlier !== undefined) {
-      return fail('FS_0003', `frames[${i}] (frame_id ${show(frameId)}): duplicate frame_id, first used by frames[${earlier}]`);
-    }
-    firstIndexById.set(frameId, i);
-
+    const frameId = ids.check(frame.frame_id, i);
+    if (!frameId.ok) return frameId;
+    const where = `frames[${i}] (frame_id ${show(frameId.value)})`;
     const src = frame.src;
     if (typeof src !== 'string' || !isAttachmentUrl(src)) {
-      firstBadSrc ??= `frames[${i}] (frame_id ${show(frameId)}): src ${show(src)} is not an absolute http, https, s3 or gs URL`;
+      firstBadSrc ??= `${where}: src ${show(src)} is not an absolute http, https, s3 or gs URL`;
       continue;
     }
-    accepted[i] = { frame_id: frameId, src };
+    accepted[i] = { frame_id: frameId.value, src };
+    attachments[i] = { url: src, where };
   }
 
   if (firstBadSrc !== undefined) return fail('FS_0007', firstBadSrc);
-  return { ok: true, value: accepted };
+  return { ok: true, value: { frames: accepted, attachments } };
+}
+
+/**
+ * The Python SDK's form: data.sensor_data.sensor_meta lists the sensors (at least one, at most one
+ * primary view), frames[].sensors[] give a data_url per sensor_id. A frame is stored with its
+ * primary-view sensor's URL (else its first sensor's). Same codes as video_data.
+ */
+function validateSensorData(sensorData: unknown): Validation<JobFrames> {
+  if (!isObject(sensorData)) return fail('FS_0003', 'data.sensor_data must be an object');
+  const frames = frameList(sensorData.frames, 'data.sensor_data.frames');
+  if (!frames.ok) return frames;
+  const meta = sensorData.sensor_meta;
+  if (!Array.isArray(meta) || meta.length === 0) {
+    return fail('FS_0003', 'data.sensor_data.sensor_meta must list at least one sensor');
+  }
+  const sensorIds = new Set<string>();
+  let primary: string | undefined;
+  for (let i = 0; i < meta.length; i++) {
+    const sensor: unknown = meta[i];
+    if (!isObject(sensor) || !nonEmptyString(sensor.id)) return fail('FS_0003', `sensor_meta[${i}] must be an object with a non-empty string id`);
+    if (sensorIds.has(sensor.id)) return fail('FS_0003', `sensor_meta[${i}]: duplicate sensor id ${show(sensor.id)}`);
+    sensorIds.add(sensor.id);
+    if (!isAbsent(sensor.state) && sensor.state !== 'editable' && sensor.state !== 'non_editable') {
+      return fail('FS_0003', `sensor_meta[${i}]: state must be "editable" or "non_editable", got ${show(sensor.state)}`);
+    }
+    if (sensor.primary_view === true) {
+      if (primary !== undefined) return fail('FS_0003', `sensor_meta[${i}]: only one sensor may have primary_view true`);
+      primary = sensor.id;
+    }
+  }
+
+  const ids = new FrameIds();
+  const accepted: VideoFrame[] = [];
+  const attachments: Attachment[] = [];
+  let firstBadUrl: string | undefined;
+
+  for (let i = 0; i < frames.value.length; i++) {
+    const frame: unknown = frames.value[i];
+    if (!isObject(frame)) return fail('FS_0003', `frames[${i}] must be an object with frame_id and sensors`);
+    const frameId = ids.check(frame.frame_id, i);
+    if (!frameId.ok) return frameId;
+    const sensors = frame.sensors;
+    if (!Array.isArray(sensors) || sensors.length === 0) {
+      return fail('FS_0003', `frames[${i}] (frame_id ${show(frameId.value)}): sensors must list at least one sensor`);
+    }
+    let shown: string | undefined;
+    for (let j = 0; j < sensors.length; j++) {
+      const sensor: unknown = sensors[j];
+      const where = `frames[${i}].sensors[${j}] (frame_id ${show(frameId.value)})`;
+      if (!isObject(sensor)) return fail('FS_0003', `${where} must be an object with sensor_id and data_url`);
+      if (typeof sensor.sensor_id !== 'string' || !sensorIds.has(sensor.sensor_id)) {
+        return fail('FS_0003', `${where}: sensor_id ${show(sensor.sensor_id)} is not in sensor_meta`);
+      }
+      const url = sensor.data_url;
+      if (typeof url !== 'string' || !isAttachmentUrl(url)) {
+        firstBadUrl ??= `${where}: data_url ${show(url)} is not an absolute http, https, s3 or gs URL`;
+        continue;
+      }
+      attachments.push({ url, where });
+      if (shown === undefined || sensor.sensor_id === primary) shown = url;
+    }
+    if (shown !== undefined) accepted.push({ frame_id: frameId.value, src: shown });
+  }
+
+  if (firstBadUrl !== undefined) return fail('FS_0007', firstBadUrl);
+  return { ok: true, value: { frames: accepted, attachments } };
+}
+
+/** Missing or empty → FS_0004, not an array → FS_0003. */
+function frameList(frames: unknown, name: string): Validation<unknown[]> {
+  if (isAbsent(frames)) return fail('FS_0004', `${name} is missing`);
+  if (!Array.isArray(frames)) return fail('FS_0003', `${name} must be an array`);
+  if (frames.length === 0) return fail('FS_0004', `${name} is empty`);
+  return { ok: true, value: frames };
+}
+
+/** frame_id: a non-empty string, unique within the job (FS_0003 otherwise). */
+class FrameIds {
+  private readonly firstIndexById = new Map<string, number>();
+
+  check(frameId: unknown, i: number): Validation<string> {
+    if (!nonEmptyString(frameId)) {
+      return fail('FS_0003', `frames[${i}] (frame_id ${show(frameId)}): frame_id must be a non-empty string`);
+    }
+    const earlier = this.firstIndexById.get(frameId);
+    if (earlier !== undefined) {
+      return fail('FS_0003', `frames[${i}] (frame_id ${show(frameId)}): duplicate frame_id, first used by frames[${earlier}]`);
+    }
+    this.firstIndexById.set(frameId, i);
+    return { ok: true, value: frameId };
+  }
 }
 
 export function validateBatchInput(body: JsonObject): Validation<BatchInput> {

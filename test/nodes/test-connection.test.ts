@@ -119,6 +119,15 @@ describe('Test connection route (config dialog)', function () {
       assert.deepEqual(recorder.requests, []);
     });
 
+    it('refuses a typed key an HTTP header cannot carry, as the config node does, without sending it', async () => {
+      const before = sandbox.state.requestCount;
+      const res = await post(dialog({ apiKey: `${API_KEY}\r\nx-injected: 1` }));
+      assert.equal(res.status, 200);
+      assert.equal(res.body.result, 'invalid');
+      assert.match(res.body.message, /line break/);
+      assert.equal(sandbox.state.requestCount, before, 'a request reached the sandbox');
+    });
+
     it('sends the stored key only to the base URL the config node was deployed with', async () => {
       const before = sandbox.state.requestCount;
       for (const apiKey of [undefined, '', '__PWRD__']) {

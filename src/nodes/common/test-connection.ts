@@ -16,6 +16,7 @@ import { PlaymentClient } from '../../api/client';
 import { authFailure, isPlaymentError } from '../../api/errors';
 import { API_VERSIONS, type ApiVersion } from '../../api/profiles';
 import { checkBaseUrl } from './base-url';
+import { apiKeyProblem } from './api-key';
 import { lookupConfig, type PlaymentConfigNode } from './config-node';
 import { configPropertiesSchema } from './config-settings';
 import type { RED } from './red';
@@ -51,6 +52,7 @@ const MESSAGES = {
   baseUrl: 'the base URL must be an https URL without user name, query or fragment (plain http only for localhost, 127.0.0.0/8 and [::1])',
   projectId: 'a project id is required',
   apiKey: 'an API key is required',
+  apiKeyChars: 'the API key contains a line break, control character, space or non-ASCII character, which an HTTP header cannot carry',
 } as const;
 
 function wrongProfile(use: ApiVersion): ConnectionAnswer {
@@ -135,7 +137,10 @@ export function settingsToTest(red: RED, body: unknown): ConnectionCheck | Conne
   const typedKey = request.apiKey && request.apiKey !== '__PWRD__' ? request.apiKey : '';
   if (typedKey) {
     const apiKey = fromEnvironment(red, deployed, typedKey);
-    return apiKey ? { baseUrl, apiVersion: request.apiVersion, projectId, apiKey } : invalid(MESSAGES.apiKey);
+    if (!apiKey) return invalid(MESSAGES.apiKey);
+    // The same rule as the config node's; the answer says what is wrong, never where or with what.
+    if (apiKeyProblem(apiKey)) return invalid(MESSAGES.apiKeyChars);
+    return { baseUrl, apiVersion: request.apiVersion, projectId, apiKey };
   }
 
   const storedKey = deployed?.credentials?.apiKey;

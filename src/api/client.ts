@@ -12,6 +12,7 @@ import { parseData, sendAttempt, type AttemptRequest } from './transport';
 import { fetchAttachment } from './attachments';
 import { linkSignals } from './signal-links';
 import { createDispatcher } from './dispatcher';
+import { timerDelay } from './timer-delay';
 import {
   batchJobsPageSchema,
   createBatchDataSchema,
@@ -241,7 +242,7 @@ export class PlaymentClient {
     this.limiter.close(aborted);
     if (this.inFlight.size > 0) {
       let timer: NodeJS.Timeout | undefined;
-      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, timerDelay(graceMs))));
       await Promise.race([Promise.allSettled([...this.inFlight]), grace]);
       clearTimeout(timer);
       this.aborting.abort(aborted);

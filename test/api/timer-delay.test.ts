@@ -4,6 +4,8 @@ import { mock } from 'node:test';
 import { sleep } from '../../src/api/retry';
 import { MAX_TIMER_DELAY_MS, timerDelay } from '../../src/api/timer-delay';
 import { WaitScheduler } from '../../src/nodes/common/wait-scheduler';
+import { AttemptControl } from '../../src/api/transport';
+import { PlaymentClient } from '../../src/api/client';
 
 const THIRTY_DAYS_MS = 30 * 24 * 3600 * 1000;
 
@@ -56,4 +58,22 @@ describe('long waits and the timer limit', () => {
       assert.ok(armed.length >= 2 && armed.every((ms) => ms <= MAX_TIMER_DELAY_MS), `armed ${armed.join(', ')} ms`);
     });
   }
+
+  it('an attempt timeout beyond the limit arms a timer of at most 2^31-1 ms', () => {
+    const control = new AttemptControl([], THIRTY_DAYS_MS);
+    control.end();
+    assert.deepEqual(armed, [MAX_TIMER_DELAY_MS]);
+  });
+
+  it('a close grace beyond the limit arms a timer of at most 2^31-1 ms', async () => {
+    // A call that never gets an answer: its dispatcher accepts the request and stays silent.
+    const silent = { dispatch: () => true, destroy: async () => undefined } as unknown as ConstructorParameters<typeof PlaymentClient>[0]['dispatcher'];
+    const client = new PlaymentClient({ baseUrl: 'http://127.0.0.1:9', apiVersion: 'v1', projectId: 'p1', apiKey: 'sk-timer-test', rateLimit: 0, dispatcher: silent });
+    void client.projectDetails().catch(() => undefined);
+    await turn();
+    armed.length = 0;
+    void client.close(THIRTY_DAYS_MS);
+    await turn();
+    assert.deepEqual(armed, [MAX_TIMER_DELAY_MS]);
+  });
 });

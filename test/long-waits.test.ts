@@ -1,6 +1,6 @@
 /**
  * Long waits through a real flow, and no timer beyond 2^31-1 ms (Node.js fires a longer one after
- * 1 ms, again and again): a hostile Retry-After ends its message at once with RATE_LIMITED and
+ * 1 ms): a hostile Retry-After ends its message at once with RATE_LIMITED and
  * pauses the account only up to the backoff ceiling (30 s); a huge close grace is kept.
  */
 import assert from 'node:assert/strict';

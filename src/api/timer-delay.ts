@@ -1,4 +1,4 @@
-/** Node.js timers hold at most 2^31-1 ms; a longer delay overflows and fires after 1 ms, again and again. */
+/** Node.js timers hold at most 2^31-1 ms: a longer delay overflows, with a warning, and fires after 1 ms. */
 export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
 /**

@@ -1,4 +1,4 @@
-/** Pure modules, tested directly: frames, reference ids, planning, retry policy, limiter, answers. */
+/** Pure modules, tested directly: frames, reference ids, planning, retry policy, answers. */
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { createServer, type Server } from 'node:http';
@@ -8,7 +8,6 @@ import { frameIdFromUrl, normalizeFrames, sortFramesNaturally } from '../src/job
 import { deriveReferenceId, withoutSigningParams } from '../src/jobs/reference-id';
 import { planJobs, splitFrames } from '../src/jobs/plan';
 import { backoffDelay, retryAfterMs } from '../src/api/retry';
-import { RequestLimiter } from '../src/api/limiter';
 import { MAX_RESPONSE_BYTES, parseAnswer, sendAttempt } from '../src/api/transport';
 import { PlaymentError, redact } from '../src/api/errors';
 import { PROFILES } from '../src/api/profiles';
@@ -197,64 +196,6 @@ describe('profiles and base URLs', () => {
     assert.throws(() => checkBaseUrl('http://api.playment.io'), /must use https/);
     assert.throws(() => checkBaseUrl('ftp://x'), /must use https/);
     assert.throws(() => checkBaseUrl('https://u:p@x'), /user name/);
-  });
-});
-
-describe('the account limiter', () => {
-  it('keeps to the concurrency limit and refuses beyond the queue limit', async () => {
-    const limiter = new RequestLimiter({ ratePerSecond: 0, maxConcurrent: 2, maxQueue: 3 });
-    const slots = await Promise.all([limiter.acquire(), limiter.acquire()]);
-    const waiting = [limiter.acquire(), limiter.acquire(), limiter.acquire()];
-    assert.equal(limiter.inFlight, 2);
-    assert.equal(limiter.queued, 3);
-    await assert.rejects(limiter.acquire(), (e: PlaymentError) => e.code === 'QUEUE_FULL');
-    // A retry is never turned away: it already holds a place in the account's work.
-    const retry = limiter.acquire(undefined, true);
-    slots.forEach((s) => s.release('ok'));
-    const next = await Promise.all(waiting.slice(0, 2));
-    assert.equal(limiter.inFlight, 2);
-    next.forEach((s) => s.release('ok'));
-    (await waiting[2]).release('ok');
-    (await retry).release('ok');
-    assert.equal(limiter.inFlight, 0);
-  });
-
-  it('ends queued waits when their signal aborts or the limiter closes', async () => {
-    const limiter = new RequestLimiter({ ratePerSecond: 0, maxConcurrent: 1, maxQueue: 10 });
-    const held = await limiter.acquire();
-    const ac = new AbortController();
-    const a = limiter.acquire(ac.signal);
-    const b = limiter.acquire();
-    ac.abort(new PlaymentError({ code: 'ABORTED', message: 'closed' }));
-    await assert.rejects(a, (e: PlaymentError) => e.code === 'ABORTED');
-    limiter.close(new PlaymentError({ code: 'ABORTED', message: 'config closed' }));
-    await assert.rejects(b, /config closed/);
-    held.release('ok');
-  });
-
-  it('spaces requests by the rate and halves concurrency after a 429', async () => {
-    const limiter = new RequestLimiter({ ratePerSecond: 50, maxConcurrent: 4, maxQueue: 100 });
-    const order: number[] = [];
-    const slots = await Promise.all([0, 1, 2].map(async (i) => {
-      const s = await limiter.acquire();
-      order.push(i);
-      return s;
-    }));
-    assert.deepEqual(order, [0, 1, 2]);
-    slots[0].release('throttled', 0);
-    slots[1].release('ok');
-    slots[2].release('ok');
-    // After a 429 the limiter lets at most half of the old concurrency through.
-    const a = await limiter.acquire();
-    const b = await limiter.acquire();
-    const third = limiter.acquire();
-    let got = false;
-    third.then(() => (got = true));
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(got, false, 'a third concurrent slot waits');
-    a.release('ok');
-    (await third).release('ok');
-    b.release('ok');
   });
 });
 

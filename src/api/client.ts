@@ -12,6 +12,7 @@ import { parseData, sendAttempt, type AttemptRequest } from './transport';
 import { fetchAttachment } from './attachments';
 import { linkSignals } from './signal-links';
 import { createDispatcher } from './dispatcher';
+import { timerDelay } from './timer-delay';
 import {
   batchJobsPageSchema,
   createBatchDataSchema,
@@ -111,6 +112,7 @@ export class PlaymentClient {
       ratePerSecond: opts.rateLimit ?? 5,
       maxConcurrent,
       maxQueue: opts.maxQueue ?? 1000,
+      maxPauseMs: this.retry.maxDelayMs,
     });
     this.ownsDispatcher = !opts.dispatcher;
     this.dispatcher =
@@ -240,7 +242,7 @@ export class PlaymentClient {
     this.limiter.close(aborted);
     if (this.inFlight.size > 0) {
       let timer: NodeJS.Timeout | undefined;
-      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, timerDelay(graceMs))));
       await Promise.race([Promise.allSettled([...this.inFlight]), grace]);
       clearTimeout(timer);
       this.aborting.abort(aborted);
@@ -321,10 +323,14 @@ export class PlaymentClient {
         slot.release(err.statusCode === 429 ? 'throttled' : 'failed', retryAfter);
         if (err.code === 'ABORTED') throw withCreateContext(err, !idempotent, true);
         if (!idempotent && UNKNOWN_OUTCOME_CODES.has(err.code) && err.statusCode !== 429) outcomeUnknown = true;
-        const wait = Math.max(retryAfter ?? 0, backoffDelay(retry, this.retry));
-        if (!err.retryable || retry >= this.retry.maxRetries || Date.now() + wait >= deadline) {
-          throw withCreateContext(err, false, outcomeUnknown);
+        if (!err.retryable || retry >= this.retry.maxRetries) throw withCreateContext(err, false, outcomeUnknown);
+        const left = deadline - Date.now();
+        if (retryAfter !== undefined && retryAfter >= left) {
+          throw withCreateContext(retryAfterBeyondDeadline(err, retryAfter, left, this.deadlineMs), false, outcomeUnknown);
         }
+        // Retry-After counts up to the backoff ceiling, like the limiter's pause: no answer holds a call longer.
+        const wait = Math.max(Math.min(retryAfter ?? 0, this.retry.maxDelayMs), backoffDelay(retry, this.retry));
+        if (wait >= left) throw withCreateContext(err, false, outcomeUnknown);
         try {
           await sleep(wait, cancel);
         } catch (stop) {
@@ -360,6 +366,25 @@ function unresolved(what: string, dup: PlaymentError): PlaymentError {
     referenceId: dup.referenceId,
     message: `an earlier attempt whose answer was lost seems to have created ${what}, but it could not be found`,
   });
+}
+
+/** The API asked for a pause the call's deadline cannot hold: say so instead of the bare 429 / 503. */
+function retryAfterBeyondDeadline(err: PlaymentError, retryAfter: number, leftMs: number, deadlineMs: number): PlaymentError {
+  return new PlaymentError({
+    code: 'RATE_LIMITED',
+    statusCode: err.statusCode,
+    apiCode: err.code,
+    retryAfter: err.retryAfter,
+    referenceId: err.referenceId,
+    message:
+      `the API answered ${err.statusCode} and asked to wait ${seconds(retryAfter)} s before retrying (Retry-After), ` +
+      `more than the ${seconds(leftMs)} s left of this call's ${seconds(deadlineMs)} s deadline; nothing more was sent`,
+    cause: err,
+  });
+}
+
+function seconds(ms: number): string {
+  return String(Math.max(0, Math.ceil(ms / 1000)));
 }
 
 /** Errors that end a call early; ABORTED reasons are shared by many calls, so each gets a copy. */

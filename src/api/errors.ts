@@ -10,6 +10,7 @@ export const OWN_CODES = [
   'TIMEOUT',
   'BAD_RESPONSE',
   'QUEUE_FULL',
+  'RATE_LIMITED',
   'ABORTED',
   'DUPLICATE_UNRESOLVED',
 ] as const;

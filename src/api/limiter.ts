@@ -4,12 +4,19 @@
  * successes.
  */
 import { PlaymentError } from './errors';
+import { DEFAULT_RETRY_POLICY } from './retry';
+import { timerDelay } from './timer-delay';
 
 export interface LimiterOptions {
   /** Requests per second; 0 = unlimited. */
   ratePerSecond: number;
   maxConcurrent: number;
   maxQueue: number;
+  /**
+   * Longest pause after a 429, whatever its Retry-After asks: one hostile answer must not hold
+   * the whole account. The client passes its backoff ceiling.
+   */
+  maxPauseMs?: number;
 }
 
 export interface Slot {
@@ -27,6 +34,8 @@ interface Waiter {
 
 /** Successes needed before a throttled limiter steps back up. */
 const RECOVERY_STEP = 10;
+/** Pause after a 429 without a usable Retry-After. */
+const DEFAULT_PAUSE_MS = 1000;
 
 export class RequestLimiter {
   private readonly queue: Waiter[] = [];
@@ -111,10 +120,11 @@ export class RequestLimiter {
       const now = Date.now();
       const wait = Math.max(this.pausedUntil, this.rate > 0 ? this.nextSlotAt : 0) - now;
       if (wait > 0) {
+        // A wait beyond what a timer holds fires early; pump() then measures again.
         this.timer = setTimeout(() => {
           this.timer = undefined;
           this.pump();
-        }, wait);
+        }, timerDelay(wait));
         return;
       }
       if (this.rate > 0) this.nextSlotAt = Math.max(now, this.nextSlotAt) + 1000 / this.rate;
@@ -151,7 +161,9 @@ export class RequestLimiter {
     this.successes = 0;
     this.concurrency = Math.max(1, Math.floor(this.concurrency / 2));
     if (this.opts.ratePerSecond > 0) this.rate = Math.max(this.opts.ratePerSecond / 8, this.rate / 2);
-    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + (retryAfterMs ?? 1000));
+    const maxPause = this.opts.maxPauseMs ?? DEFAULT_RETRY_POLICY.maxDelayMs;
+    const pause = Math.min(retryAfterMs ?? DEFAULT_PAUSE_MS, maxPause);
+    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + pause);
   }
 
   private recover(): void {

@@ -1,4 +1,5 @@
-/** When and how long to wait before sending a failed request again. Pure functions. */
+/** When and how long to wait before sending a failed request again. */
+import { timerDelay } from './timer-delay';
 
 export interface RetryPolicy {
   maxRetries: number;
@@ -25,18 +26,29 @@ export function retryAfterMs(header: string | undefined, now: number = Date.now(
   return Math.max(0, date - now);
 }
 
-/** Waits, unless the signal ends the wait first (then rejects with the signal's reason). */
+/**
+ * Waits, unless the signal ends the wait first (then rejects with the signal's reason). A wait
+ * longer than one timer holds is made of several timers.
+ */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
+    let left = ms;
+    let timer: NodeJS.Timeout;
+    const arm = () => {
+      const step = timerDelay(left);
+      left -= step;
+      timer = setTimeout(() => {
+        if (left > 0) return arm();
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, step);
+    };
     const onAbort = () => {
       clearTimeout(timer);
       reject(signal!.reason);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
+    arm();
   });
 }

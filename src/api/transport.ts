@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { PlaymentError, SERVER_SIDE_CODES, authFailure } from './errors';
 import { errorEnvelopeSchema, successEnvelopeSchema } from './schemas';
 import { follow, type Follower } from './signal-links';
+import { timerDelay } from './timer-delay';
 
 /** Answers larger than this are refused: no API answer we use comes near it. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -62,7 +63,7 @@ export class AttemptControl implements Follower, AttemptState {
   private readonly unlink: () => void;
 
   constructor(signals: ReadonlyArray<AbortSignal | undefined>, timeoutMs: number) {
-    this.timer = setTimeout(fireTimeout, timeoutMs, this);
+    this.timer = setTimeout(fireTimeout, timerDelay(timeoutMs), this);
     // Like AbortSignal.timeout: a pending attempt timer alone does not keep the process up.
     this.timer.unref();
     this.unlink = follow(signals, this);

@@ -4,6 +4,7 @@
  * the API key out of every error, and ends all pending messages when the node closes.
  */
 import { PlaymentError, isPlaymentError, redact } from '../../api/errors';
+import { timerDelay } from '../../api/timer-delay';
 import type { CallOptions, PlaymentClient } from '../../api/client';
 import { StatusBoard } from './status';
 import { clientOf, lookupConfig, selectedConfig, type PlaymentConfigNode } from './config-node';
@@ -127,7 +128,7 @@ export function setupActionNode(
     const graceMs = lookupConfig(red, def.config)?.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
     const drained = Promise.allSettled([...pending]);
     let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, timerDelay(graceMs))));
     Promise.race([drained, grace])
       .then(() => {
         clearTimeout(timer);

@@ -1,3 +1,5 @@
+import { timerDelay } from '../../api/timer-delay';
+
 /**
  * One timer for many waits: thousands of jobs waiting for their results cost one heap entry
  * each, not one timer each.
@@ -37,7 +39,8 @@ export class WaitScheduler {
     if (!next || next.dueAt >= this.timerDueAt) return;
     clearTimeout(this.timer);
     this.timerDueAt = next.dueAt;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, next.dueAt - Date.now()));
+    // A wait beyond what a timer holds fires early; fire() then finds nothing due and arms again.
+    this.timer = setTimeout(() => this.fire(), timerDelay(next.dueAt - Date.now()));
     this.timer.unref?.();
   }
 

@@ -2,6 +2,9 @@
  * One timer for many waits: thousands of jobs waiting for their results cost one heap entry
  * each, not one timer each.
  */
+/** setTimeout's largest delay: a longer one fires at once (Node.js clamps it to 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 interface Entry {
   dueAt: number;
   resolve(): void;
@@ -36,8 +39,10 @@ export class WaitScheduler {
     const next = this.heap[0];
     if (!next || next.dueAt >= this.timerDueAt) return;
     clearTimeout(this.timer);
-    this.timerDueAt = next.dueAt;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, next.dueAt - Date.now()));
+    // A due time beyond the largest delay is reached in steps: fire() finds nothing due and re-arms.
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, next.dueAt - Date.now()));
+    this.timerDueAt = Date.now() + delay;
+    this.timer = setTimeout(() => this.fire(), delay);
     this.timer.unref?.();
   }
 

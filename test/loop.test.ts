@@ -5,7 +5,8 @@ import { PROJECT, SUBMIT_NODE, frames, helper, inject, loadFlow, useSandboxRunti
 import { waitFor } from './support/wait';
 
 const SUBMIT = SUBMIT_NODE;
-const RESULT = { type: 'playment-job-result', pollInterval: '0.05', wires: [['out']] };
+// The shortest poll interval the node accepts (limits.ts).
+const RESULT = { type: 'playment-job-result', pollInterval: '1', wires: [['out']] };
 
 describe('the labeling loop', function () {
   this.timeout(30_000);
@@ -212,7 +213,7 @@ describe('the labeling loop', function () {
 
     it('ends with TIMEOUT after the maximum wait', async () => {
       const jobId = await submitOne();
-      const rec = await loadFlow(sandbox, [{ ...RESULT, id: 'n1', mode: 'wait', maxWait: String(0.1 / 3600) }]);
+      const rec = await loadFlow(sandbox, [{ ...RESULT, id: 'n1', mode: 'wait', maxWait: '0.0001' }]);
       inject({ job_id: jobId });
       await rec.settled(1);
       assert.equal(rec.caught[0].error.code, 'TIMEOUT');

@@ -9,7 +9,8 @@ import { PROFILES, jobCreateRequest, type ApiVersion, type RouteName } from './p
 import { RequestLimiter, type Slot } from './limiter';
 import { DEFAULT_RETRY_POLICY, backoffDelay, retryAfterMs, sleep, type RetryPolicy } from './retry';
 import { parseData, sendAttempt, type AttemptRequest } from './transport';
-import { fetchAttachment } from './attachments';
+import { DEFAULT_ATTACHMENT_MIB, fetchAttachment, parseResultFile } from './attachments';
+import { DownloadGate } from './download-gate';
 import { linkSignals } from './signal-links';
 import { createDispatcher } from './dispatcher';
 import { timerDelay } from './timer-delay';
@@ -80,6 +81,8 @@ type Attempt = (signals: ReadonlyArray<AbortSignal | undefined>, timeoutMs: numb
 
 /** A create request whose answer was lost: it may have been stored. */
 const UNKNOWN_OUTCOME_CODES = new Set(['TIMEOUT', 'NETWORK', 'HTTP_ERROR', ...SERVER_SIDE_CODES]);
+/** Result files downloaded (read and parsed) at once per account: bounds their memory. */
+export const MAX_CONCURRENT_DOWNLOADS = 2;
 /** The batch listing is paged by 100; stop looking after this many pages. */
 const MAX_LISTING_PAGES = 1000;
 
@@ -98,6 +101,7 @@ export class PlaymentClient {
   private readonly aborting = new AbortController();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly batchCreations = new Map<string, Promise<CreateBatchResult>>();
+  private readonly downloads = new DownloadGate(MAX_CONCURRENT_DOWNLOADS);
 
   constructor(opts: ClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -200,14 +204,41 @@ export class PlaymentClient {
 
   /**
    * Downloads a result file through the attachment API: the API answers with a redirect to a
-   * signed URL, which is fetched without the API key (it is another host).
+   * signed URL, which is fetched without the API key (it is another host). At most
+   * MAX_CONCURRENT_DOWNLOADS run at once; a file above `cap.maxBytes` ends with BAD_RESPONSE.
    */
-  async downloadAttachment(resultUrl: string, call: CallOptions = {}): Promise<unknown> {
+  async downloadAttachment(
+    resultUrl: string,
+    call: CallOptions = {},
+    cap: { maxBytes: number; hint?: string } = { maxBytes: DEFAULT_ATTACHMENT_MIB * 1024 * 1024 },
+  ): Promise<unknown> {
     const path = `/v1/attachments?url=${encodeURIComponent(resultUrl)}`;
-    const { data } = await this.track('attachment', call, true, (signals, timeoutMs) =>
-      fetchAttachment(path, { dispatcher: this.dispatcher, baseUrl: this.baseUrl, apiKey: this.apiKey, signals, timeoutMs }),
-    );
-    return data;
+    let release: () => void;
+    const cancel = linkSignals([this.closing.signal, call.cancel]);
+    try {
+      release = await this.downloads.acquire(cancel.signal);
+    } catch (err) {
+      throw asAborted(err, 'attachment');
+    } finally {
+      cancel.unlink();
+    }
+    try {
+      const { data } = await this.track('attachment', call, true, (signals, timeoutMs) =>
+        fetchAttachment(path, {
+          dispatcher: this.dispatcher,
+          baseUrl: this.baseUrl,
+          apiKey: this.apiKey,
+          signals,
+          timeoutMs,
+          maxBytes: cap.maxBytes,
+          capHint: cap.hint,
+        }),
+      );
+      // Parsed outside the request slot (polls go on meanwhile), inside the download slot.
+      return await parseResultFile(data as Buffer);
+    } finally {
+      release();
+    }
   }
 
   /** Finds a job id by reference id, through the batch listing (the only way Playment offers). */

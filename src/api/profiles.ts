@@ -1,4 +1,5 @@
 /** The two path layouts Playment has documented (see the API reference, section 2). */
+import { invalidInput } from './errors';
 
 export const API_VERSIONS = ['v0', 'v1'] as const;
 export type ApiVersion = (typeof API_VERSIONS)[number];
@@ -15,16 +16,27 @@ export interface EndpointProfile {
   projectDetails(projectId: string): string;
 }
 
-const seg = encodeURIComponent;
+/**
+ * One id as one path segment. Encoding keeps `/`, `?` and `#` inside the segment, but `.` and
+ * `..` pass through it unchanged and a URL parser then resolves them (`jobs/..` names the
+ * project), so they are refused, as is an empty id.
+ */
+export function pathSegment(id: string, what = 'id'): string {
+  const encoded = encodeURIComponent(id);
+  if (encoded === '' || encoded === '.' || encoded === '..') {
+    throw invalidInput(`${what} ${JSON.stringify(id)} cannot be used in a request path: it is empty, "." or ".."`);
+  }
+  return encoded;
+}
 
 function profile(version: ApiVersion, batchCreatePrefix: string): EndpointProfile {
-  const project = (id: string) => `/${version}/projects/${seg(id)}`;
+  const project = (id: string) => `/${version}/projects/${pathSegment(id, 'project id')}`;
   return {
     createJob: (p) => `${project(p)}/jobs`,
-    createBatch: (p) => `${batchCreatePrefix}/${seg(p)}/batch`,
-    getJob: (p, j) => `${project(p)}/jobs/${seg(j)}`,
+    createBatch: (p) => `${batchCreatePrefix}/${pathSegment(p, 'project id')}/batch`,
+    getJob: (p, j) => `${project(p)}/jobs/${pathSegment(j, 'job id')}`,
     batchJobs: (p, b, token) =>
-      `${project(p)}/batch/${seg(b)}` + (token ? `?page_token=${seg(token)}` : ''),
+      `${project(p)}/batch/${pathSegment(b, 'batch id')}` + (token ? `?page_token=${encodeURIComponent(token)}` : ''),
     projectDetails: (p) => `${project(p)}/details`,
   };
 }

@@ -163,6 +163,7 @@ export function demoFlow(opts: DemoOptions): FlowNode[] {
       pollInterval: opts.pollInterval ?? 3,
       maxWait: 1,
       download: true,
+      maxResultSize: 16,
       x: x + 20,
       y: y + 110,
       wires: [[DEMO_IDS.resultsToSidebar, DEMO_IDS.resultsToConsole]],

@@ -9,7 +9,7 @@ import path from 'node:path';
 import vm from 'node:vm';
 import { EDITOR_SOURCE, editorHtml } from '../../src/build/editor-html';
 import { configPropertiesSchema } from '../../src/nodes/common/config-settings';
-import { MAX_TIMER_MS, NUMERIC_SETTINGS, formatNumber, parsePollSettings, type NumericSetting } from '../../src/nodes/common/limits';
+import { MAX_TIMER_MS, NUMERIC_SETTINGS, formatNumber, parseJobResultSettings, type NumericSetting } from '../../src/nodes/common/limits';
 
 type Validate = (this: unknown, v: unknown, opt?: unknown) => true | string;
 interface EditorDefinition {
@@ -53,7 +53,7 @@ describe('numeric settings: one table for the editor and the runtime', () => {
     'playment-config': (name: string, v: unknown) => configPropertiesSchema.safeParse({ projectId: 'p', [name]: v }).success,
     'playment-job-result': (name: string, v: unknown) => {
       try {
-        parsePollSettings({ [name]: v });
+        parseJobResultSettings({ [name]: v });
         return true;
       } catch {
         return false;
@@ -107,20 +107,20 @@ describe('numeric settings: one table for the editor and the runtime', () => {
         if (s.msPerUnit !== undefined) assert.ok(s.max * s.msPerUnit <= MAX_TIMER_MS, `${name}: ${s.max} ${s.unit}`);
       }
     }
-    const longest = parsePollSettings({ pollInterval: 86_400, maxWait: 576 });
-    assert.deepEqual(longest, { intervalMs: 86_400_000, maxWaitMs: 2_073_600_000 });
+    const longest = parseJobResultSettings({ pollInterval: 86_400, maxWait: 576 });
+    assert.deepEqual(longest, { intervalMs: 86_400_000, maxWaitMs: 2_073_600_000, maxResultBytes: 16 * 1_048_576 });
   });
 
-  it('parsePollSettings: defaults when missing, a clear NOT_CONFIGURED when out of range', () => {
-    assert.deepEqual(parsePollSettings({}), { intervalMs: 30_000, maxWaitMs: 24 * 3_600_000 });
-    assert.deepEqual(parsePollSettings({ pollInterval: '1', maxWait: '0.5' }), { intervalMs: 1000, maxWaitMs: 1_800_000 });
-    assert.throws(() => parsePollSettings({ maxWait: 0 }), /maxWait: must be a number from 0\.0001 to 576/);
+  it('parseJobResultSettings: defaults when missing, a clear NOT_CONFIGURED when out of range', () => {
+    assert.deepEqual(parseJobResultSettings({}), { intervalMs: 30_000, maxWaitMs: 24 * 3_600_000, maxResultBytes: 16 * 1_048_576 });
+    assert.deepEqual(parseJobResultSettings({ pollInterval: '1', maxWait: '0.5', maxResultSize: '256' }), { intervalMs: 1000, maxWaitMs: 1_800_000, maxResultBytes: 256 * 1_048_576 });
+    assert.throws(() => parseJobResultSettings({ maxWait: 0 }), /maxWait: must be a number from 0\.0001 to 576/);
     assert.throws(
-      () => parsePollSettings({ pollInterval: 0.01 }),
+      () => parseJobResultSettings({ pollInterval: 0.01 }),
       (err: { code?: string; message: string }) =>
         err.code === 'NOT_CONFIGURED' && err.message.includes('pollInterval: must be a number from 1 to 86,400 (seconds); got 0.01'),
     );
-    assert.throws(() => parsePollSettings({ maxWait: 721 }), /maxWait: must be a number from 0\.0001 to 576 \(hours\); got 721/);
+    assert.throws(() => parseJobResultSettings({ maxWait: 721 }), /maxWait: must be a number from 0\.0001 to 576 \(hours\); got 721/);
   });
 
   describe('project id', () => {

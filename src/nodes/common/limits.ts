@@ -17,6 +17,8 @@ export interface NumericSetting {
   unit: string;
   /** Milliseconds per unit, for settings that are durations. */
   msPerUnit?: number;
+  /** Bytes per unit, for settings that are sizes. */
+  bytesPerUnit?: number;
   /** A value below `min` that is accepted too: it switches the limit off. */
   off?: number;
 }
@@ -39,6 +41,8 @@ export const NUMERIC_SETTINGS = {
     // Any positive wait works (shorter than the interval: one poll, then TIMEOUT); 576 hours =
     // 24 days, within one timer's reach.
     maxWait: { default: 24, min: 0.0001, max: 576, integer: false, unit: 'hours', msPerUnit: 3_600_000 },
+    // Result files are parsed in memory: the cap bounds what one download can hold.
+    maxResultSize: { default: 16, min: 1, max: 256, integer: false, unit: 'MB of 1,048,576 bytes', bytesPerUnit: 1_048_576 },
   },
 } as const satisfies Record<string, Record<string, NumericSetting>>;
 
@@ -94,24 +98,29 @@ export function settingSchema(s: NumericSetting) {
   });
 }
 
-export interface PollSettings {
+export interface JobResultSettings {
   intervalMs: number;
   maxWaitMs: number;
+  /** The largest result file a download reads. */
+  maxResultBytes: number;
 }
 
 /**
- * The job-result node's poll interval and maximum wait in milliseconds. Throws NOT_CONFIGURED,
+ * The job-result node's numeric settings in milliseconds and bytes. Throws NOT_CONFIGURED,
  * naming the setting and its range, when one is out of range.
  */
-export function parsePollSettings(def: { pollInterval?: unknown; maxWait?: unknown }): PollSettings {
+export function parseJobResultSettings(def: { pollInterval?: unknown; maxWait?: unknown; maxResultSize?: unknown }): JobResultSettings {
   const table = NUMERIC_SETTINGS['playment-job-result'];
-  const ms = (name: 'pollInterval' | 'maxWait'): number => {
-    const s = table[name];
-    const n = settingValue(s, def[name]);
+  const value = (name: keyof typeof table): number => {
+    const n = settingValue(table[name], def[name]);
     if (n === undefined) {
-      throw new PlaymentError({ code: 'NOT_CONFIGURED', message: `the job-result node is not usable: ${name}: ${settingProblem(s, def[name])}` });
+      throw new PlaymentError({ code: 'NOT_CONFIGURED', message: `the job-result node is not usable: ${name}: ${settingProblem(table[name], def[name])}` });
     }
-    return Math.round(n * s.msPerUnit);
+    return n;
   };
-  return { intervalMs: ms('pollInterval'), maxWaitMs: ms('maxWait') };
+  return {
+    intervalMs: Math.round(value('pollInterval') * table.pollInterval.msPerUnit),
+    maxWaitMs: Math.round(value('maxWait') * table.maxWait.msPerUnit),
+    maxResultBytes: Math.floor(value('maxResultSize') * table.maxResultSize.bytesPerUnit),
+  };
 }

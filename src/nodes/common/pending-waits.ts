@@ -1,8 +1,10 @@
 /**
  * Waits that outlive a node: each waiting message is kept in the node's context (one key per
  * wait) until it ends. When the node stops for a redeploy or restart the entries stay, and the
- * node resumes them when it starts again — across a restart only if the context store is
- * persistent (Node-RED's localfilesystem store, for example).
+ * node resumes them when it starts again — but only when settings.js configures a context store
+ * (`contextStorage`): with only Node-RED's implicit memory store, a stopping node's context is
+ * dropped and its waits are lost. Across a restart they survive only in a persistent store
+ * (Node-RED's localfilesystem store, for example).
  */
 import { randomUUID } from 'node:crypto';
 import type { Msg, Node } from './red';
@@ -24,25 +26,41 @@ type Context = {
   keys(cb: (err: Error | null, keys: string[]) => void): void;
 };
 
+/**
+ * Whether Node-RED keeps a node's context when the node stops: it does when `contextStorage`
+ * configures any store, and drops it when only its implicit memory store exists.
+ */
+export function contextOutlivesNode(settings: { contextStorage?: unknown } | undefined): boolean {
+  const stores = settings?.contextStorage;
+  return typeof stores === 'object' && stores !== null && Object.keys(stores).length > 0;
+}
+
 export class PendingWaits {
   private readonly instance = randomUUID();
 
-  constructor(private readonly node: Node) {}
+  /** `kept`: the context outlives the node (see contextOutlivesNode); otherwise nothing is stored. */
+  constructor(
+    private readonly node: Node,
+    readonly kept: boolean,
+  ) {}
 
   private get context(): Context {
     return this.node.context() as unknown as Context;
   }
 
   save(id: string, msg: Msg): Promise<void> {
+    if (!this.kept) return Promise.resolve();
     return this.set(PREFIX + id, { msg: jsonSafeCopy(msg), savedAt: Date.now(), owner: this.instance } satisfies PendingWait);
   }
 
   forget(id: string): Promise<void> {
+    if (!this.kept) return Promise.resolve();
     return this.set(PREFIX + id, undefined);
   }
 
   /** Reads and removes the waits earlier instances kept (the resumed messages save themselves again). */
   async takeAll(): Promise<PendingWait[]> {
+    if (!this.kept) return [];
     const keys = await new Promise<string[]>((resolve) =>
       this.context.keys((err, k) => resolve(err ? [] : (k ?? []))),
     );

@@ -1,12 +1,14 @@
 /**
- * Node status from one place: how many messages are queued and in flight, then the last
- * outcome. Status texts come from the node's message catalogue.
+ * Node status from one place: how many messages are queued, in flight and waiting (for a job
+ * to complete, between polls), then the last outcome. Status texts come from the node's
+ * message catalogue.
  */
 import type { Node, RED } from './red';
 
 export class StatusBoard {
   private queued = 0;
   private inFlight = 0;
+  private waiting = 0;
   private progress: string | undefined;
 
   constructor(
@@ -32,6 +34,23 @@ export class StatusBoard {
     this.show();
   }
 
+  /**
+   * A started message now waits (for its job to complete): it shows as waiting, not in flight,
+   * until `endWait`, which the message must call before it ends.
+   */
+  beginWait(): void {
+    if (this.inFlight > 0) this.inFlight--;
+    this.waiting++;
+    this.show();
+  }
+
+  endWait(): void {
+    if (this.waiting === 0) return;
+    this.waiting--;
+    this.inFlight++;
+    this.show();
+  }
+
   setProgress(done: number, total: number): void {
     this.progress = this.t('progress', { done, total });
     this.show();
@@ -42,7 +61,7 @@ export class StatusBoard {
     if (started) this.inFlight = Math.max(0, this.inFlight - 1);
     else this.queued = Math.max(0, this.queued - 1);
     this.progress = undefined;
-    if (this.queued + this.inFlight > 0) return this.show();
+    if (this.queued + this.inFlight + this.waiting > 0) return this.show();
     if (outcome.ok) this.node.status({ fill: 'green', shape: 'dot', text: outcome.text });
     else this.node.status({ fill: 'red', shape: 'ring', text: this.t('failed', { code: outcome.code }) });
   }
@@ -54,14 +73,22 @@ export class StatusBoard {
   clear(): void {
     this.queued = 0;
     this.inFlight = 0;
+    this.waiting = 0;
     this.node.status({});
   }
 
   private show(): void {
-    const text = this.progress
-      ?? (this.queued > 0
+    this.node.status({ fill: 'blue', shape: 'dot', text: this.progress ?? this.counts() });
+  }
+
+  private counts(): string {
+    const waiting = this.waiting > 0 ? this.t('waiting', { count: this.waiting }) : undefined;
+    const active =
+      this.queued > 0
         ? this.t('queued', { queued: this.queued, inFlight: this.inFlight })
-        : this.t('inFlight', { count: this.inFlight }));
-    this.node.status({ fill: 'blue', shape: 'dot', text });
+        : this.inFlight > 0 || !waiting
+          ? this.t('inFlight', { count: this.inFlight })
+          : undefined;
+    return [waiting, active].filter(Boolean).join(', ');
   }
 }

@@ -1,0 +1,48 @@
+/** Ids become path segments: none may leave its segment. */
+import assert from 'node:assert/strict';
+import { PROFILES, API_VERSIONS, pathSegment } from '../../src/api/profiles';
+import { PlaymentClient } from '../../src/api/client';
+import { PlaymentError } from '../../src/api/errors';
+
+const isInvalidInput = (e: unknown) => e instanceof PlaymentError && e.code === 'INVALID_INPUT';
+
+describe('request paths', () => {
+  for (const id of ['', '.', '..']) {
+    it(`refuses the id ${JSON.stringify(id)} in every path of both profiles`, () => {
+      for (const version of API_VERSIONS) {
+        const p = PROFILES[version];
+        assert.throws(() => p.getJob('proj', id), isInvalidInput);
+        assert.throws(() => p.getJob(id, 'job-1'), isInvalidInput);
+        assert.throws(() => p.createJob(id), isInvalidInput);
+        assert.throws(() => p.createBatch(id), isInvalidInput);
+        assert.throws(() => p.batchJobs('proj', id), isInvalidInput);
+        assert.throws(() => p.projectDetails(id), isInvalidInput);
+      }
+    });
+  }
+
+  it('keeps every other id inside its segment, encoded forms of dots included', () => {
+    for (const id of ['%2e%2e', '%2E', '...', '../x', 'a/b', '?q', '#f', ' .. ']) {
+      const path = PROFILES.v0.getJob('proj', id);
+      const url = new URL(`http://127.0.0.1${path}`);
+      assert.equal(url.pathname.split('/').length, 6, `${id} -> ${url.pathname}`);
+      assert.equal(decodeURIComponent(url.pathname.split('/')[5]), id);
+      assert.equal(pathSegment(id), encodeURIComponent(id));
+    }
+  });
+
+  it('a client call with such an id ends INVALID_INPUT before any request', async () => {
+    // Nothing listens on this port: a request would end NETWORK, not INVALID_INPUT.
+    const client = new PlaymentClient({ baseUrl: 'http://127.0.0.1:9', apiVersion: 'v0', projectId: '..', apiKey: 'k-0123456789', maxRetries: 0 });
+    try {
+      await assert.rejects(client.projectDetails(), isInvalidInput);
+      await assert.rejects(client.getJob('job-1'), isInvalidInput);
+      const good = new PlaymentClient({ baseUrl: 'http://127.0.0.1:9', apiVersion: 'v1', projectId: 'p', apiKey: 'k-0123456789', maxRetries: 0 });
+      await assert.rejects(good.getJob('..'), isInvalidInput);
+      await assert.rejects(good.batchJobs('.', undefined), isInvalidInput);
+      await good.close(0);
+    } finally {
+      await client.close(0);
+    }
+  });
+});

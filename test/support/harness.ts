@@ -18,10 +18,15 @@ const configNode = require('../../src/nodes/playment-config');
 const createBatchNode = require('../../src/nodes/playment-create-batch');
 const submitNode = require('../../src/nodes/playment-submit-video-job');
 const jobResultNode = require('../../src/nodes/playment-job-result');
-// Core nodes used in test flows besides the ones the helper preloads.
+// Core nodes used in test flows besides the ones the helper preloads (catch, complete): the
+// nodes users build their messages with.
+const functionNode = require('@node-red/nodes/core/function/10-function.js');
 const changeNode = require('@node-red/nodes/core/function/15-change.js');
+const injectNode = require('@node-red/nodes/core/common/20-inject.js');
+const fileNodes = require('@node-red/nodes/core/storage/10-file.js');
+const jsonNode = require('@node-red/nodes/core/parsers/70-JSON.js');
 const splitJoinNodes = require('@node-red/nodes/core/sequence/17-split.js');
-const ALL_NODES = [configNode, createBatchNode, submitNode, jobResultNode, changeNode, splitJoinNodes];
+const ALL_NODES = [configNode, createBatchNode, submitNode, jobResultNode, functionNode, changeNode, injectNode, fileNodes, jsonNode, splitJoinNodes];
 
 export const API_KEY = 'sk-test-3f9a27c1e8b54d06';
 export const PROJECT = 'proj-cv-1';

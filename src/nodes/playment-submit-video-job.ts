@@ -44,6 +44,9 @@ export = function register(RED: RED): void {
     };
 
     const handler = async (msg: Msg, ctx: ActionContext) => {
+      // msg.failed describes this node's last failure: one left from an earlier pass (a Catch →
+      // retry flow) would be read as this message's.
+      delete msg.failed;
       // A dry run sends nothing: it needs the project and the API profile, not a key or a client.
       const dryRun = ctx.sendsNothing ? dryRunTarget(ctx.config) : undefined;
       const nodeValues: RawSettings = await ctx.resolve({

@@ -117,6 +117,36 @@ describe('submit: bulk and split outputs', () => {
     assert.equal(rec.caught[0].parts, undefined);
   });
 
+  it('a Catch → retry flow resends exactly the failed sequences from msg.failed', async () => {
+    const rec = await loadFlow(
+      sandbox,
+      [
+        { ...SUBMIT_NODE, wires: [['out']] },
+        {
+          id: 'fix',
+          type: 'function',
+          func: `if (msg.error.source.id !== 'n1') return null;
+msg.payload = msg.failed.map((f) => { const seq = msg.payload[f.sequence]; delete seq.batch_id; return seq; });
+delete msg.error;
+return msg;`,
+          outputs: 1,
+          wires: [['retry']],
+        },
+        { ...SUBMIT_NODE, id: 'retry', wires: [['out']] },
+      ],
+      { catchAlsoTo: ['fix'] },
+    );
+    inject({ payload: [sequence('retry-a'), sequence('retry-b', { batch_id: UNKNOWN_BATCH }), sequence('retry-c')] });
+    await rec.settled(4);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(rec.caught.length, 1);
+    assert.deepEqual(rec.outputs.map((m) => m.reference_id).sort(), ['retry-a', 'retry-b', 'retry-c']);
+    const resent = rec.outputs.find((m) => m.reference_id === 'retry-b');
+    assert.equal(resent.failed, undefined, 'the retried message no longer lists failures');
+    assert.equal(resent.parts, undefined, 'one job: the message itself');
+    assert.deepEqual(sandbox.state.jobs().map((j: any) => j.referenceId).sort(), ['retry-a', 'retry-b', 'retry-c']);
+  });
+
   it('a failing single job leaves the input message as it was, apart from reference_id and statusCode', async () => {
     const rec = await loadFlow(sandbox, [{ ...SUBMIT_NODE, batchId: UNKNOWN_BATCH, batchIdType: 'str' }]);
     const payload = frames(2, 'https://cdn.example.com/single');

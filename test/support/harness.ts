@@ -48,6 +48,8 @@ export interface FlowOptions {
   config?: Record<string, unknown>;
   /** Nodes whose `done()` the Complete node records: by default every action node of the flow. */
   completeScope?: string[];
+  /** More nodes the Catch node sends to (a flow cannot hold a second Catch node in the helper). */
+  catchAlsoTo?: string[];
 }
 
 function isActionNode(n: any): boolean {
@@ -76,7 +78,7 @@ export async function loadFlow(sandbox: Sandbox, nodes: any[], opts: FlowOptions
     },
     // x and y mark flow nodes: without them the runtime takes a node for a config node.
     ...nodes.map((n) => ({ z: 'tab', config: 'cfg', x: 0, y: 0, ...n })),
-    { id: 'catch', type: 'catch', z: 'tab', x: 0, y: 0, scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'catch', type: 'catch', z: 'tab', x: 0, y: 0, scope: null, uncaught: false, wires: [['caught', ...(opts.catchAlsoTo ?? [])]] },
     {
       id: 'complete',
       type: 'complete',

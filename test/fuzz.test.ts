@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import type { Sandbox } from '../src/sandbox/server';
-import { API_KEY, everythingVisible, inject, loadFlow, useSandboxRuntime } from './support/harness';
+import { API_KEY, assertDoneOnce, everythingVisible, inject, loadFlow, useSandboxRuntime } from './support/harness';
+import { waitFor } from './support/wait';
 
 const COUNT = 2000;
 const SEED = 20261129;
@@ -97,6 +98,9 @@ describe('fuzzing the submit node', function () {
     await new Promise((r) => setTimeout(r, 200));
     const ended = new Set([...rec.outputs, ...rec.caught].map((m) => m._msgid));
     assert.equal(ended.size, COUNT, 'every message ended');
+    // Bulk messages included: one done per message, a Complete event or a Catch.
+    await waitFor('every message to call done', () => rec.completed.length + rec.caught.length >= COUNT, 60_000, 5);
+    assertDoneOnce(rec, new Set(Array.from({ length: COUNT }, (_, i) => `z${i}`)));
     const caughtIds = rec.caught.map((m) => m._msgid);
     assert.equal(new Set(caughtIds).size, caughtIds.length, 'no message reported two errors');
     // A bulk payload gives one output per job, each marked with its place in msg.parts.

@@ -10,7 +10,10 @@ export const frameSchema = z.object({ frame_id: z.string(), src: z.string() });
 export type Frame = z.infer<typeof frameSchema>;
 
 export const ALLOWED_SCHEMES = ['http:', 'https:', 's3:', 'gs:'] as const;
+/** Playment's limit for one job: a longer sequence must be split ("frames per job"). */
 export const MAX_FRAMES_PER_JOB = 100_000;
+/** All frames one message may submit, over all its jobs (frames repeated by the overlap count). */
+export const MAX_FRAMES_PER_MESSAGE = 1_000_000;
 export const MAX_SRC_LENGTH = 8192;
 export const MAX_FRAME_ID_LENGTH = 1024;
 
@@ -98,24 +101,26 @@ function isBlankText(text: string): boolean {
   return text.trim().length === 0;
 }
 
+/**
+ * An object literal or JSON object from any context: Function nodes run in their own vm context,
+ * whose objects inherit from that context's `Object.prototype`, not ours. So the test is "its
+ * prototype is a root prototype (or none)", which also refuses class instances, Maps and Buffers.
+ */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 /**
  * Normalises a frame list, keeping its order. `label` names the sequence in messages
- * ("msg.payload", "sequence 3").
+ * ("msg.payload", "sequence 3"). Length limits are the planner's: they depend on the split.
  */
 export function normalizeFrames(input: unknown, label = 'msg.payload'): Frame[] {
   if (!Array.isArray(input)) {
     throw invalidInput(`${label} must be an array of frames (URL strings or {frame_id, src}), got ${preview(input)}`);
   }
   if (input.length === 0) throw invalidInput(`${label} has no frames`);
-  if (input.length > MAX_FRAMES_PER_JOB) {
-    throw invalidInput(`${label} has ${input.length} frames, more than ${MAX_FRAMES_PER_JOB} in one job (use "max frames per job" to split it)`);
-  }
   const frames: Frame[] = [];
   const seen = new FrameIdSet(input.length);
   for (let i = 0; i < input.length; i++) {

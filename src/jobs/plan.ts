@@ -4,7 +4,7 @@
  * anything is sent, so bad input never reaches the API.
  */
 import { invalidInput } from '../api/errors';
-import { isPlainObject, normalizeFrames, preview, sortFramesNaturally, type Frame } from './frames';
+import { MAX_FRAMES_PER_JOB, MAX_FRAMES_PER_MESSAGE, isPlainObject, normalizeFrames, preview, sortFramesNaturally, type Frame } from './frames';
 import { deriveReferenceId } from './reference-id';
 import { makeBody, parseJobSettings, type FrameOrder, type VideoJobBody } from './job-body';
 
@@ -45,7 +45,30 @@ export function checkSplitOptions(opts: PlanOptions): void {
   const { maxFramesPerJob: max, overlap } = opts;
   if (!Number.isInteger(max) || max < 0) throw invalidInput(`max frames per job must be a whole number ≥ 0, got ${preview(max)}`);
   if (!Number.isInteger(overlap) || overlap < 0) throw invalidInput(`overlap must be a whole number ≥ 0, got ${preview(overlap)}`);
+  if (max > MAX_FRAMES_PER_JOB) throw invalidInput(`max frames per job must be at most ${MAX_FRAMES_PER_JOB} (Playment's limit for one job), got ${max}`);
   if (max > 0 && overlap >= max) throw invalidInput(`overlap (${overlap}) must be smaller than max frames per job (${max})`);
+}
+
+/** How many frames a sequence of `count` frames submits once split (overlapping frames count twice). */
+function submittedFrames(count: number, opts: PlanOptions): number {
+  const max = opts.maxFramesPerJob;
+  if (max === 0 || count <= max) return count;
+  const parts = 1 + Math.ceil((count - max) / (max - opts.overlap));
+  return count + (parts - 1) * opts.overlap;
+}
+
+/** Bounds the whole message before any frame is read: its frames, and what splitting makes of them. */
+function checkMessageSize(sequences: unknown[], opts: PlanOptions): void {
+  let given = 0;
+  let submitted = 0;
+  for (const frames of sequences) {
+    if (!Array.isArray(frames)) continue;
+    given += frames.length;
+    submitted += submittedFrames(frames.length, opts);
+  }
+  if (submitted <= MAX_FRAMES_PER_MESSAGE) return;
+  const repeated = submitted > given ? ` (${submitted} with the frames the overlap repeats)` : '';
+  throw invalidInput(`msg.payload has ${given} frames${repeated}, more than ${MAX_FRAMES_PER_MESSAGE} in one message; send them in several messages`);
 }
 
 /**
@@ -55,8 +78,10 @@ export function checkSplitOptions(opts: PlanOptions): void {
 export function planJobs(payload: unknown, node: RawSettings, msg: RawSettings, opts: PlanOptions): PlannedJob[] {
   checkSplitOptions(opts);
   if (!isBulkPayload(payload)) {
+    checkMessageSize([payload], opts);
     return planSequence(payload, { ...msg, ...definedOnly(node) }, 0, 'msg.payload', opts);
   }
+  checkMessageSize(payload.map((seq) => seq.frames), opts);
   const jobs: PlannedJob[] = [];
   const sharedRef = firstSet(node.reference_id, msg.reference_id);
   payload.forEach((seq, i) => {
@@ -87,6 +112,12 @@ function definedOnly(s: RawSettings): RawSettings {
 function planSequence(frameInput: unknown, raw: RawSettings, sequence: number, label: string, opts: PlanOptions): PlannedJob[] {
   const settings = parseJobSettings(raw, label);
   const frameLabel = label === 'msg.payload' ? label : `${label}.frames`;
+  const max = opts.maxFramesPerJob;
+  if (max === 0 && Array.isArray(frameInput) && frameInput.length > MAX_FRAMES_PER_JOB) {
+    throw invalidInput(
+      `${frameLabel} has ${frameInput.length} frames, more than ${MAX_FRAMES_PER_JOB} in one job; set "frames per job" (at most ${MAX_FRAMES_PER_JOB}) to split it into parts`,
+    );
+  }
   let frames: Frame[] = normalizeFrames(frameInput, frameLabel);
   if (opts.frameOrder === 'natural') frames = sortFramesNaturally(frames);
   const base =
@@ -98,7 +129,6 @@ function planSequence(frameInput: unknown, raw: RawSettings, sequence: number, l
       batchId: settings.batch_id,
       frames,
     });
-  const max = opts.maxFramesPerJob;
   if (max === 0 || frames.length <= max) return [{ body: makeBody(settings, frames, base), sequence }];
   const parts = splitFrames(frames, max, opts.overlap);
   return parts.map((part, i) => ({

@@ -7,7 +7,7 @@ import type { CreateJobResult } from '../api/client';
 import { jobCreateRequest } from '../api/profiles';
 import { planJobs, type PlannedJob, type RawSettings } from '../jobs/plan';
 import { setupActionNode, type ActionContext, type ActionNodeDef } from './common/action-node';
-import { dryRunTarget } from './common/config-node';
+import { clientOf, dryRunTarget } from './common/config-node';
 import type { Msg, Node, RED } from './common/red';
 
 const TYPE = 'playment-submit-video-job';
@@ -44,6 +44,9 @@ export = function register(RED: RED): void {
     };
 
     const handler = async (msg: Msg, ctx: ActionContext) => {
+      // msg.failed describes this node's last failure: one left from an earlier pass (a Catch →
+      // retry flow) would be read as this message's.
+      delete msg.failed;
       // A dry run sends nothing: it needs the project and the API profile, not a key or a client.
       const dryRun = ctx.sendsNothing ? dryRunTarget(ctx.config) : undefined;
       const nodeValues: RawSettings = await ctx.resolve({
@@ -66,7 +69,7 @@ export = function register(RED: RED): void {
       if (!dryRun && ctx.client.limiter.full) throw ctx.client.limiter.queueFullError();
       const projectId = dryRun ? dryRun.projectId : ctx.client.projectId;
       const jobs = planJobs(msg.payload, nodeValues, msgValues, { projectId, ...planOptions });
-      const outputs = jobs.map((job, i) => outputFor(RED, msg, job, i, jobs.length));
+      const outputs = outputsFor(RED, msg, jobs);
 
       if (dryRun) {
         jobs.forEach((job, i) => {
@@ -77,20 +80,44 @@ export = function register(RED: RED): void {
       }
       return submitAll(ctx, jobs, outputs, msg);
     };
-    setupActionNode(RED, this, def, TYPE, handler, { sendsNothing: (msg) => def.dryRun === true || msg.dry_run === true });
+    setupActionNode(RED, this, def, TYPE, handler, {
+      sendsNothing: (msg) => def.dryRun === true || msg.dry_run === true,
+      // A dry-run node needs only the project and the profile; any other needs a usable client.
+      configCheck: def.dryRun === true ? dryRunTarget : clientOf,
+    });
   }
   RED.nodes.registerType(TYPE, PlaymentSubmitVideoJob as never);
 };
 
-/** The message for one job: the input itself when there is one job, else a copy with msg.parts. */
-function outputFor(RED: RED, msg: Msg, job: PlannedJob, index: number, count: number): Msg {
-  if (count === 1) return msg;
-  const out = (index === 0 ? msg : RED.util.cloneMessage(msg)) as Msg;
-  const parts: Record<string, unknown> = { id: msg._msgid, index, count, type: 'array', len: 1 };
-  if (msg.parts !== undefined) parts.parts = msg.parts;
-  if (job.split) parts.reference_id = job.split.base;
-  (out as Record<string, unknown>).parts = parts;
-  return out;
+/**
+ * The message for each job. One job: the input itself. Several: each its own copy (without the
+ * input's payload, which each output replaces), marked with its place in `msg.parts`; the input's
+ * own `msg.parts` is kept inside, as a core split does, so an outer join still completes.
+ */
+function outputsFor(RED: RED, msg: Msg, jobs: PlannedJob[]): Msg[] {
+  if (jobs.length === 1) return [msg];
+  const { payload: _payload, ...rest } = msg;
+  return jobs.map((job, index) => {
+    const out = RED.util.cloneMessage(rest) as Msg;
+    const parts: Record<string, unknown> = { id: msg._msgid, index, count: jobs.length, type: 'array', len: 1 };
+    if (msg.parts !== undefined) parts.parts = out.parts;
+    if (job.split) parts.reference_id = job.split.base;
+    (out as Record<string, unknown>).parts = parts;
+    return out;
+  });
+}
+
+/**
+ * Gives the outputs actually sent contiguous indexes and their own count, so a core join in
+ * automatic mode completes with them when some jobs failed.
+ */
+function renumber(sent: Msg[]): void {
+  sent.forEach((out, index) => {
+    const parts = out.parts as Record<string, unknown> | undefined;
+    if (!parts) return;
+    parts.index = index;
+    parts.count = sent.length;
+  });
 }
 
 async function submitAll(ctx: ActionContext, jobs: PlannedJob[], outputs: Msg[], msg: Msg) {
@@ -108,17 +135,44 @@ async function submitAll(ctx: ActionContext, jobs: PlannedJob[], outputs: Msg[],
     }),
   );
   const sent: Msg[] = [];
-  const failures: Array<{ job: PlannedJob; err: unknown }> = [];
+  const failures: Failure[] = [];
   results.forEach((r, i) => {
     if (r.status === 'fulfilled') sent.push(fillOutput(outputs[i], jobs[i], r.value));
-    else failures.push({ job: jobs[i], err: r.reason });
+    else failures.push({ index: i, job: jobs[i], err: asPlaymentError(r.reason) });
   });
+  renumber(sent);
   const last = sent[sent.length - 1];
   const statusText = last ? ctx.status.text('job', { id: String(last.job_id).slice(0, 8) }) : '';
   if (failures.length === 0) return { messages: sent, statusText };
   // A failure keeps the reference id on the message: resending it is safe (Playment refuses a duplicate).
   if (!many) msg.reference_id = jobs[0].body.reference_id;
+  // The input message, untouched otherwise, lists what failed: a Catch flow can resend exactly that.
+  else msg.failed = failures.map((f) => failedEntry(f, ctx.redact));
   return { messages: sent, statusText, error: summarise(failures, jobs.length) };
+}
+
+interface Failure {
+  /** The job's place in the message's plan (its output's index had all jobs succeeded). */
+  index: number;
+  job: PlannedJob;
+  err: PlaymentError;
+}
+
+function asPlaymentError(err: unknown): PlaymentError {
+  return err instanceof PlaymentError ? err : new PlaymentError({ code: 'INTERNAL', message: String(err) });
+}
+
+/** One entry of msg.failed; the text goes through `redact`, as every error text does. */
+function failedEntry(f: Failure, redact: (text: string) => string): Record<string, unknown> {
+  const entry: Record<string, unknown> = {
+    index: f.index,
+    sequence: f.job.sequence,
+    reference_id: f.job.body.reference_id,
+    code: f.err.code,
+    message: redact(f.err.message),
+  };
+  if (f.err.statusCode !== undefined) entry.statusCode = f.err.statusCode;
+  return entry;
 }
 
 function fillOutput(out: Msg, job: PlannedJob, res: CreateJobResult): Msg {
@@ -137,11 +191,8 @@ function fillOutput(out: Msg, job: PlannedJob, res: CreateJobResult): Msg {
 }
 
 /** One error for the failed jobs of a bulk or split message; says how many were sent on. */
-function summarise(failures: Array<{ job: PlannedJob; err: unknown }>, total: number): PlaymentError {
-  const first = failures[0];
-  const err = first.err instanceof PlaymentError
-    ? first.err
-    : new PlaymentError({ code: 'INTERNAL', message: String(first.err) });
+function summarise(failures: Failure[], total: number): PlaymentError {
+  const err = failures[0].err;
   if (total === 1) return err;
   const sentOn = total - failures.length;
   const failed =
@@ -150,11 +201,11 @@ function summarise(failures: Array<{ job: PlannedJob; err: unknown }>, total: nu
       : `${failures.length} of ${total} jobs failed (the other ${sentOn} ${sentOn === 1 ? 'was' : 'were'} sent on)`;
   const lines = failures
     .slice(0, 5)
-    .map(({ job, err: e }) => `${job.body.reference_id}: ${e instanceof Error ? e.message : String(e)}`);
+    .map(({ job, err: e }) => `${job.body.reference_id}: ${e.message}`);
   return new PlaymentError({
     code: err.code,
     statusCode: err.statusCode,
-    mayExist: failures.some((f) => f.err instanceof PlaymentError && f.err.mayExist),
+    mayExist: failures.some((f) => f.err.mayExist),
     message: `${failed}: ${lines.join('; ')}${failures.length > 5 ? '; …' : ''}`,
   });
 }

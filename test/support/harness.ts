@@ -18,10 +18,15 @@ const configNode = require('../../src/nodes/playment-config');
 const createBatchNode = require('../../src/nodes/playment-create-batch');
 const submitNode = require('../../src/nodes/playment-submit-video-job');
 const jobResultNode = require('../../src/nodes/playment-job-result');
-// Core nodes used in test flows besides the ones the helper preloads.
+// Core nodes used in test flows besides the ones the helper preloads (catch, complete): the
+// nodes users build their messages with.
+const functionNode = require('@node-red/nodes/core/function/10-function.js');
 const changeNode = require('@node-red/nodes/core/function/15-change.js');
+const injectNode = require('@node-red/nodes/core/common/20-inject.js');
+const fileNodes = require('@node-red/nodes/core/storage/10-file.js');
+const jsonNode = require('@node-red/nodes/core/parsers/70-JSON.js');
 const splitJoinNodes = require('@node-red/nodes/core/sequence/17-split.js');
-const ALL_NODES = [configNode, createBatchNode, submitNode, jobResultNode, changeNode, splitJoinNodes];
+const ALL_NODES = [configNode, createBatchNode, submitNode, jobResultNode, functionNode, changeNode, injectNode, fileNodes, jsonNode, splitJoinNodes];
 
 export const API_KEY = 'sk-test-3f9a27c1e8b54d06';
 export const PROJECT = 'proj-cv-1';
@@ -29,6 +34,8 @@ export const PROJECT = 'proj-cv-1';
 export interface Recorder {
   outputs: any[];
   caught: any[];
+  /** Complete events of the action nodes (`done()` without an error). */
+  completed: any[];
   /** Resolves once outputs + caught reach `count`. */
   settled(count: number, timeoutMs?: number): Promise<void>;
 }
@@ -39,12 +46,20 @@ export interface FlowOptions {
   projectId?: string;
   baseUrl?: string;
   config?: Record<string, unknown>;
+  /** Nodes whose `done()` the Complete node records: by default every action node of the flow. */
+  completeScope?: string[];
+  /** More nodes the Catch node sends to (a flow cannot hold a second Catch node in the helper). */
+  catchAlsoTo?: string[];
+}
+
+function isActionNode(n: any): boolean {
+  return typeof n.type === 'string' && n.type.startsWith('playment-') && n.type !== 'playment-config';
 }
 
 /**
- * A tab with the config node, the nodes under test, a Catch node and two recorders.
- * The node with id `n1` receives the injected messages; nodes list their own wires; a node
- * wired to 'out' sends to the output recorder.
+ * A tab with the config node, the nodes under test, a Catch node, a Complete node scoped to the
+ * action nodes, and three recorders. The node with id `n1` receives the injected messages; nodes
+ * list their own wires; a node wired to 'out' sends to the output recorder.
  */
 export async function loadFlow(sandbox: Sandbox, nodes: any[], opts: FlowOptions = {}): Promise<Recorder> {
   const flow = [
@@ -63,14 +78,26 @@ export async function loadFlow(sandbox: Sandbox, nodes: any[], opts: FlowOptions
     },
     // x and y mark flow nodes: without them the runtime takes a node for a config node.
     ...nodes.map((n) => ({ z: 'tab', config: 'cfg', x: 0, y: 0, ...n })),
-    { id: 'catch', type: 'catch', z: 'tab', x: 0, y: 0, scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'catch', type: 'catch', z: 'tab', x: 0, y: 0, scope: null, uncaught: false, wires: [['caught', ...(opts.catchAlsoTo ?? [])]] },
+    {
+      id: 'complete',
+      type: 'complete',
+      z: 'tab',
+      x: 0,
+      y: 0,
+      scope: opts.completeScope ?? nodes.filter(isActionNode).map((n) => n.id),
+      uncaught: false,
+      wires: [['completed']],
+    },
     { id: 'out', type: 'helper', z: 'tab', x: 0, y: 0 },
     { id: 'caught', type: 'helper', z: 'tab', x: 0, y: 0 },
+    { id: 'completed', type: 'helper', z: 'tab', x: 0, y: 0 },
   ];
   await helper.load(ALL_NODES, flow, { cfg: { apiKey: opts.apiKey ?? API_KEY } });
   const rec: Recorder = {
     outputs: [],
     caught: [],
+    completed: [],
     settled: async (count, timeoutMs = 15_000) => {
       await waitFor(`${count} messages to end`, () => rec.outputs.length + rec.caught.length >= count, timeoutMs, 5).catch(() => {
         throw new Error(`only ${rec.outputs.length} outputs and ${rec.caught.length} errors of ${count} messages`);
@@ -79,19 +106,32 @@ export async function loadFlow(sandbox: Sandbox, nodes: any[], opts: FlowOptions
   };
   helper.getNode('out').on('input', (m: any) => rec.outputs.push(m));
   helper.getNode('caught').on('input', (m: any) => rec.caught.push(m));
+  helper.getNode('completed').on('input', (m: any) => rec.completed.push(m));
   return rec;
 }
 
 /**
  * Waits until as many messages have ended as `ids` holds, gives late ones `graceMs` more, then
- * checks that each message of `ids` ended exactly once: one output or one Catch.
+ * checks that each message of `ids` ended exactly once: one output or one Catch, and for the
+ * runtime one `done`: a Complete event (done()) or a Catch (done(err)), never both, never none.
  */
 export async function assertEachEndedOnce(rec: Recorder, ids: ReadonlySet<string>, timeoutMs: number, graceMs: number): Promise<void> {
   await rec.settled(ids.size, timeoutMs);
+  await waitFor('every message to call done', () => rec.completed.length + rec.caught.length >= ids.size, timeoutMs, 5).catch(() => {
+    throw new Error(`only ${rec.completed.length} complete events and ${rec.caught.length} errors of ${ids.size} messages`);
+  });
   await new Promise((r) => setTimeout(r, graceMs));
   const ended = [...rec.outputs, ...rec.caught].map((m) => m._msgid);
   assert.equal(ended.length, ids.size, 'no message ended twice');
   assert.deepEqual(new Set(ended), ids, 'every message ended');
+  assertDoneOnce(rec, ids);
+}
+
+/** Each message of `ids` gave exactly one of {Complete event, Catch}: `done` was called once. */
+export function assertDoneOnce(rec: Recorder, ids: ReadonlySet<string>): void {
+  const done = [...rec.completed, ...rec.caught].map((m) => m._msgid);
+  assert.equal(done.length, ids.size, `done once per message: ${rec.completed.length} complete events, ${rec.caught.length} errors, ${ids.size} messages`);
+  assert.deepEqual(new Set(done), ids, 'every message called done');
 }
 
 export function inject(msg: Record<string, unknown>, id = 'n1'): void {
@@ -102,7 +142,7 @@ export function inject(msg: Record<string, unknown>, id = 'n1'): void {
 export function everythingVisible(rec: Recorder, nodeIds: string[]): string {
   const statuses = nodeIds.flatMap((id) => helper.getNode(id)?.status?.args ?? []);
   const logs = helper.log().args;
-  return JSON.stringify({ outputs: rec.outputs, caught: rec.caught, statuses, logs }, (_k, v) =>
+  return JSON.stringify({ outputs: rec.outputs, caught: rec.caught, completed: rec.completed, statuses, logs }, (_k, v) =>
     v instanceof Error ? { ...v, message: v.message, stack: v.stack } : v,
   );
 }

@@ -30,6 +30,8 @@ export interface ActionContext {
   /** Set when the node closes: `removed` tells a deletion from a redeploy or restart. */
   lifecycle: Readonly<Lifecycle>;
   resolve<K extends string>(specs: Record<K, FieldSpec>): Promise<Record<K, unknown>>;
+  /** Takes the API key out of a text put on a message (error texts are redacted by the wrapper). */
+  redact(text: string): string;
 }
 
 export interface Lifecycle {
@@ -54,6 +56,11 @@ export interface ActionOptions {
    * usable client (no API key needed); the handler reads `ctx.client` only if it needs it.
    */
   sendsNothing?: (msg: Msg) => boolean;
+  /**
+   * What the node needs from its config node, checked when the node starts so a missing or
+   * refused one shows at deploy: throws NOT_CONFIGURED. Default: a usable client.
+   */
+  configCheck?: (config: PlaymentConfigNode) => unknown;
 }
 
 /** Default time in-flight requests get to finish when a node closes (Node-RED allows 15 s). */
@@ -73,6 +80,8 @@ export function setupActionNode(
   const abort = new AbortController();
   const pending = new Set<Promise<void>>();
   const lifecycle: Lifecycle = { closing: false, removed: false };
+  const apiKey = () => lookupConfig(red, def.config)?.credentials?.apiKey;
+  showConfigProblem(red, node, def, type, options.configCheck ?? clientOf);
 
   node.on('input', (inMsg: object, send: SendFn, done: DoneFn) => {
     const msg = inMsg as Msg;
@@ -80,7 +89,7 @@ export function setupActionNode(
     const finish = (err: unknown, result?: ActionResult) => {
       status.finish(started, err ? { ok: false, code: codeOf(err) } : { ok: true, text: result!.statusText });
       if (result && result.messages.length > 0) send([result.messages]);
-      if (err) done(toReportable(err, msg, lookupConfig(red, def.config)?.credentials?.apiKey));
+      if (err) done(toReportable(err, msg, apiKey()));
       else done();
     };
     status.enqueue();
@@ -110,6 +119,7 @@ export function setupActionNode(
           },
         },
         resolve: (specs) => resolveFields(red, node, msg, specs),
+        redact: (text) => redact(text, apiKey()),
       };
       return handler(msg, ctx);
     })();
@@ -141,6 +151,24 @@ export function setupActionNode(
         closeDone();
       });
   });
+}
+
+/**
+ * A red ring from the start when the config node is missing or cannot serve this node; messages
+ * still end with NOT_CONFIGURED, which says why. Config nodes start before the nodes using them.
+ */
+function showConfigProblem(
+  red: RED,
+  node: Node,
+  def: ActionNodeDef,
+  type: string,
+  check: (config: PlaymentConfigNode) => unknown,
+): void {
+  try {
+    check(selectedConfig(red, def.config));
+  } catch {
+    node.status({ fill: 'red', shape: 'ring', text: red._(`${type}.status.notConfigured`) });
+  }
 }
 
 function closedError(): PlaymentError {

@@ -2,6 +2,7 @@
  * One rule for every node field: a value set in the node wins; a blank field is filled from the
  * message (Node-RED's convention); a TypedInput pointing at msg/flow/global/env is read from there.
  */
+import { isPlainObject } from '../../jobs/frames';
 import type { Msg, Node, RED, ValueType } from './red';
 
 export interface FieldSpec {
@@ -40,8 +41,11 @@ export async function resolveFields<K extends string>(
   return Object.fromEntries(keys.map((k, i) => [k, values[i]])) as Record<K, unknown>;
 }
 
-/** `msg.payload[key]` when the payload is a plain object: where blank node fields are filled from. */
+/**
+ * `msg.payload[key]` when the payload is a plain object (from any context, a Function node's
+ * too): where blank node fields are filled from.
+ */
 export function payloadField(msg: Msg, key: string): unknown {
   const p = msg.payload;
-  return p && typeof p === 'object' && !Array.isArray(p) ? (p as Record<string, unknown>)[key] : undefined;
+  return isPlainObject(p) ? p[key] : undefined;
 }

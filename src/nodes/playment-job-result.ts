@@ -7,6 +7,7 @@ import type { JobRecord } from '../api/schemas';
 import { extractAnnotations } from '../jobs/annotations';
 import { preview } from '../jobs/frames';
 import { setupActionNode, type ActionContext, type ActionNodeDef } from './common/action-node';
+import { clientOf } from './common/config-node';
 import { WaitScheduler } from './common/wait-scheduler';
 import { payloadField } from './common/resolve';
 import { PendingWaits, contextOutlivesNode } from './common/pending-waits';
@@ -88,6 +89,12 @@ export = function register(RED: RED): void {
       msg.job_id = record.job_id;
       msg.payload = payload;
       return { messages: [msg], statusText: ctx.status.text('status', { status: record.status }) };
+    }, {
+      // A setting out of range shows as a red ring at deploy, like a missing account.
+      configCheck: (config) => {
+        if (!settings) throw settingsError;
+        return clientOf(config);
+      },
     });
 
     // Waits kept when the node last stopped start again as new messages.

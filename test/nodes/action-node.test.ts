@@ -89,6 +89,11 @@ describe('action nodes: the shared wrapper', () => {
       }
     });
 
+    it('a job-result node whose own settings are out of range shows the ring too', async () => {
+      await loadFlow(sandbox, [{ ...RESULT, pollInterval: '0.01' }]);
+      assert.deepEqual(statuses('r1'), [notConfigured('r1')]);
+    });
+
     it('no ring with a usable account', async () => {
       await loadFlow(sandbox, [SUBMIT_NODE, BATCH, RESULT]);
       for (const id of ['n1', 'b1', 'r1']) assert.deepEqual(statuses(id), []);

@@ -157,6 +157,14 @@ describe('the labeling loop', function () {
       await rec2.settled(1);
       assert.equal(rec2.caught[0].error.code, 'NOT_CONFIGURED');
       assert.match(rec2.caught[0].error.message, /project id is required/);
+      await helper.unload();
+
+      // A refused project id: the dry run says why, not that it is missing.
+      const rec3 = await loadFlow(sandbox, [{ ...SUBMIT, dryRun: true }], { apiKey: '', projectId: '..' });
+      inject({ payload: frames(1) });
+      await rec3.settled(1);
+      assert.equal(rec3.caught[0].error.code, 'NOT_CONFIGURED');
+      assert.match(rec3.caught[0].error.message, /projectId: .*\.\./);
       assert.equal(sandbox.state.requestCount, 0);
     });
 

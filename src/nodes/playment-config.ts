@@ -22,6 +22,7 @@ export = function register(RED: RED): void {
     // Project and profile on their own: a dry run builds requests from them without a usable client.
     const project = configPropertiesSchema.shape.projectId.safeParse(def.projectId ?? '');
     node.projectId = project.success ? project.data : '';
+    if (!project.success) node.projectIdProblem = `projectId: ${project.error.issues[0]?.message ?? 'not valid'}`;
     const profile = configPropertiesSchema.shape.apiVersion.safeParse(def.apiVersion);
     node.apiVersion = profile.success ? profile.data : undefined;
     try {

@@ -9,8 +9,10 @@ export interface PlaymentConfigNode extends Node<{ apiKey?: string }> {
   client?: PlaymentClient;
   /** Why there is no client (missing key, refused base URL, …). */
   configError?: string;
-  /** Trimmed; '' when missing. */
+  /** Trimmed; '' when missing or refused. */
   projectId: string;
+  /** Why the project id was refused (missing, `.` or `..`). */
+  projectIdProblem?: string;
   /** Set when the stored API profile is valid (also without a usable client). */
   apiVersion?: ApiVersion;
   /** How long in-flight requests may finish when a node closes. */
@@ -46,7 +48,7 @@ export function clientOf(config: PlaymentConfigNode): PlaymentClient {
  * an API key (or with a base URL that would be refused).
  */
 export function dryRunTarget(config: PlaymentConfigNode): { projectId: string; profile: EndpointProfile } {
-  if (!config.projectId) throw notUsable('a project id is required');
+  if (!config.projectId) throw notUsable(config.projectIdProblem ?? 'a project id is required');
   if (!config.apiVersion) throw notUsable('the API profile is not valid');
   return { projectId: config.projectId, profile: PROFILES[config.apiVersion] };
 }

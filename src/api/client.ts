@@ -135,7 +135,8 @@ export class PlaymentClient {
     this.limiter = new RequestLimiter({
       ratePerSecond: opts.rateLimit ?? 5,
       maxConcurrent,
-      maxQueue: opts.maxQueue ?? 1000,
+      // The config node passes its setting; this is its default (limits.ts).
+      maxQueue: opts.maxQueue ?? 10_000,
       maxPauseMs: this.retry.maxDelayMs,
     });
     this.ownsDispatcher = !opts.dispatcher;
@@ -323,11 +324,13 @@ export class PlaymentClient {
   // ---- the request loop ------------------------------------------------------------------
 
   private execute(route: RouteName, req: AttemptRequest, call: CallOptions, idempotent: boolean): Promise<Outcome<unknown>> {
-    // Serialised once: every retry sends the same text (a large job body is megabytes).
-    const prepared = req.body === undefined ? req : { ...req, json: JSON.stringify(req.body) };
-    return this.track(route, call, idempotent, (signals, timeoutMs) =>
-      sendAttempt(prepared, { dispatcher: this.dispatcher, baseUrl: this.baseUrl, apiKey: this.apiKey, signals, timeoutMs }),
-    );
+    // Serialised once, when the first attempt leaves the queue: every retry sends the same text
+    // (a large job body is megabytes), and a queued request does not hold it (about 110 bytes a frame).
+    let prepared: AttemptRequest | undefined;
+    return this.track(route, call, idempotent, (signals, timeoutMs) => {
+      prepared ??= req.body === undefined ? req : { ...req, json: JSON.stringify(req.body) };
+      return sendAttempt(prepared, { dispatcher: this.dispatcher, baseUrl: this.baseUrl, apiKey: this.apiKey, signals, timeoutMs });
+    });
   }
 
   /** Runs attempts through the limiter and retry policy, and remembers it until it ends (for close). */

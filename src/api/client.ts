@@ -118,7 +118,7 @@ export class PlaymentClient {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly batchCreations = new Map<string, Promise<CreateBatchResult>>();
   private readonly downloads = new DownloadGate(MAX_CONCURRENT_DOWNLOADS);
-  /** Job ids by reference id per batch ('' = the project's default batch), from creates and listings. */
+  /** Job ids by reference id per batch ('' = the project's default batch), read from listings. */
   private readonly references = new ReferenceMap((batchKey, token) => this.readListingPage(batchKey, token));
   /** The project's default batch id, looked up once. */
   private defaultBatch: Promise<string | undefined> | undefined;
@@ -153,25 +153,11 @@ export class PlaymentClient {
    * other duplicates too with `ifExists` 'send' (`existing`).
    */
   async createJob(body: VideoJobBody, call: CallOptions = {}, ifExists: IfJobExists = 'error'): Promise<CreateJobResult> {
-    const batchKey = body.batch_id || '';
+    let data: unknown;
     try {
-      const { data } = await this.execute('job.create', jobCreateRequest(this.profile, this.projectId, body), call, false);
-      const created = createJobDataSchema.safeParse(data);
-      if (!created.success) {
-        // A success envelope whose data cannot be read: the job is stored, under our reference id.
-        const unread = new PlaymentError({ code: 'BAD_RESPONSE', statusCode: 200, message: 'the API answered the job creation with data that cannot be read' });
-        unread.mayExist = true;
-        throw unread;
-      }
-      this.references.remember(batchKey, body.reference_id, created.data.job_id);
-      return created.data;
+      ({ data } = await this.execute('job.create', jobCreateRequest(this.profile, this.projectId, body), call, false));
     } catch (err) {
-      if (isPlaymentError(err) && err.code === 'FS_0001' && (err.mayExist || ifExists === 'send')) {
-        return this.resolveExisting(body, call, err);
-      }
-      if (isPlaymentError(err) && err.code === 'BAD_RESPONSE' && err.mayExist) {
-        return this.resolveExisting(body, call, err);
-      }
+      if (isPlaymentError(err) && standsForAJob(err, ifExists)) return this.resolveExisting(body, call, err);
       if (isPlaymentError(err)) {
         err.referenceId = body.reference_id;
         if (err.code === 'ABORTED') {
@@ -182,6 +168,12 @@ export class PlaymentClient {
       }
       throw err;
     }
+    const created = createJobDataSchema.safeParse(data);
+    if (created.success) return created.data;
+    // A success envelope whose data cannot be read: the job was stored, under our reference id.
+    const unread = new PlaymentError({ code: 'BAD_RESPONSE', statusCode: 200, message: 'the API answered the job creation with data that cannot be read' });
+    unread.mayExist = true;
+    return this.resolveExisting(body, call, unread);
   }
 
   /**
@@ -281,8 +273,8 @@ export class PlaymentClient {
 
   /**
    * Finds a job id by reference id in a batch (blank = the project's default batch): from the jobs
-   * this client created or listed before, else through one listing read shared by every lookup
-   * of the batch (reference-map.ts). `call.cancel` ends this wait, not the shared read.
+   * this client listed before, else through one listing read shared by every lookup of the batch
+   * (reference-map.ts). `call.cancel` ends this wait, not the shared read.
    */
   async findJobByReference(referenceId: string, batchId: string | undefined, call: CallOptions = {}): Promise<string | undefined> {
     const cancel = linkSignals([this.closing.signal, call.cancel]);
@@ -461,6 +453,15 @@ function unresolved(what: string, dup: PlaymentError): PlaymentError {
     referenceId: dup.referenceId,
     message: `an earlier attempt whose answer was lost seems to have created ${what}, but it could not be found`,
   });
+}
+
+/**
+ * The answer names a job to look up: a duplicate after an attempt whose answer was lost, any
+ * duplicate with 'send', or a 2xx that could not be read after the last attempt.
+ */
+function standsForAJob(err: PlaymentError, ifExists: IfJobExists): boolean {
+  if (err.code === 'FS_0001') return err.mayExist === true || ifExists === 'send';
+  return err.code === 'BAD_RESPONSE' && err.mayExist === true;
 }
 
 /** The job a duplicate or garbled answer stands for is not in the batch's listing. */

@@ -2,6 +2,8 @@
  * Job ids by reference id. Playment has no lookup by reference id, only the batch listing (100
  * jobs a page), so the listing of a batch is read once and every job in it remembered: a re-fed
  * file of N sequences then costs about N/100 listing pages in all, not one listing per duplicate.
+ * Jobs are remembered only from listings (a duplicate was met), so a flow that never re-sends
+ * anything keeps nothing here.
  *
  * Per batch, one listing read runs at a time and every lookup waiting for it shares it. A lookup
  * is answered as soon as a page holds its reference id; it is answered "not found" only by a
@@ -70,11 +72,6 @@ export class ReferenceMap {
       }
       batch.wait(lookup);
     });
-  }
-
-  /** Remembers a job id learnt otherwise (a create answered with it). */
-  remember(batchId: string, referenceId: string, jobId: string): void {
-    this.batch(batchId).record(referenceId, jobId);
   }
 
   private batch(batchId: string): BatchEntries {

@@ -22,10 +22,12 @@ export interface ReferenceMapOptions {
   maxEntries: number;
   /** A listing read stops after this many pages. */
   maxPages: number;
+  /** Batches tracked at once; the least recently used one not being read is forgotten first. */
+  maxBatches: number;
 }
 
 /** 100,000 entries ≈ 15 MB: a re-feed of that many sequences of one batch costs one listing read. */
-export const DEFAULT_REFERENCE_MAP: ReferenceMapOptions = { maxEntries: 100_000, maxPages: 1000 };
+export const DEFAULT_REFERENCE_MAP: ReferenceMapOptions = { maxEntries: 100_000, maxPages: 1000, maxBatches: 1000 };
 
 interface Lookup {
   referenceId: string;
@@ -82,7 +84,17 @@ export class ReferenceMap {
       batch = new BatchEntries(batchId, this.readPage, this.opts.maxPages, (delta) => this.counted(delta));
     }
     this.batches.set(batchId, batch);
+    if (this.batches.size > this.opts.maxBatches) this.forgetOneBatch();
     return batch;
+  }
+
+  private forgetOneBatch(): void {
+    for (const [id, batch] of this.batches) {
+      if (batch.busy) continue;
+      this.batches.delete(id);
+      this.entries -= batch.ids.size;
+      return;
+    }
   }
 
   private counted(delta: number): void {

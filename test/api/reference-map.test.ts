@@ -65,7 +65,7 @@ describe('reference map: job ids by reference id from batch listings', () => {
   it('keeps at most maxEntries reference ids, dropping the least recently used batch first', async () => {
     const batches = new Map([['old', refs('o', 300)], ['new', refs('n', 300)]]);
     const fake = listing(batches);
-    const map = new ReferenceMap(fake.reader, { maxEntries: 400, maxPages: 1000 });
+    const map = new ReferenceMap(fake.reader, { maxEntries: 400, maxPages: 1000, maxBatches: 10 });
     assert.equal(await map.find('old', 'o299'), 'job-o299');
     assert.equal(await map.find('new', 'n299'), 'job-n299');
     assert.equal(map.size, 400);
@@ -76,6 +76,19 @@ describe('reference map: job ids by reference id from batch listings', () => {
     assert.equal(await map.find('old', 'o0'), 'job-o0', 'a dropped entry is read again');
     assert.ok(fake.reads.length > before);
     assert.ok(map.size <= 400);
+  });
+
+  it('tracks at most maxBatches batches', async () => {
+    const batches = new Map(Array.from({ length: 5 }, (_, b) => [`b${b}`, refs(`b${b}-`, 3)] as [string, string[]]));
+    const fake = listing(batches);
+    const map = new ReferenceMap(fake.reader, { maxEntries: 1000, maxPages: 1000, maxBatches: 2 });
+    for (const b of batches.keys()) assert.equal(await map.find(b, `${b}-1`), `job-${b}-1`);
+    assert.equal(map.size, 6, 'two batches of three');
+    const before = fake.reads.length;
+    assert.equal(await map.find('b4', 'b4-2'), 'job-b4-2');
+    assert.equal(fake.reads.length, before, 'the last batch kept');
+    assert.equal(await map.find('b0', 'b0-2'), 'job-b0-2');
+    assert.equal(fake.reads.length, before + 1, 'the first batch read again');
   });
 
   it('a cancelled lookup ends at once with the reason; the shared read goes on for the others', async () => {

@@ -114,8 +114,8 @@ describe('core nodes against the sandbox', function () {
       assert.equal(out.payload.batch_id, out.batch_id);
     });
 
-    it('derives the same reference id for the same sequence, so a resend is refused as FS_0001', async () => {
-      const rec = await loadFlow(sandbox, [SUBMIT]);
+    it('derives the same reference id for the same sequence, so a resend is refused as FS_0001 (If the job exists: error)', async () => {
+      const rec = await loadFlow(sandbox, [{ ...SUBMIT, existing: 'error' }]);
       inject({ payload: frames(4) });
       await rec.settled(1);
       inject({ payload: frames(4).map((u) => `${u}?X-Amz-Signature=resigned`) });

@@ -31,7 +31,9 @@ describe('reliability under injected faults', function () {
     ['slow answers past the timeout', { route: 'job.create', mode: 'delay-answer', delayMs: 700, count: 10 }, { recovered: true, requestTimeout: SHORT }],
     ['connection reset before handling', { route: 'job.create', mode: 'reset-before', count: 30 }, { recovered: false, requestTimeout: LONG }],
     ['connection reset after the job was stored', { route: 'job.create', mode: 'reset-after', count: 30 }, { recovered: true, requestTimeout: LONG }],
-    ['malformed JSON answers', { route: 'job.create', mode: 'malformed', count: 10 }, { recovered: false, requestTimeout: LONG }],
+    // A garbled 200 leaves the outcome unknown: the create is resent with the same reference id.
+    ['malformed 200 answers, nothing stored', { route: 'job.create', mode: 'malformed', count: 10 }, { recovered: false, requestTimeout: LONG }],
+    ['200 answers cut short after the job was stored', { route: 'job.create', mode: 'truncated', count: 10 }, { recovered: true, requestTimeout: LONG }],
   ];
 
   for (const [name, fault, expect] of matrix) {
@@ -61,7 +63,8 @@ describe('reliability under injected faults', function () {
       assert.equal(jobs.length, rec.outputs.length, 'stored jobs = outputs');
       const recovered = rec.outputs.filter((m) => m.payload.recovered === true);
       const creates = sandbox.state.requests.filter((r) => r.route === 'job.create');
-      const answeredOk = creates.filter((r) => r.status === 200 && r.jobId !== undefined).length;
+      // A cut-short 200 stored its job, but its answer was lost like a reset one.
+      const answeredOk = creates.filter((r) => r.status === 200 && r.jobId !== undefined && r.fault !== 'truncated').length;
       const duplicateAnswers = creates.filter((r) => r.errorCode === 'FS_0001').length;
       if (expect.requestTimeout === LONG) {
         // No attempt times out here, so every answer reaches the client: one success answer per
@@ -76,15 +79,8 @@ describe('reliability under injected faults', function () {
       }
       if (expect.recovered === true) assert.ok(recovered.length > 0, 'lost answers were recovered and flagged');
       if (expect.recovered === false) assert.equal(recovered.length, 0);
-      if (fault.mode === 'malformed') {
-        assert.equal(rec.caught.length, fault.count);
-        for (const m of rec.caught) {
-          assert.equal(m.error.code, 'BAD_RESPONSE');
-          assert.equal(m.statusCode, 200);
-        }
-      } else {
-        assert.equal(rec.caught.length, 0, JSON.stringify(rec.caught.slice(0, 3).map((m) => m.error)));
-      }
+      assert.equal(rec.caught.length, 0, JSON.stringify(rec.caught.slice(0, 3).map((m) => m.error)));
+      if (fault.mode === 'truncated') assert.equal(recovered.length, fault.count, 'each cut-short answer recovered');
       assert.ok(!everythingVisible(rec, ['n1', 'cfg']).includes(API_KEY), 'the key leaked');
     });
   }

@@ -746,6 +746,22 @@ describe('playment sandbox', function () {
       assert.equal((await call(sb.url, 'POST', jobsPath('v1'), { body: jobBody('m-1') })).status, 200);
     });
 
+    it('truncated: the job IS stored, then 200 with half the body, then 200 with an empty body', async () => {
+      sb.injectFault({ route: 'job.create', mode: 'truncated', count: 2 });
+      const half = await call(sb.url, 'POST', jobsPath('v1'), { body: jobBody('t-1') });
+      assert.equal(half.status, 200);
+      assert.throws(() => JSON.parse(half.text));
+      assert.ok(half.text.startsWith('{"success":true'), half.text);
+      const empty = await call(sb.url, 'POST', jobsPath('v1'), { body: jobBody('t-2') });
+      assert.equal(empty.status, 200);
+      assert.equal(empty.text, '');
+      const stored = ['t-1', 't-2'].map((ref) => sb.state.jobsByReferenceId(PID, ref));
+      assert.deepEqual(stored.map((jobs) => jobs.length), [1, 1], 'both jobs stored');
+      const recorded = sb.state.requests.filter((r) => r.fault === 'truncated');
+      assert.deepEqual(recorded.map((r) => [r.status, r.jobId]), stored.map((jobs) => [200, jobs[0].jobId]));
+      assertError(await call(sb.url, 'POST', jobsPath('v1'), { body: jobBody('t-1') }), 400, 'FS_0001', ['t-1']);
+    });
+
     it('applies faults FIFO to matching routes; count N is consumed by N requests; "*" matches all', async () => {
       sb.injectFault({ route: 'job.get', mode: 'status', status: 502 });
       sb.injectFault({ route: '*', mode: 'status', status: 503, count: 2 });

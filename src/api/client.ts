@@ -12,6 +12,7 @@ import { parseData, sendAttempt, type AttemptRequest } from './transport';
 import { DEFAULT_ATTACHMENT_MIB, fetchAttachment, parseResultFile } from './attachments';
 import { DownloadGate } from './download-gate';
 import { linkSignals } from './signal-links';
+import { ReferenceMap } from './reference-map';
 import { createDispatcher } from './dispatcher';
 import { timerDelay } from './timer-delay';
 import {
@@ -56,11 +57,25 @@ export interface CallOptions {
   abort?: AbortSignal;
   /** Called when the first attempt leaves the queue. */
   onStart?: () => void;
+  /**
+   * Follow-up work of a call already queued (a lookup after a duplicate answer): a full queue
+   * does not refuse it, as it does not refuse a retry.
+   */
+  admitted?: boolean;
 }
 
+/**
+ * What a create does when Playment answers FS_0001 (the reference id names a job already):
+ * 'send' looks the job up and returns it with `existing: true`; 'error' throws the FS_0001.
+ * A lost answer of the same call is recovered either way (`recovered: true`).
+ */
+export type IfJobExists = 'send' | 'error';
+
 export interface CreateJobResult extends CreateJobData {
-  /** The job existed already: an earlier attempt created it but its answer was lost. */
+  /** An earlier attempt of this call created the job but its answer was lost or garbled. */
   recovered?: boolean;
+  /** Playment held a job with this reference id before this call (IfJobExists 'send'). */
+  existing?: boolean;
 }
 
 export interface CreateBatchResult extends CreateBatchData {
@@ -79,12 +94,13 @@ interface Outcome<T> {
  */
 type Attempt = (signals: ReadonlyArray<AbortSignal | undefined>, timeoutMs: number) => Promise<unknown>;
 
-/** A create request whose answer was lost: it may have been stored. */
-const UNKNOWN_OUTCOME_CODES = new Set(['TIMEOUT', 'NETWORK', 'HTTP_ERROR', ...SERVER_SIDE_CODES]);
+/**
+ * A create request whose answer was lost: it may have been stored. BAD_RESPONSE is a 2xx answer
+ * that cannot be read (a proxy cut it short): the job was probably stored.
+ */
+const UNKNOWN_OUTCOME_CODES = new Set(['TIMEOUT', 'NETWORK', 'HTTP_ERROR', 'BAD_RESPONSE', ...SERVER_SIDE_CODES]);
 /** Result files downloaded (read and parsed) at once per account: bounds their memory. */
 export const MAX_CONCURRENT_DOWNLOADS = 2;
-/** The batch listing is paged by 100; stop looking after this many pages. */
-const MAX_LISTING_PAGES = 1000;
 
 export class PlaymentClient {
   readonly projectId: string;
@@ -102,6 +118,10 @@ export class PlaymentClient {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly batchCreations = new Map<string, Promise<CreateBatchResult>>();
   private readonly downloads = new DownloadGate(MAX_CONCURRENT_DOWNLOADS);
+  /** Job ids by reference id per batch ('' = the project's default batch), read from listings. */
+  private readonly references = new ReferenceMap((batchKey, token) => this.readListingPage(batchKey, token));
+  /** The project's default batch id, looked up once. */
+  private defaultBatch: Promise<string | undefined> | undefined;
 
   constructor(opts: ClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -115,7 +135,8 @@ export class PlaymentClient {
     this.limiter = new RequestLimiter({
       ratePerSecond: opts.rateLimit ?? 5,
       maxConcurrent,
-      maxQueue: opts.maxQueue ?? 1000,
+      // The config node passes its setting; this is its default (limits.ts).
+      maxQueue: opts.maxQueue ?? 10_000,
       maxPauseMs: this.retry.maxDelayMs,
     });
     this.ownsDispatcher = !opts.dispatcher;
@@ -126,14 +147,17 @@ export class PlaymentClient {
 
   // ---- endpoints -------------------------------------------------------------------------
 
-  async createJob(body: VideoJobBody, call: CallOptions = {}): Promise<CreateJobResult> {
+  /**
+   * Creates a job. A duplicate answer (FS_0001) after an attempt whose answer was lost, and a
+   * garbled 2xx answer after the last attempt, are looked up by reference id (`recovered`);
+   * other duplicates too with `ifExists` 'send' (`existing`).
+   */
+  async createJob(body: VideoJobBody, call: CallOptions = {}, ifExists: IfJobExists = 'error'): Promise<CreateJobResult> {
+    let data: unknown;
     try {
-      const { data } = await this.execute('job.create', jobCreateRequest(this.profile, this.projectId, body), call, false);
-      return parseData(createJobDataSchema, data, 'create job');
+      ({ data } = await this.execute('job.create', jobCreateRequest(this.profile, this.projectId, body), call, false));
     } catch (err) {
-      if (isPlaymentError(err) && err.code === 'FS_0001' && err.mayExist) {
-        return this.recoverJob(body, call, err);
-      }
+      if (isPlaymentError(err) && standsForAJob(err, ifExists)) return this.resolveExisting(body, call, err);
       if (isPlaymentError(err)) {
         err.referenceId = body.reference_id;
         if (err.code === 'ABORTED') {
@@ -144,6 +168,12 @@ export class PlaymentClient {
       }
       throw err;
     }
+    const created = createJobDataSchema.safeParse(data);
+    if (created.success) return created.data;
+    // A success envelope whose data cannot be read: the job was stored, under our reference id.
+    const unread = new PlaymentError({ code: 'BAD_RESPONSE', statusCode: 200, message: 'the API answered the job creation with data that cannot be read' });
+    unread.mayExist = true;
+    return this.resolveExisting(body, call, unread);
   }
 
   /**
@@ -241,19 +271,20 @@ export class PlaymentClient {
     }
   }
 
-  /** Finds a job id by reference id, through the batch listing (the only way Playment offers). */
+  /**
+   * Finds a job id by reference id in a batch (blank = the project's default batch): from the jobs
+   * this client listed before, else through one listing read shared by every lookup of the batch
+   * (reference-map.ts). `call.cancel` ends this wait, not the shared read.
+   */
   async findJobByReference(referenceId: string, batchId: string | undefined, call: CallOptions = {}): Promise<string | undefined> {
-    const batch = batchId || (await this.defaultBatchId(call));
-    if (!batch) return undefined;
-    let token: string | undefined;
-    for (let page = 0; page < MAX_LISTING_PAGES; page++) {
-      const listing = await this.batchJobs(batch, token, call);
-      const hit = listing.jobs.find((j) => j.reference_id === referenceId);
-      if (hit) return hit.id;
-      token = listing.next_page_token || undefined;
-      if (!token) return undefined;
+    const cancel = linkSignals([this.closing.signal, call.cancel]);
+    try {
+      return await this.references.find(batchId || '', referenceId, cancel.signal);
+    } catch (err) {
+      throw asAborted(err, 'batch.jobs');
+    } finally {
+      cancel.unlink();
     }
-    return undefined;
   }
 
   async findBatchByName(name: string, call: CallOptions = {}): Promise<string | undefined> {
@@ -285,11 +316,13 @@ export class PlaymentClient {
   // ---- the request loop ------------------------------------------------------------------
 
   private execute(route: RouteName, req: AttemptRequest, call: CallOptions, idempotent: boolean): Promise<Outcome<unknown>> {
-    // Serialised once: every retry sends the same text (a large job body is megabytes).
-    const prepared = req.body === undefined ? req : { ...req, json: JSON.stringify(req.body) };
-    return this.track(route, call, idempotent, (signals, timeoutMs) =>
-      sendAttempt(prepared, { dispatcher: this.dispatcher, baseUrl: this.baseUrl, apiKey: this.apiKey, signals, timeoutMs }),
-    );
+    // Serialised once, when the first attempt leaves the queue: every retry sends the same text
+    // (a large job body is megabytes), and a queued request does not hold it (about 110 bytes a frame).
+    let prepared: AttemptRequest | undefined;
+    return this.track(route, call, idempotent, (signals, timeoutMs) => {
+      prepared ??= req.body === undefined ? req : { ...req, json: JSON.stringify(req.body) };
+      return sendAttempt(prepared, { dispatcher: this.dispatcher, baseUrl: this.baseUrl, apiKey: this.apiKey, signals, timeoutMs });
+    });
   }
 
   /** Runs attempts through the limiter and retry policy, and remembers it until it ends (for close). */
@@ -335,7 +368,7 @@ export class PlaymentClient {
     for (let retry = 0; ; retry++) {
       let slot: Slot;
       try {
-        slot = await this.limiter.acquire(cancel, retry > 0);
+        slot = await this.limiter.acquire(cancel, retry > 0 || call.admitted === true);
       } catch (err) {
         throw withCreateContext(asAborted(err, route), sent && !idempotent, outcomeUnknown);
       }
@@ -354,7 +387,9 @@ export class PlaymentClient {
         slot.release(err.statusCode === 429 ? 'throttled' : 'failed', retryAfter);
         if (err.code === 'ABORTED') throw withCreateContext(err, !idempotent, true);
         if (!idempotent && UNKNOWN_OUTCOME_CODES.has(err.code) && err.statusCode !== 429) outcomeUnknown = true;
-        if (!err.retryable || retry >= this.retry.maxRetries) throw withCreateContext(err, false, outcomeUnknown);
+        // A garbled answer to a create is resent: a duplicate answer then tells that it was stored.
+        const retryable = err.retryable || (!idempotent && err.code === 'BAD_RESPONSE');
+        if (!retryable || retry >= this.retry.maxRetries) throw withCreateContext(err, false, outcomeUnknown);
         const left = deadline - Date.now();
         if (retryAfter !== undefined && retryAfter >= left) {
           throw withCreateContext(retryAfterBeyondDeadline(err, retryAfter, left, this.deadlineMs), false, outcomeUnknown);
@@ -371,20 +406,41 @@ export class PlaymentClient {
     }
   }
 
-  private async defaultBatchId(call: CallOptions): Promise<string | undefined> {
-    const details = await this.projectDetails(call);
-    return details.batches.find((b) => b.is_default)?.id;
+  /** The project's default batch, looked up once per client (a failed look-up is tried again). */
+  private defaultBatchId(call: CallOptions): Promise<string | undefined> {
+    if (!this.defaultBatch) {
+      const found = this.projectDetails(call).then((details) => details.batches.find((b) => b.is_default)?.id);
+      this.defaultBatch = found;
+      const forget = () => {
+        if (this.defaultBatch === found) this.defaultBatch = undefined;
+      };
+      found.then((id) => id ?? forget(), forget);
+    }
+    return this.defaultBatch;
   }
 
-  private async recoverJob(body: VideoJobBody, call: CallOptions, dup: PlaymentError): Promise<CreateJobResult> {
+  /** One page of a batch's listing for the reference map: follow-up work, never refused as QUEUE_FULL. */
+  private async readListingPage(batchKey: string, token: string | undefined): Promise<BatchJobsPage> {
+    const call: CallOptions = { admitted: true };
+    const batchId = batchKey || (await this.defaultBatchId(call));
+    if (!batchId) return { id: '', jobs: [], next_page_token: '' };
+    return this.batchJobs(batchId, token, call);
+  }
+
+  /**
+   * The job a duplicate or garbled answer stands for, found by reference id: `recovered` when
+   * this call's own attempt may have stored it, `existing` when Playment held it before.
+   */
+  private async resolveExisting(body: VideoJobBody, call: CallOptions, err: PlaymentError): Promise<CreateJobResult> {
+    const ownAttempt = err.mayExist === true;
     const jobId = await this.findJobByReference(body.reference_id, body.batch_id, call);
-    if (!jobId) throw unresolved(`reference id ${body.reference_id}`, dup);
+    if (!jobId) throw jobNotFound(body, err);
     return {
       job_id: jobId,
       reference_id: body.reference_id,
       tag: body.tag,
       work_flow_id: body.work_flow_id,
-      recovered: true,
+      ...(ownAttempt ? { recovered: true } : { existing: true }),
     };
   }
 }
@@ -396,6 +452,35 @@ function unresolved(what: string, dup: PlaymentError): PlaymentError {
     apiCode: dup.code,
     referenceId: dup.referenceId,
     message: `an earlier attempt whose answer was lost seems to have created ${what}, but it could not be found`,
+  });
+}
+
+/**
+ * The answer names a job to look up: a duplicate after an attempt whose answer was lost, any
+ * duplicate with 'send', or a 2xx that could not be read after the last attempt.
+ */
+function standsForAJob(err: PlaymentError, ifExists: IfJobExists): boolean {
+  if (err.code === 'FS_0001') return err.mayExist === true || ifExists === 'send';
+  return err.code === 'BAD_RESPONSE' && err.mayExist === true;
+}
+
+/** The job a duplicate or garbled answer stands for is not in the batch's listing. */
+function jobNotFound(body: VideoJobBody, err: PlaymentError): PlaymentError {
+  const where = body.batch_id ? `batch ${body.batch_id}` : "the project's default batch";
+  const ref = `reference id ${body.reference_id}`;
+  if (err.code === 'BAD_RESPONSE') {
+    err.referenceId = body.reference_id;
+    err.message += `; no job with ${ref} is listed in ${where}: resending the message is safe (Playment refuses a second job with the same reference id)`;
+    return err;
+  }
+  return new PlaymentError({
+    code: 'DUPLICATE_UNRESOLVED',
+    statusCode: err.statusCode,
+    apiCode: err.code,
+    referenceId: body.reference_id,
+    message: err.mayExist
+      ? `an earlier attempt whose answer was lost seems to have created ${ref}, but it could not be found in ${where}`
+      : `Playment holds a job with ${ref} already (FS_0001), but not in ${where}, so its job id could not be found`,
   });
 }
 

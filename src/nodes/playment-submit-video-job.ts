@@ -3,7 +3,7 @@
  * msg.job_id and msg.reference_id on. Bulk payloads and split sequences give one output each.
  */
 import { PlaymentError } from '../api/errors';
-import type { CreateJobResult } from '../api/client';
+import type { CreateJobResult, IfJobExists } from '../api/client';
 import { jobCreateRequest } from '../api/profiles';
 import { planJobs, type PlannedJob, type RawSettings } from '../jobs/plan';
 import { setupActionNode, type ActionContext, type ActionNodeDef } from './common/action-node';
@@ -27,6 +27,8 @@ interface SubmitDef extends ActionNodeDef {
   maxFramesPerJob?: string | number;
   overlap?: string | number;
   frameOrder?: string;
+  /** If the job exists: 'send' (default) passes the existing job on, 'error' reports FS_0001. */
+  existing?: string;
 }
 
 function wholeNumber(v: unknown): number {
@@ -42,6 +44,7 @@ export = function register(RED: RED): void {
       maxFramesPerJob: wholeNumber(def.maxFramesPerJob),
       overlap: wholeNumber(def.overlap),
     };
+    const ifExists: IfJobExists = def.existing === 'error' ? 'error' : 'send';
 
     const handler = async (msg: Msg, ctx: ActionContext) => {
       // msg.failed describes this node's last failure: one left from an earlier pass (a Catch →
@@ -78,7 +81,7 @@ export = function register(RED: RED): void {
         });
         return { messages: outputs, statusText: ctx.status.text('dryRun') };
       }
-      return submitAll(ctx, jobs, outputs, msg);
+      return submitAll(ctx, jobs, outputs, msg, ifExists);
     };
     setupActionNode(RED, this, def, TYPE, handler, {
       sendsNothing: (msg) => def.dryRun === true || msg.dry_run === true,
@@ -120,14 +123,14 @@ function renumber(sent: Msg[]): void {
   });
 }
 
-async function submitAll(ctx: ActionContext, jobs: PlannedJob[], outputs: Msg[], msg: Msg) {
+async function submitAll(ctx: ActionContext, jobs: PlannedJob[], outputs: Msg[], msg: Msg, ifExists: IfJobExists) {
   let finished = 0;
   const many = jobs.length > 1;
   if (many) ctx.status.setProgress(0, jobs.length);
   const results = await Promise.allSettled(
     jobs.map(async (job) => {
       try {
-        return await ctx.client.createJob(job.body, ctx.call);
+        return await ctx.client.createJob(job.body, ctx.call, ifExists);
       } finally {
         finished++;
         if (many) ctx.status.setProgress(finished, jobs.length);
@@ -186,6 +189,7 @@ function fillOutput(out: Msg, job: PlannedJob, res: CreateJobResult): Msg {
   if (workFlowId !== undefined) payload.work_flow_id = workFlowId;
   if (body.batch_id !== undefined) payload.batch_id = body.batch_id;
   if (res.recovered) payload.recovered = true;
+  if (res.existing) payload.existing = true;
   out.payload = payload;
   return out;
 }

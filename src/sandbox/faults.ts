@@ -3,7 +3,7 @@
 import { SANDBOX_ROUTE_NAMES, type FaultMode, type FaultSpec, type SandboxRoute, type SandboxRouteName } from './types';
 
 const ROUTES: readonly SandboxRoute[] = [...SANDBOX_ROUTE_NAMES, '*'];
-const MODES: readonly FaultMode[] = ['status', 'delay', 'delay-answer', 'reset-before', 'reset-after', 'malformed'];
+const MODES: readonly FaultMode[] = ['status', 'delay', 'delay-answer', 'reset-before', 'reset-after', 'malformed', 'truncated'];
 /** Node fires longer timers at once. */
 const MAX_DELAY_MS = 2 ** 31 - 1;
 

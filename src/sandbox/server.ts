@@ -233,6 +233,11 @@ function createApiHandler(
           holdFor(fault.spec.delayMs ?? 0, () => respond(reply));
           return;
         }
+        if (fault?.spec.mode === 'truncated') {
+          // The work is done; the client gets its status with a body it cannot read.
+          respond(truncatedReply(reply, fault));
+          return;
+        }
         respond(reply);
       };
       /** Runs `then` after `ms`, unless a reset or close drops the request first. */
@@ -324,6 +329,12 @@ function malformedReply(fault: AppliedFault): Reply {
   return fault.use % 2 === 0
     ? { status: 200, body: '<html>bad gateway</html>', contentType: 'text/html' }
     : { status: 200, body: '{"success":true,"data":{"job_id":"', contentType: 'application/json; charset=utf-8' };
+}
+
+/** The real answer cut in half (first use, third, ...) or emptied (second, fourth, ...). */
+function truncatedReply(reply: Reply, fault: AppliedFault): Reply {
+  const body = fault.use % 2 === 0 ? reply.body.slice(0, Math.floor(reply.body.length / 2)) : '';
+  return { ...reply, body };
 }
 
 function listen(server: Server, host: string, port: number): Promise<number> {

@@ -15,7 +15,12 @@ export type SandboxRoute = SandboxRouteName | '*';
 /** v0 = readme.io / SDK era (tag), v1 = GitBook / TELUS era (work_flow_id): the client's API versions. */
 export type ApiProfile = ApiVersion;
 
-export type FaultMode = 'status' | 'delay' | 'delay-answer' | 'reset-before' | 'reset-after' | 'malformed';
+/**
+ * 'malformed' answers 200 with a garbled body without handling the request; 'truncated' handles
+ * it (a job or batch is stored), then answers its status with the body cut short (first use) or
+ * empty (second use), alternating: a proxy that cut the answer after the work was done.
+ */
+export type FaultMode = 'status' | 'delay' | 'delay-answer' | 'reset-before' | 'reset-after' | 'malformed' | 'truncated';
 
 export interface FaultSpec {
   route: SandboxRoute;

@@ -332,7 +332,7 @@ describe('editor (browser): the packed package in a real Node-RED, driven by Chr
     assert.equal(await page.locator('#node-config-playment-limits').isVisible(), false, 'limits at their defaults stay folded');
     await page.click('#node-config-playment-limits-toggle');
     await page.locator('#node-config-playment-limits').waitFor({ state: 'visible' });
-    assert.equal(await inputValue(page, '#node-config-input-maxQueue'), '1000');
+    assert.equal(await inputValue(page, '#node-config-input-maxQueue'), '10000');
     await page.click('#node-config-playment-limits-toggle');
     await page.locator('#node-config-playment-limits').waitFor({ state: 'hidden' });
     await assertCleanDialog(page, 'playment-config');

@@ -32,7 +32,8 @@ describe('action nodes: the shared wrapper', () => {
 
   describe('every message calls done exactly once', () => {
     it('success gives one Complete event, failure one Catch, never both or none', async () => {
-      const rec = await loadFlow(sandbox, [SUBMIT_NODE, BATCH, RESULT]);
+      // FS_0001 is an error only with "If the job exists" on "error".
+      const rec = await loadFlow(sandbox, [{ ...SUBMIT_NODE, existing: 'error' }, BATCH, RESULT]);
       const ids = new Set<string>();
       const send = (_msgid: string, msg: Record<string, unknown>, node = 'n1') => {
         ids.add(_msgid);

@@ -34,7 +34,7 @@ export const NUMERIC_SETTINGS = {
     // Slower than 0.01/s (one request every 100 s) is no use; 0 switches the limit off.
     rateLimit: { default: 5, min: 0.01, max: 1000, integer: false, unit: 'requests per second', off: 0 },
     maxConcurrent: { default: 4, min: 1, max: 256, integer: true, unit: 'requests at a time' },
-    maxQueue: { default: 1000, min: 1, max: 1_000_000, integer: true, unit: 'waiting requests' },
+    maxQueue: { default: 10_000, min: 1, max: 1_000_000, integer: true, unit: 'waiting requests' },
   },
   'playment-job-result': {
     pollInterval: { default: 30, min: 1, max: 86_400, integer: false, unit: 'seconds', msPerUnit: 1000 },

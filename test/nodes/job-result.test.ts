@@ -8,7 +8,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Sandbox } from '../../src/sandbox/server';
 import { StatusBoard } from '../../src/nodes/common/status';
-import { WaitScheduler } from '../../src/nodes/common/wait-scheduler';
 import { SUBMIT_NODE, frames, helper, inject, loadFlow, useSandboxRuntime } from '../support/harness';
 import { waitFor } from '../support/wait';
 import { readFileSync } from 'node:fs';
@@ -215,28 +214,6 @@ describe('playment-job-result', function () {
       assert.deepEqual(rec.outputs.map((m) => m.payload.job_id).sort(), ids);
       assert.equal(mostOpen, MAX_CONCURRENT_DOWNLOADS);
     });
-  });
-});
-
-describe('wait scheduler', () => {
-  it('never arms a timer beyond 2^31-1 ms, however long the wait', async () => {
-    const warnings: string[] = [];
-    const onWarning = (w: Error) => warnings.push(w.name);
-    process.on('warning', onWarning);
-    const stop = new AbortController();
-    try {
-      const scheduler = new WaitScheduler();
-      const long = scheduler.wait(2 ** 31 + 60_000, stop.signal);
-      let ended = false;
-      long.then(() => (ended = true), () => undefined);
-      await new Promise((r) => setTimeout(r, 50));
-      assert.deepEqual(warnings.filter((n) => n === 'TimeoutOverflowWarning'), []);
-      assert.equal(ended, false, 'the wait has not ended early');
-      stop.abort(new Error('done'));
-      await assert.rejects(long, /done/);
-    } finally {
-      process.off('warning', onWarning);
-    }
   });
 });
 

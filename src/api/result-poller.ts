@@ -17,6 +17,7 @@ import { PlaymentError, isPlaymentError } from './errors';
 import type { CallOptions } from './client';
 import type { BatchJobsPage, JobRecord } from './schemas';
 import { timerDelay } from './timer-delay';
+import { setMaxListeners } from 'node:events';
 
 /** What the poller needs of the client. */
 export interface PollerClient {
@@ -68,8 +69,8 @@ interface Wait {
   intervalMs: number;
   maxWaitMs: number;
   settled: boolean;
+  signal?: AbortSignal;
   reject(err: unknown): void;
-  detach(): void;
 }
 
 interface JobWait extends Wait {
@@ -100,6 +101,8 @@ export class ResultPoller {
   private readonly lone = new Map<string, Set<JobWait>>();
   /** Live waits per poll interval: the sweep interval is the smallest key. */
   private readonly intervals = new Map<number, number>();
+  /** Waits per abort signal: one listener per signal (a node's), not one per wait. */
+  private readonly bySignal = new Map<AbortSignal, { waits: Set<Wait>; onAbort: () => void }>();
   private readonly stop = new AbortController();
   private readonly call: CallOptions = { cancel: this.stop.signal, kind: 'poll' };
   private timer: NodeJS.Timeout | undefined;
@@ -108,7 +111,10 @@ export class ResultPoller {
   private lastSweepEndedAt = -Infinity;
   private closedError: PlaymentError | undefined;
 
-  constructor(private readonly client: PollerClient) {}
+  constructor(private readonly client: PollerClient) {
+    // Every call of the poller follows this one signal (the client links each call to it).
+    setMaxListeners(0, this.stop.signal);
+  }
 
   /** Live waits: jobs waited for and batches watched. */
   get size(): number {
@@ -177,17 +183,16 @@ export class ResultPoller {
     if (this.closedError) return void reject(this.closedError);
     if (opts.signal?.aborted) return void reject(opts.signal.reason);
     const now = Date.now();
-    const onAbort = () => this.fail(wait, opts.signal!.reason);
     const wait: Wait = {
       startedAt: now,
       deadline: now + opts.maxWaitMs,
       intervalMs: opts.intervalMs,
       maxWaitMs: opts.maxWaitMs,
       settled: false,
+      signal: opts.signal,
       reject,
-      detach: () => opts.signal?.removeEventListener('abort', onAbort),
     };
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (opts.signal) this.follow(opts.signal, wait);
     this.intervals.set(opts.intervalMs, (this.intervals.get(opts.intervalMs) ?? 0) + 1);
     return wait;
   }
@@ -196,11 +201,31 @@ export class ResultPoller {
   private settle(wait: Wait, end: () => void): void {
     if (wait.settled) return;
     wait.settled = true;
-    wait.detach();
+    if (wait.signal) this.unfollow(wait.signal, wait);
     const left = (this.intervals.get(wait.intervalMs) ?? 1) - 1;
     if (left > 0) this.intervals.set(wait.intervalMs, left);
     else this.intervals.delete(wait.intervalMs);
     end();
+  }
+
+  private follow(signal: AbortSignal, wait: Wait): void {
+    let entry = this.bySignal.get(signal);
+    if (!entry) {
+      const waits = new Set<Wait>();
+      const onAbort = () => [...waits].forEach((w) => this.fail(w, signal.reason));
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.bySignal.set(signal, (entry = { waits, onAbort }));
+    }
+    entry.waits.add(wait);
+  }
+
+  private unfollow(signal: AbortSignal, wait: Wait): void {
+    const entry = this.bySignal.get(signal);
+    if (!entry) return;
+    entry.waits.delete(wait);
+    if (entry.waits.size > 0) return;
+    signal.removeEventListener('abort', entry.onAbort);
+    this.bySignal.delete(signal);
   }
 
   private fail(wait: Wait, err: unknown): void {

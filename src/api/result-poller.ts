@@ -204,7 +204,16 @@ export class ResultPoller {
     if (wait.signal) this.unfollow(wait.signal, wait);
     const left = (this.intervals.get(wait.intervalMs) ?? 1) - 1;
     if (left > 0) this.intervals.set(wait.intervalMs, left);
-    else this.intervals.delete(wait.intervalMs);
+    else {
+      this.intervals.delete(wait.intervalMs);
+      // The pace may slow down now: arm the next sweep again.
+      if (this.timer) {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+        this.timerDueAt = Infinity;
+        this.schedule();
+      }
+    }
     end();
   }
 
@@ -411,6 +420,11 @@ export class ResultPoller {
       }
       if (watch.settled) continue;
       const progress: BatchProgress = { batch_id: batchId, total, completed: completed.length };
+      // The last progress is what the watch resolves with, not a progress report as well.
+      if (total > 0 && progress.completed === total && completed.every((id) => watch.opts.sent.has(id))) {
+        watch.resolve(progress);
+        continue;
+      }
       if (!watch.last || watch.last.total !== total || watch.last.completed !== progress.completed) {
         watch.last = progress;
         try {
@@ -420,9 +434,7 @@ export class ResultPoller {
           continue;
         }
       }
-      const allSent = completed.every((id) => watch.opts.sent.has(id));
-      if (total > 0 && progress.completed === total && allSent) watch.resolve(progress);
-      else this.checkDeadline(watch);
+      this.checkDeadline(watch);
     }
   }
 

@@ -74,6 +74,24 @@ describe('playment-job-result', function () {
       assert.equal(shown.at(-1), '1 queued, 1 in flight');
     });
 
+    it('counts waiting and done jobs with thousands separators: "1,234 waiting, 56 done"', () => {
+      const shown: string[] = [];
+      const red = { _: (key: string, vars: Record<string, unknown> = {}) => fill(key, vars) } as any;
+      const board = new StatusBoard(red, { status: (s: any) => shown.push(s.text) } as any, 'playment-job-result');
+      for (let i = 0; i < 1290; i++) {
+        board.enqueue();
+        board.start();
+        board.beginWait();
+      }
+      assert.equal(shown.at(-1), '1,290 waiting');
+      for (let i = 0; i < 56; i++) {
+        board.countJobs(-1, 1);
+        board.endWait(0);
+        board.finish(true, { ok: true, text: 'completed' });
+      }
+      assert.equal(shown.at(-1), '1,234 waiting, 56 done');
+    });
+
     it('says the maximum wait exactly when it ends with TIMEOUT', async () => {
       const jobId = await submitOne();
       const rec = await loadFlow(sandbox, [{ ...RESULT, mode: 'wait', maxWait: '0.0001' }]);

@@ -173,6 +173,29 @@ describe('the result poller in a flow', function () {
       assert.deepEqual(sentAfter.sort(), [...second].sort(), 'after the restart only the jobs not sent before');
     });
 
+    it('a watch stopped half-way resumes by itself after the restart, sending only the jobs not sent before', async () => {
+      const batchId = await seedBatch(sandbox, 'resumed');
+      const early = await seedJobs(sandbox, 50, batchId);
+      // The late jobs complete 3 s after the early ones: the stop comes in between.
+      await new Promise((r) => setTimeout(r, 3000));
+      const late = await seedJobs(sandbox, 20, batchId);
+      await loadFlow(sandbox, [WATCH]);
+      await helper._context.load();
+      const before: any[] = [];
+      helper.getNode('out').on('input', (m: any) => before.push(m));
+      const first = helper.getNode('n1');
+      inject({ batch_id: batchId, topic: 'resume-me' });
+      await waitFor('the early jobs', () => before.filter((m) => m.topic === 'job').length >= early.length, 30_000, 20);
+      await helper._redNodes.stopFlows();
+      assert.equal(first.error.args[0]?.[0].code, 'ABORTED', 'the watch was still going when the node stopped');
+      await helper._redNodes.startFlows();
+      const after: any[] = [];
+      helper.getNode('out').on('input', (m: any) => after.push(m));
+      await waitFor('the resumed watch to end', () => after.some((m) => m.topic === 'progress' && m.payload.completed === 70), 30_000, 20);
+      assert.deepEqual(before.filter((m) => m.topic === 'job').map((m) => m.payload.job_id).sort(), [...early].sort());
+      assert.deepEqual(after.filter((m) => m.topic === 'job').map((m) => m.payload.job_id).sort(), [...late].sort());
+    });
+
     it('refuses a message without a batch id with INVALID_INPUT, sending nothing', async () => {
       const rec = await loadFlow(sandbox, [WATCH]);
       inject({ payload: { job_id: 'x' } });

@@ -88,6 +88,15 @@ describe('the result poller in a flow', function () {
     assert.ok(routes.slice(1, -1).every((r) => r === 'batch.jobs'), `between them only listing pages: ${routes.join(', ')}`);
   });
 
+  it('refuses a msg.batch_id that is not a string with INVALID_INPUT, sending nothing', async () => {
+    const rec = await loadFlow(sandbox, [{ ...RESULT, mode: 'wait' }]);
+    inject({ job_id: '6c7b34b0-65fe-4be5-9912-935f7c2bfe8a', batch_id: 42 });
+    await rec.settled(1);
+    assert.equal(rec.caught[0].error.code, 'INVALID_INPUT');
+    assert.match(rec.caught[0].error.message, /msg\.batch_id \(or msg\.payload\.batch_id\) must be a batch id string when set; got 42/);
+    assert.equal(sandbox.state.requestCount, 0);
+  });
+
   describe('with the sandbox rate limit on', () => {
     let limited!: Sandbox;
     before(async () => {

@@ -439,15 +439,18 @@ export class ResultPoller {
   }
 
   /**
-   * The listing failed after the client's retries. A refused batch that came from a message is
-   * not final: its jobs learn their real batch with a GET. Batch watches end with the error; a
-   * passing failure (network, server) leaves the other waits for the next sweep.
+   * The listing failed after the client's retries. A passing failure (network, server) leaves
+   * every wait for the next sweep. A refused batch ends its watches with the error; for waiting
+   * jobs whose batch came from the message it is not final: they learn their real batch with a GET.
    */
   private listingFailed(entry: BatchEntry, err: unknown): void {
     if (isPlaymentError(err) && err.code === 'ABORTED') return;
-    const refused = isPlaymentError(err) && !err.retryable;
-    for (const watch of entry.watches) this.fail(watch, err);
-    entry.watches.clear();
+    const refused = !isPlaymentError(err) || !err.retryable;
+    for (const watch of entry.watches) {
+      if (refused) this.fail(watch, err);
+      else this.checkDeadline(watch);
+    }
+    if (refused) entry.watches.clear();
     for (const [jobId, waits] of entry.jobs) {
       for (const w of waits) {
         if (refused) this.relearnOrFail(w, undefined, err);

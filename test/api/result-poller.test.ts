@@ -120,6 +120,34 @@ describe('the result poller', () => {
     assert.equal((await refusedBatch).status, 'completed');
   });
 
+  it('a passing listing failure leaves waits and watches for the next sweep; a refused batch ends a watch', async () => {
+    const api = new FakeApi();
+    const [job] = api.add('b1', 1);
+    const poller = new ResultPoller(api);
+    const listing = api.batchJobs.bind(api);
+    let failures = 1;
+    api.batchJobs = async (batchId, token) => {
+      if (failures-- > 0) throw new PlaymentError({ code: 'NETWORK', message: 'connection reset', retryable: true });
+      return listing(batchId, token);
+    };
+    const ended: string[] = [];
+    const wait = poller.watchJob(job, { batchId: 'b1', intervalMs: 1000, maxWaitMs: HOUR });
+    const sent = new Set<string>();
+    const watch = poller.watchBatch('b1', { intervalMs: 1000, maxWaitMs: HOUR, sent, onJob: async (r) => void sent.add(r.job_id), onProgress: () => undefined });
+    void wait.then(() => ended.push('wait'), (e) => ended.push(`wait ${e.code}`));
+    void watch.then(() => ended.push('watch'), (e) => ended.push(`watch ${e.code}`));
+    await turn();
+    assert.deepEqual(ended, [], 'the failed sweep ended nothing');
+    api.completed.add(job);
+    mock.timers.tick(1000);
+    await turn();
+    assert.deepEqual(ended.sort(), ['wait', 'watch']);
+    await assert.rejects(
+      poller.watchBatch('nope', { intervalMs: 1000, maxWaitMs: HOUR, sent: new Set(), onJob: async () => undefined, onProgress: () => undefined }),
+      (e: PlaymentError) => e.code === 'GE_0001',
+    );
+  });
+
   it('sweeps at the smallest interval among the waits', async () => {
     const api = new FakeApi();
     const [a, b] = api.add('b1', 2);

@@ -5,17 +5,18 @@
  * use the limiter's poll line, which is never full and shares the rate with submissions.
  *
  * Costs in requests: a job whose batch is unknown costs one GET job to learn it (that GET may
- * already show it completed); each sweep reads the listing pages of every batch with waiters
- * (one request per 100 jobs of the batch; a sweep that only serves job waits stops at the page
- * where the last of them was seen); a job seen completed costs one GET job for its result URL,
- * shared by every wait for it.
+ * already show it completed). Each sweep reads the project details once (every batch's job
+ * counts), then the listing pages of each batch with waiters whose counts changed since its
+ * listing was last read, or that has new waiters (one request per 100 jobs of the batch; a sweep
+ * that only serves job waits stops at the page where the last of them was seen). A job seen
+ * completed costs one GET job for its result URL, shared by every wait for it.
  *
  * Interval: one per account, the smallest poll interval among the current waits; a sweep starts
  * that long after the previous one ended.
  */
 import { PlaymentError, isPlaymentError } from './errors';
 import type { CallOptions } from './client';
-import type { BatchJobsPage, JobRecord } from './schemas';
+import type { BatchJobsPage, JobRecord, ProjectDetails } from './schemas';
 import { timerDelay } from './timer-delay';
 import { setMaxListeners } from 'node:events';
 
@@ -23,6 +24,7 @@ import { setMaxListeners } from 'node:events';
 export interface PollerClient {
   getJob(jobId: string, call?: CallOptions): Promise<JobRecord>;
   batchJobs(batchId: string, pageToken: string | undefined, call?: CallOptions): Promise<BatchJobsPage>;
+  projectDetails(call?: CallOptions): Promise<ProjectDetails>;
 }
 
 /** Playment's rule for a finished job: completed, with a result URL. */
@@ -91,6 +93,15 @@ interface BatchWatch extends Wait {
 interface BatchEntry {
   jobs: Map<string, Set<JobWait>>;
   watches: Set<BatchWatch>;
+  /** A wait or watch joined since the listing was last read: the next sweep reads it. */
+  fresh: boolean;
+  /** The project details' counts for the batch when its listing was last read. */
+  counts?: BatchCounts;
+}
+
+interface BatchCounts {
+  total: number;
+  completed: number;
 }
 
 export class ResultPoller {
@@ -243,7 +254,8 @@ export class ResultPoller {
 
   private entry(batchId: string): BatchEntry {
     let entry = this.batches.get(batchId);
-    if (!entry) this.batches.set(batchId, (entry = { jobs: new Map(), watches: new Set() }));
+    if (!entry) this.batches.set(batchId, (entry = { jobs: new Map(), watches: new Set(), fresh: true }));
+    entry.fresh = true;
     return entry;
   }
 
@@ -325,14 +337,23 @@ export class ResultPoller {
     this.timerDueAt = Infinity;
     this.sweeping = true;
     try {
+      for (const [batchId, entry] of this.batches) {
+        prune(entry);
+        if (entry.jobs.size === 0 && entry.watches.size === 0) this.batches.delete(batchId);
+      }
+      const counts = this.batches.size > 0 ? await this.batchCounts() : undefined;
       for (const [batchId, entry] of [...this.batches]) {
         if (this.closedError) return;
-        prune(entry);
-        if (entry.jobs.size === 0 && entry.watches.size === 0) {
-          this.batches.delete(batchId);
+        const now = counts?.get(batchId);
+        if (!entry.fresh && now && entry.counts && now.total === entry.counts.total && now.completed === entry.counts.completed) {
+          // No job of the batch completed since its listing was last read: nothing to read.
+          for (const waits of entry.jobs.values()) for (const w of waits) this.checkDeadline(w);
+          for (const watch of entry.watches) this.checkDeadline(watch);
           continue;
         }
-        await this.sweepBatch(batchId, entry);
+        entry.fresh = false;
+        // Counts are kept only when the listing was read to the end of what it had to show.
+        entry.counts = (await this.sweepBatch(batchId, entry)) ? now : undefined;
         prune(entry);
         if (entry.jobs.size === 0 && entry.watches.size === 0) this.batches.delete(batchId);
       }
@@ -344,7 +365,26 @@ export class ResultPoller {
     }
   }
 
-  private async sweepBatch(batchId: string, entry: BatchEntry): Promise<void> {
+  /**
+   * Every batch's job counts from one project-details request: a batch whose counts did not
+   * change needs no listing. Undefined when the request fails (every batch is then read).
+   */
+  private async batchCounts(): Promise<Map<string, BatchCounts> | undefined> {
+    try {
+      const details = await this.client.projectDetails(this.call);
+      const counts = new Map<string, BatchCounts>();
+      for (const batch of details.batches) {
+        const { total_jobs: total, completed_jobs: completed } = batch as Record<string, unknown>;
+        if (typeof total === 'number' && typeof completed === 'number') counts.set(batch.id, { total, completed });
+      }
+      return counts;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Reads a batch's listing and serves its waits; false when something is left for the next read. */
+  private async sweepBatch(batchId: string, entry: BatchEntry): Promise<boolean> {
     const unseen = new Set(entry.jobs.keys());
     const needAll = entry.watches.size > 0;
     const statuses = new Map<string, string>();
@@ -367,8 +407,10 @@ export class ResultPoller {
         if (!needAll && unseen.size === 0) break;
       }
     } catch (err) {
-      return this.listingFailed(entry, err);
+      this.listingFailed(entry, err);
+      return false;
     }
+    let complete = true;
 
     // One GET per completed job, shared by its waits and the batch's watches.
     const finals = new Map<string, Promise<JobRecord>>();
@@ -391,6 +433,7 @@ export class ResultPoller {
       for (const w of waits) w.lastStatus = status;
       if (status !== 'completed') continue;
       const delivered = (record: JobRecord) => {
+        if (!isDone(record)) complete = false;
         for (const w of waits) {
           if (isDone(record)) w.resolve(record);
           else w.lastStatus = record.status;
@@ -411,7 +454,8 @@ export class ResultPoller {
           toSend.map(async (id) => {
             // A failed GET is tried again at the next sweep.
             const record = await finalRecord(id).catch(() => undefined);
-            if (record && isDone(record) && !watch.settled && !watch.opts.sent.has(id)) await watch.opts.onJob(record);
+            if (!record || !isDone(record)) complete = false;
+            else if (!watch.settled && !watch.opts.sent.has(id)) await watch.opts.onJob(record);
           }),
         );
       } catch (err) {
@@ -436,6 +480,7 @@ export class ResultPoller {
       }
       this.checkDeadline(watch);
     }
+    return complete && (fullWalk || (entry.watches.size === 0 && unseen.size === 0));
   }
 
   /**

@@ -7,7 +7,7 @@ import { mock } from 'node:test';
 import { ResultPoller, type PollerClient } from '../../src/api/result-poller';
 import { PlaymentError } from '../../src/api/errors';
 import { MAX_TIMER_DELAY_MS } from '../../src/api/timer-delay';
-import type { BatchJobsPage, JobRecord } from '../../src/api/schemas';
+import type { BatchJobsPage, JobRecord, ProjectDetails } from '../../src/api/schemas';
 
 /** Lets promise callbacks and timers due now run; the mocked clock does not move. */
 async function turn(rounds = 10): Promise<void> {
@@ -42,6 +42,19 @@ export class FakeApi implements PollerClient {
     if (!batchId) throw new PlaymentError({ code: 'FS_0006', message: `job not found: ${jobId}` });
     const done = this.completed.has(jobId);
     return { job_id: jobId, batch_id: batchId, status: done ? 'completed' : 'created', result: done ? `https://r/${jobId}.json` : '' };
+  }
+
+  /** Project details calls (not in `calls`): every batch's job counts. */
+  details = 0;
+
+  async projectDetails(): Promise<ProjectDetails> {
+    this.details++;
+    const batches = [...this.batches].map(([id, jobs]) => ({
+      id,
+      total_jobs: jobs.length,
+      completed_jobs: jobs.filter((j) => this.completed.has(j)).length,
+    }));
+    return { batches };
   }
 
   async batchJobs(batchId: string, pageToken: string | undefined): Promise<BatchJobsPage> {
@@ -91,6 +104,29 @@ describe('the result poller', () => {
     assert.equal(results.size, 10);
     assert.equal(results.get(jobs[0])!.result, `https://r/${jobs[0]}.json`);
     assert.equal(poller.size, 240);
+  });
+
+  it('reads a listing only when the project details show a change in its batch, or new waits joined', async () => {
+    const api = new FakeApi();
+    const jobs = api.add('b1', 150);
+    const poller = new ResultPoller(api);
+    for (const id of jobs.slice(0, 2)) void poller.watchJob(id, { batchId: 'b1', intervalMs: 1000, maxWaitMs: HOUR });
+    await turn();
+    const lists = () => api.calls.filter((c) => c.startsWith('list')).length;
+    assert.deepEqual([api.details, lists()], [1, 1], 'the first sweep reads the page with the new waits');
+    for (let i = 0; i < 3; i++) {
+      mock.timers.tick(1000);
+      await turn();
+    }
+    assert.deepEqual([api.details, lists()], [4, 1], 'three sweeps without a change: one request each');
+    api.completed.add(jobs[140]);
+    mock.timers.tick(1000);
+    await turn();
+    assert.deepEqual([api.details, lists()], [5, 2], 'a job of the batch completed: its listing is read');
+    void poller.watchJob(jobs[149], { batchId: 'b1', intervalMs: 1000, maxWaitMs: HOUR });
+    mock.timers.tick(1000);
+    await turn();
+    assert.deepEqual([api.details, lists()], [6, 4], 'a new wait: read up to its page');
   });
 
   it('learns an unknown batch with one GET shared by every wait for the job', async () => {
@@ -158,21 +194,22 @@ describe('the result poller', () => {
     const stop = new AbortController();
     void poller.watchJob(b, { batchId: 'b1', intervalMs: 5_000, maxWaitMs: HOUR, signal: stop.signal }).catch(() => undefined);
     await turn();
-    const lists = () => api.calls.filter((c) => c.startsWith('list')).length;
-    assert.equal(lists(), 1);
+    // Each sweep reads the project details once.
+    const sweeps = () => api.details;
+    assert.equal(sweeps(), 1);
     mock.timers.tick(5_000);
     await turn();
-    assert.equal(lists(), 2, 'the 5 s wait set the pace');
+    assert.equal(sweeps(), 2, 'the 5 s wait set the pace');
     stop.abort(new Error('gone'));
     mock.timers.tick(5_000);
     await turn();
-    assert.equal(lists(), 2, 'with it gone, the 60 s wait sets the pace again');
+    assert.equal(sweeps(), 2, 'with it gone, the 60 s wait sets the pace again');
     mock.timers.tick(54_999);
     await turn();
-    assert.equal(lists(), 2);
+    assert.equal(sweeps(), 2);
     mock.timers.tick(1);
     await turn();
-    assert.equal(lists(), 3, '60 s after the last sweep');
+    assert.equal(sweeps(), 3, '60 s after the last sweep');
   });
 
   it('ends a wait with TIMEOUT when the next sweep would come after its maximum wait', async () => {

@@ -12,7 +12,8 @@ const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
 
 /** A client whose calls never answer: the waits stay waiting. */
-const silent: PollerClient = { getJob: () => new Promise(() => undefined), batchJobs: () => new Promise(() => undefined) };
+const never = () => new Promise<never>(() => undefined);
+const silent: PollerClient = { getJob: never, batchJobs: never, projectDetails: never };
 
 function heap(): number {
   gc!();

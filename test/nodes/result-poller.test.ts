@@ -69,10 +69,12 @@ describe('the result poller in a flow', function () {
     const routes = routesSince(sandbox, mark);
     const gets = routes.filter((r) => r === 'job.get').length;
     const pages = routes.filter((r) => r === 'batch.jobs').length;
+    const details = routes.filter((r) => r === 'project.details').length;
     assert.equal(gets, count, 'one GET job per completed job (the batch was known)');
     assert.ok(pages >= Math.ceil(count / 100), `the listing was read: ${pages} pages`);
-    assert.ok((gets + pages) / count <= 1.4, `${gets + pages} requests for ${count} results`);
-    assert.equal(routes.length, gets + pages, 'nothing else was requested');
+    assert.ok(details >= 1, 'each sweep read the project details once');
+    assert.equal(routes.length, gets + pages + details, 'nothing else was requested');
+    assert.ok(routes.length / count <= 1.4, `${routes.length} requests for ${count} results`);
   });
 
   it('a wait without a batch id learns it with one GET, then joins the sweeps', async () => {
@@ -85,7 +87,9 @@ describe('the result poller in a flow', function () {
     const routes = routesSince(sandbox, mark);
     assert.equal(routes[0], 'job.get', 'the first request learns the batch');
     assert.equal(routes.at(-1), 'job.get', 'the last fetches the result URL');
-    assert.ok(routes.slice(1, -1).every((r) => r === 'batch.jobs'), `between them only listing pages: ${routes.join(', ')}`);
+    const between = routes.slice(1, -1);
+    assert.ok(between.every((r) => r === 'batch.jobs' || r === 'project.details'), `between them only sweeps: ${routes.join(', ')}`);
+    assert.ok(between.includes('batch.jobs'), 'the sweeps read the listing');
   });
 
   it('refuses a msg.batch_id that is not a string with INVALID_INPUT, sending nothing', async () => {
@@ -157,7 +161,7 @@ describe('the result poller in a flow', function () {
       assert.ok(progress.every((m) => m.payload.total === 150 && m.payload.batch_id === batchId));
       const routes = routesSince(sandbox, mark);
       assert.equal(routes.filter((r) => r === 'job.get').length, 150, 'one GET per completed job');
-      assert.equal(routes.filter((r) => r !== 'job.get' && r !== 'batch.jobs').length, 0);
+      assert.deepEqual(routes.filter((r) => r !== 'job.get' && r !== 'batch.jobs' && r !== 'project.details'), []);
     });
 
     it('with a configured store, sends each job once across a restart: a later watch sends only new jobs', async () => {

@@ -164,6 +164,22 @@ describe('the result poller in a flow', function () {
       assert.deepEqual(routes.filter((r) => r !== 'job.get' && r !== 'batch.jobs' && r !== 'project.details'), []);
     });
 
+    it('a job whose download fails goes to Catch with its job id; the watch goes on and ends', async () => {
+      const batchId = await seedBatch(sandbox, 'one-fails');
+      const jobIds = await seedJobs(sandbox, 3, batchId);
+      sandbox.injectFault({ route: 'attachment', mode: 'status', status: 404, count: 1 });
+      const rec = await loadFlow(sandbox, [{ ...WATCH, download: true }]);
+      inject({ batch_id: batchId });
+      await waitFor('the watch to end', () => rec.completed.length >= 1, 30_000, 20);
+      const jobs = rec.outputs.filter((m) => m.topic === 'job');
+      assert.equal(rec.caught.length, 1, 'one job failed');
+      assert.equal(rec.caught[0].topic, 'job');
+      assert.equal(rec.caught[0].error.code, 'api_error', "the code of the sandbox's 404 answer");
+      assert.deepEqual([...jobs.map((m) => m.job_id), rec.caught[0].job_id].sort(), [...jobIds].sort(), 'every job once: sent or reported');
+      assert.ok(jobs.every((m) => Array.isArray(m.payload.annotations)));
+      assert.deepEqual(rec.outputs.at(-1).payload, { batch_id: batchId, total: 3, completed: 3 });
+    });
+
     it('with a configured store, sends each job once across a restart: a later watch sends only new jobs', async () => {
       const batchId = await seedBatch(sandbox, 'watched-twice');
       const first = await seedJobs(sandbox, 120, batchId);

@@ -137,12 +137,13 @@ export = function register(RED: RED): void {
       }
       const { jobId } = await ctx.resolve({ jobId: { value: def.jobId, type: def.jobIdType } });
       const id = checkJobId(jobId ?? msg.job_id ?? payloadField(msg, 'job_id'));
-      const record =
-        mode === 'wait'
-          ? await keptWhileWaiting(ctx, pendingWaits, msg, () =>
-              waitForJob(ctx, id, checkBatchId(msg.batch_id ?? payloadField(msg, 'batch_id'), false), settings!),
-            )
-          : await ctx.client.getJob(id, ctx.call);
+      let record: JobRecord;
+      if (mode === 'wait') {
+        const batchId = checkBatchId(msg.batch_id ?? payloadField(msg, 'batch_id'), false);
+        record = await keptWhileWaiting(ctx, pendingWaits, msg, () => waitForJob(ctx, id, batchId, settings!));
+      } else {
+        record = await ctx.client.getJob(id, ctx.call);
+      }
       msg.job_id = record.job_id;
       msg.payload = await jobPayload(ctx, record, settings.maxResultBytes);
       return { messages: [msg], statusText: ctx.status.text('status', { status: record.status }) };

@@ -33,6 +33,7 @@ const EXPECTED_EXAMPLES = [
   'Dry run a submission',
   'Submit frame lists read from a file',
   'Wait for results and write annotations',
+  'Watch a batch and show its progress',
 ];
 
 /** Every string value anywhere in `value`. */

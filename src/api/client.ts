@@ -6,7 +6,7 @@ import type { Dispatcher } from 'undici';
 import type { ConnectionOptions } from 'node:tls';
 import { PlaymentError, SERVER_SIDE_CODES, isPlaymentError } from './errors';
 import { PROFILES, jobCreateRequest, type ApiVersion, type RouteName } from './profiles';
-import { RequestLimiter, type Slot } from './limiter';
+import { RequestLimiter, type Slot, type SlotKind } from './limiter';
 import { DEFAULT_RETRY_POLICY, backoffDelay, retryAfterMs, sleep, type RetryPolicy } from './retry';
 import { parseData, sendAttempt, type AttemptRequest } from './transport';
 import { DEFAULT_ATTACHMENT_MIB, fetchAttachment, parseResultFile } from './attachments';
@@ -62,6 +62,8 @@ export interface CallOptions {
    * does not refuse it, as it does not refuse a retry.
    */
   admitted?: boolean;
+  /** 'poll': the result poller's calls, which wait in the limiter's unbounded poll line. */
+  kind?: SlotKind;
 }
 
 /**
@@ -368,7 +370,7 @@ export class PlaymentClient {
     for (let retry = 0; ; retry++) {
       let slot: Slot;
       try {
-        slot = await this.limiter.acquire(cancel, retry > 0 || call.admitted === true);
+        slot = await this.limiter.acquire(cancel, { retry: retry > 0 || call.admitted === true, kind: call.kind });
       } catch (err) {
         throw withCreateContext(asAborted(err, route), sent && !idempotent, outcomeUnknown);
       }

@@ -2,6 +2,11 @@
  * One budget per account: a rate limit, a concurrency limit and a bounded queue, shared by every
  * node that uses the same config node. Slows down when the API answers 429 and recovers after
  * successes.
+ *
+ * Two lines wait for slots: requests (submissions, single fetches), bounded by `maxQueue`, and
+ * polls (the result poller's sweeps), never refused: a poll stands for waits that are held in
+ * memory, not for new work. While both lines wait, grants alternate, so polls take at most half
+ * of them and neither line starves; a line alone takes every grant.
  */
 import { PlaymentError } from './errors';
 import { DEFAULT_RETRY_POLICY } from './retry';
@@ -24,6 +29,15 @@ export interface Slot {
   release(outcome: 'ok' | 'failed' | 'throttled', retryAfterMs?: number): void;
 }
 
+/** Which line a caller waits in: 'poll' is not counted against `maxQueue`. */
+export type SlotKind = 'request' | 'poll';
+
+export interface AcquireOptions {
+  /** Retries skip the queue limit (see acquire). */
+  retry?: boolean;
+  kind?: SlotKind;
+}
+
 interface Waiter {
   resolve(slot: Slot): void;
   reject(err: unknown): void;
@@ -37,9 +51,42 @@ const RECOVERY_STEP = 10;
 /** Pause after a 429 without a usable Retry-After. */
 const DEFAULT_PAUSE_MS = 1000;
 
+/** A FIFO with O(1) shift, compacted now and then so it does not grow without bound. */
+class Line {
+  private items: Waiter[] = [];
+  private head = 0;
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+  push(w: Waiter): void {
+    this.items.push(w);
+  }
+  /** The first waiter not yet settled (aborted ones are dropped on the way). */
+  peek(): Waiter | undefined {
+    while (this.size > 0 && this.items[this.head].done) this.shift();
+    return this.size > 0 ? this.items[this.head] : undefined;
+  }
+  shift(): void {
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+  drain(): Waiter[] {
+    const rest = this.items.slice(this.head);
+    this.items = [];
+    this.head = 0;
+    return rest;
+  }
+}
+
 export class RequestLimiter {
-  private readonly queue: Waiter[] = [];
-  private queueHead = 0;
+  private readonly requests = new Line();
+  private readonly polls = new Line();
+  /** While both lines wait: the next grant goes to a poll (set after a request was granted). */
+  private pollsTurn = false;
   private active = 0;
   private nextSlotAt = 0;
   private pausedUntil = 0;
@@ -54,8 +101,12 @@ export class RequestLimiter {
     this.rate = opts.ratePerSecond;
   }
 
+  /** Requests waiting (what `maxQueue` bounds); polls are counted in `pollsQueued`. */
   get queued(): number {
-    return this.queue.length - this.queueHead;
+    return this.requests.size;
+  }
+  get pollsQueued(): number {
+    return this.polls.size;
   }
   get inFlight(): number {
     return this.active;
@@ -75,19 +126,21 @@ export class RequestLimiter {
 
   /**
    * Waits for a slot. `retry` requests skip the queue limit: they already hold a place in the
-   * account's work and must not be turned away half-done.
+   * account's work and must not be turned away half-done. Polls wait in their own line, which
+   * has no limit (true for `options` is the older form of `{ retry: true }`).
    */
-  acquire(signal?: AbortSignal, retry = false): Promise<Slot> {
+  acquire(signal?: AbortSignal, options: boolean | AcquireOptions = false): Promise<Slot> {
+    const { retry = false, kind = 'request' } = typeof options === 'boolean' ? { retry: options } : options;
     if (this.closedError) return Promise.reject(this.closedError);
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (!retry && this.full) return Promise.reject(this.queueFullError());
+    if (kind === 'request' && !retry && this.full) return Promise.reject(this.queueFullError());
     return new Promise<Slot>((resolve, reject) => {
       const waiter: Waiter = { resolve, reject, signal, done: false };
       if (signal) {
         waiter.onAbort = () => this.settle(waiter, undefined, signal.reason);
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
-      this.queue.push(waiter);
+      (kind === 'poll' ? this.polls : this.requests).push(waiter);
       this.pump();
     });
   }
@@ -96,9 +149,7 @@ export class RequestLimiter {
   close(err: PlaymentError): void {
     this.closedError = err;
     clearTimeout(this.timer);
-    for (let i = this.queueHead; i < this.queue.length; i++) this.settle(this.queue[i], undefined, err);
-    this.queue.length = 0;
-    this.queueHead = 0;
+    for (const w of [...this.requests.drain(), ...this.polls.drain()]) this.settle(w, undefined, err);
   }
 
   private settle(w: Waiter, slot: Slot | undefined, err?: unknown): void {
@@ -111,12 +162,10 @@ export class RequestLimiter {
 
   private pump(): void {
     if (this.timer) return;
-    while (this.queued > 0 && this.active < this.concurrency) {
-      const head = this.queue[this.queueHead];
-      if (head.done) {
-        this.shift();
-        continue;
-      }
+    while (this.active < this.concurrency) {
+      const { line, contended } = this.nextLine();
+      if (!line) return;
+      const head = line.peek()!;
       const now = Date.now();
       const wait = Math.max(this.pausedUntil, this.rate > 0 ? this.nextSlotAt : 0) - now;
       if (wait > 0) {
@@ -128,19 +177,19 @@ export class RequestLimiter {
         return;
       }
       if (this.rate > 0) this.nextSlotAt = Math.max(now, this.nextSlotAt) + 1000 / this.rate;
-      this.shift();
+      line.shift();
+      if (contended) this.pollsTurn = line === this.requests;
       this.active++;
       this.settle(head, this.makeSlot());
     }
   }
 
-  private shift(): void {
-    this.queueHead++;
-    // Compact now and then so the array does not grow without bound.
-    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
-      this.queue.splice(0, this.queueHead);
-      this.queueHead = 0;
-    }
+  /** The line the next grant goes to: alternating while both wait, otherwise the one waiting. */
+  private nextLine(): { line?: Line; contended: boolean } {
+    const request = this.requests.peek();
+    const poll = this.polls.peek();
+    if (request && poll) return { line: this.pollsTurn ? this.polls : this.requests, contended: true };
+    return { line: request ? this.requests : poll ? this.polls : undefined, contended: false };
   }
 
   private makeSlot(): Slot {

@@ -1,6 +1,8 @@
 /** playment-config: base URL, API profile, project id and API key; owns the shared client. */
 import type { ConnectionOptions } from 'node:tls';
 import { PlaymentClient } from '../api/client';
+import { PlaymentError } from '../api/errors';
+import { closeResultPoller } from '../api/result-poller';
 import { apiKeyProblem } from './common/api-key';
 import { checkBaseUrl } from './common/base-url';
 import { configPropertiesSchema } from './common/config-settings';
@@ -53,6 +55,7 @@ export = function register(RED: RED): void {
       const client = node.client;
       node.client = undefined;
       if (!client) return done();
+      closeResultPoller(client, new PlaymentError({ code: 'ABORTED', message: 'the Playment config node was closed' }));
       client.close(node.closeGraceMs).catch(() => undefined).finally(done);
     });
   }

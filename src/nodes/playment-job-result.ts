@@ -1,16 +1,17 @@
 /**
- * playment-job-result: fetches a job's record, or waits until it is completed, and optionally
- * downloads its annotations through the attachment API.
+ * playment-job-result: fetches a job's record, waits until it is completed, or watches a whole
+ * batch, and optionally downloads annotations through the attachment API. Waits and batch
+ * watches are served by the account's result poller (src/api/result-poller.ts).
  */
 import { PlaymentError, invalidInput } from '../api/errors';
 import type { JobRecord } from '../api/schemas';
+import { resultPollerOf, type BatchProgress } from '../api/result-poller';
 import { extractAnnotations } from '../jobs/annotations';
 import { preview } from '../jobs/frames';
 import { setupActionNode, type ActionContext, type ActionNodeDef } from './common/action-node';
 import { clientOf } from './common/config-node';
-import { WaitScheduler } from './common/wait-scheduler';
 import { payloadField } from './common/resolve';
-import { PendingWaits, contextOutlivesNode } from './common/pending-waits';
+import { PendingWaits, SentJobs, contextOutlivesNode } from './common/pending-waits';
 import { pathSegment } from '../api/profiles';
 import { NUMERIC_SETTINGS, parseJobResultSettings, type JobResultSettings } from './common/limits';
 import { randomUUID } from 'node:crypto';
@@ -18,13 +19,11 @@ import type { Msg, Node, RED } from './common/red';
 
 const TYPE = 'playment-job-result';
 const RESULT_SIZE = NUMERIC_SETTINGS[TYPE].maxResultSize;
-/** Polling slows down by this factor up to this multiple of the configured interval. */
-const BACKOFF_FACTOR = 1.5;
-const MAX_INTERVAL_MULTIPLE = 4;
 
 interface JobResultDef extends ActionNodeDef {
   jobId?: string;
   jobIdType?: string;
+  /** 'once', 'wait' or 'batch' (watch a whole batch). */
   mode?: string;
   /** Seconds. */
   pollInterval?: string | number;
@@ -35,17 +34,10 @@ interface JobResultDef extends ActionNodeDef {
   maxResultSize?: string | number;
 }
 
-/** Shared by every job-result node: one timer for all waits. */
-const scheduler = new WaitScheduler();
-
-function isDone(record: JobRecord): boolean {
-  return record.status === 'completed' && Boolean(record.result);
-}
-
 export = function register(RED: RED): void {
   function PlaymentJobResult(this: Node, def: JobResultDef) {
     RED.nodes.createNode(this, def);
-    const wait = def.mode === 'wait';
+    const mode = def.mode === 'wait' || def.mode === 'batch' ? def.mode : 'once';
     // The node's own settings are checked once: out of range, every message ends NOT_CONFIGURED.
     let settings: JobResultSettings | undefined;
     let settingsError: unknown;
@@ -54,17 +46,13 @@ export = function register(RED: RED): void {
     } catch (err) {
       settingsError = err;
     }
-    const pendingWaits = new PendingWaits(this, contextOutlivesNode(RED.settings as { contextStorage?: unknown }));
+    const storeConfigured = contextOutlivesNode(RED.settings as { contextStorage?: unknown });
+    const pendingWaits = new PendingWaits(this, storeConfigured);
+    const sentJobs = new SentJobs(this, storeConfigured);
     const node = this;
 
-    setupActionNode(RED, this, def, TYPE, async (msg, ctx) => {
-      if (!settings) throw settingsError;
-      const { intervalMs, maxWaitMs, maxResultBytes } = settings;
-      const { jobId } = await ctx.resolve({ jobId: { value: def.jobId, type: def.jobIdType } });
-      const id = checkJobId(jobId ?? msg.job_id ?? payloadField(msg, 'job_id'));
-      const record = wait
-        ? await keptWhileWaiting(ctx, pendingWaits, msg, () => waitUntilDone(ctx, id, intervalMs, maxWaitMs))
-        : await ctx.client.getJob(id, ctx.call);
+    /** The output payload of a job: its record, and its annotations when the node downloads them. */
+    async function jobPayload(ctx: ActionContext, record: JobRecord, maxResultBytes: number): Promise<Record<string, unknown>> {
       const payload: Record<string, unknown> = {
         job_id: record.job_id,
         reference_id: record.reference_id ?? undefined,
@@ -86,8 +74,78 @@ export = function register(RED: RED): void {
         }
         payload.annotations = annotations;
       }
+      return payload;
+    }
+
+    /**
+     * Watches a batch: each completed job not sent before goes out at once as its own message
+     * (topic 'job'), each change of the counts as a progress message (topic 'progress'); the
+     * input message ends with the last progress message, when every job is completed.
+     */
+    async function watchBatch(ctx: ActionContext, msg: Msg, batchId: string, s: JobResultSettings): Promise<BatchProgress> {
+      const sent = await sentJobs.load(batchId);
+      const shown = { waiting: 0, done: 0 };
+      const derived = (topic: string, payload: unknown): Msg => {
+        const out = RED.util.cloneMessage(msg) as Msg;
+        out.topic = topic;
+        out.payload = payload;
+        return out;
+      };
+      ctx.call.onStart?.();
+      ctx.status.beginWait(0);
+      try {
+        return await resultPollerOf(ctx.client).watchBatch(batchId, {
+          intervalMs: s.intervalMs,
+          maxWaitMs: s.maxWaitMs,
+          signal: ctx.call.cancel,
+          sent,
+          onJob: async (record) => {
+            const out = derived('job', undefined);
+            out.job_id = record.job_id;
+            try {
+              out.payload = await jobPayload(ctx, record, s.maxResultBytes);
+              node.send(out);
+            } catch (err) {
+              // This job's message ends with its error (Catch sees it); the batch watch goes on.
+              if (ctx.lifecycle.closing) throw err;
+              out.payload = { job_id: record.job_id, batch_id: batchId, status: record.status, result: record.result ?? '' };
+              node.error(reportable(err, ctx), out);
+            }
+            await sentJobs.add(batchId, record.job_id);
+          },
+          onProgress: (progress) => {
+            const waiting = progress.total - progress.completed;
+            ctx.status.countJobs(waiting - shown.waiting, progress.completed - shown.done);
+            shown.waiting = waiting;
+            shown.done = progress.completed;
+            node.send(derived('progress', { ...progress }));
+          },
+        });
+      } finally {
+        ctx.status.endWait(shown.waiting);
+      }
+    }
+
+    setupActionNode(RED, this, def, TYPE, async (msg, ctx) => {
+      if (!settings) throw settingsError;
+      if (mode === 'batch') {
+        const batchId = checkBatchId(msg.batch_id ?? payloadField(msg, 'batch_id'), true)!;
+        const progress = await keptWhileWaiting(ctx, pendingWaits, msg, () => watchBatch(ctx, msg, batchId, settings!));
+        msg.topic = 'progress';
+        msg.payload = { ...progress };
+        return { messages: [msg], statusText: ctx.status.text('batchDone', { completed: progress.completed, total: progress.total }) };
+      }
+      const { jobId } = await ctx.resolve({ jobId: { value: def.jobId, type: def.jobIdType } });
+      const id = checkJobId(jobId ?? msg.job_id ?? payloadField(msg, 'job_id'));
+      let record: JobRecord;
+      if (mode === 'wait') {
+        const batchId = checkBatchId(msg.batch_id ?? payloadField(msg, 'batch_id'), false);
+        record = await keptWhileWaiting(ctx, pendingWaits, msg, () => waitForJob(ctx, id, batchId, settings!));
+      } else {
+        record = await ctx.client.getJob(id, ctx.call);
+      }
       msg.job_id = record.job_id;
-      msg.payload = payload;
+      msg.payload = await jobPayload(ctx, record, settings.maxResultBytes);
       return { messages: [msg], statusText: ctx.status.text('status', { status: record.status }) };
     }, {
       // A setting out of range shows as a red ring at deploy, like a missing account.
@@ -98,7 +156,7 @@ export = function register(RED: RED): void {
     });
 
     // Waits kept when the node last stopped start again as new messages.
-    if (wait) {
+    if (mode !== 'once') {
       setImmediate(() => {
         pendingWaits
           .takeAll()
@@ -148,40 +206,51 @@ async function keptWhileWaiting<T>(ctx: ActionContext, pending: PendingWaits, ms
 }
 
 /**
- * Polls until the job is completed. Between polls the message shows as waiting on the status,
- * not in flight. Gives up when the next poll would come after the maximum wait.
+ * Waits in the account's result poller until the job is completed. Meanwhile the message shows
+ * as waiting, not in flight; the poller ends it with TIMEOUT after the maximum wait.
  */
-async function waitUntilDone(ctx: ActionContext, jobId: string, intervalMs: number, maxWaitMs: number): Promise<JobRecord> {
-  const startedAt = Date.now();
-  const deadline = startedAt + maxWaitMs;
-  let interval = intervalMs;
-  let waiting = false;
+async function waitForJob(ctx: ActionContext, jobId: string, batchId: string | undefined, s: JobResultSettings): Promise<JobRecord> {
+  ctx.call.onStart?.();
+  ctx.status.beginWait();
+  let completed = false;
   try {
-    for (;;) {
-      const record = await ctx.client.getJob(jobId, ctx.call);
-      if (isDone(record)) return record;
-      if (Date.now() + interval > deadline) {
-        throw new PlaymentError({
-          code: 'TIMEOUT',
-          message:
-            `job ${jobId} was not completed within the maximum wait of ${duration(maxWaitMs)}: ` +
-            `still ${record.status} after ${duration(Date.now() - startedAt)}, and the next poll would come after the limit`,
-        });
-      }
-      if (!waiting) ctx.status.beginWait();
-      waiting = true;
-      await scheduler.wait(interval, ctx.call.cancel);
-      interval = Math.min(interval * BACKOFF_FACTOR, intervalMs * MAX_INTERVAL_MULTIPLE);
-    }
+    const record = await resultPollerOf(ctx.client).watchJob(jobId, {
+      batchId,
+      intervalMs: s.intervalMs,
+      maxWaitMs: s.maxWaitMs,
+      signal: ctx.call.cancel,
+    });
+    completed = true;
+    ctx.status.countJobs(-1, 1);
+    return record;
   } finally {
-    if (waiting) ctx.status.endWait();
+    ctx.status.endWait(completed ? 0 : 1);
   }
 }
 
-/** A duration as people read it, without rounding a configured limit away (2.5 s, not 3 s). */
-function duration(ms: number): string {
-  const exact = (n: number) => String(Number(n.toFixed(3)));
-  if (ms < 60_000) return `${exact(ms / 1000)} s`;
-  if (ms < 3_600_000) return `${exact(ms / 60_000)} min`;
-  return `${exact(ms / 3_600_000)} h`;
+/**
+ * The batch id of a message: required to watch a batch; otherwise optional (it saves the GET
+ * that learns a waiting job's batch). Empty counts as missing.
+ */
+function checkBatchId(v: unknown, required: boolean): string | undefined {
+  if ((v === undefined || v === null || v === '') && !required) return undefined;
+  if (typeof v !== 'string' || v.trim() === '') {
+    throw invalidInput(
+      required
+        ? `batch id is required to watch a batch: send msg.batch_id (or msg.payload.batch_id); got ${preview(v)}`
+        : `msg.batch_id (or msg.payload.batch_id) must be a batch id string when set; got ${preview(v)}`,
+    );
+  }
+  if (v.length > 256) throw invalidInput(`batch id is ${v.length} characters long, more than 256`);
+  const id = v.trim();
+  pathSegment(id, 'batch id');
+  return id;
+}
+
+/** A job's own error in a batch watch, as Catch nodes see it: our code, no API key. */
+function reportable(err: unknown, ctx: ActionContext): PlaymentError {
+  const code = err instanceof PlaymentError ? err.code : 'INTERNAL';
+  const clean = new PlaymentError({ code, message: ctx.redact(err instanceof Error ? err.message : String(err)) });
+  clean.stack = `${clean.name}: ${clean.message}`;
+  return clean;
 }

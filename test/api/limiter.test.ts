@@ -112,6 +112,50 @@ describe('the account limiter', () => {
       }
     });
 
+    /** Asks for `n` slots of one kind; records the order of grants in `order`. */
+    function askMany(limiter: RequestLimiter, kind: 'request' | 'poll', n: number, order: string[]): Promise<unknown>[] {
+      return Array.from({ length: n }, () =>
+        limiter.acquire(undefined, { kind }).then((slot) => {
+          order.push(kind);
+          slot.release('ok');
+        }),
+      );
+    }
+
+    it('never refuses a poll with QUEUE_FULL and does not count polls against maxQueue', async () => {
+      const limiter = new RequestLimiter({ ratePerSecond: 1, maxConcurrent: 4, maxQueue: 3 });
+      const order: string[] = [];
+      const polls = askMany(limiter, 'poll', 2000, order);
+      await turn();
+      assert.equal(limiter.pollsQueued, 1999);
+      assert.equal(limiter.queued, 0);
+      assert.equal(limiter.full, false, 'requests still find room');
+      const requests = askMany(limiter, 'request', 3, order);
+      await assert.rejects(limiter.acquire(), (e: PlaymentError) => e.code === 'QUEUE_FULL');
+      limiter.close(new PlaymentError({ code: 'ABORTED', message: 'closed' }));
+      const ended = await Promise.allSettled([...polls, ...requests]);
+      assert.equal(ended.filter((r) => r.status === 'rejected').length, 1999 + 3, 'close ends both lines');
+    });
+
+    it('alternates grants while both lines wait: polls take at most half while requests are queued, all otherwise', async () => {
+      const limiter = new RequestLimiter({ ratePerSecond: 10, maxConcurrent: 4, maxQueue: 1000 });
+      const order: string[] = [];
+      askMany(limiter, 'poll', 50, order);
+      await turn();
+      askMany(limiter, 'request', 10, order);
+      for (let i = 0; i < 40; i++) {
+        mock.timers.tick(100);
+        await turn();
+      }
+      // The first poll went at once; then, while both lines waited, grants alternated.
+      const contended = order.slice(1, 21);
+      assert.equal(contended.filter((k) => k === 'request').length, 10, 'every request went within the first 20 grants');
+      assert.equal(contended.filter((k) => k === 'poll').length, 10, 'polls were not starved either');
+      for (let i = 0; i + 1 < contended.length; i++) assert.notEqual(contended[i], contended[i + 1], `grants ${i + 1} and ${i + 2} alternate`);
+      assert.ok(order.slice(21).every((k) => k === 'poll'), 'with no request queued, polls take every grant');
+      assert.equal(order.length, 41);
+    });
+
     it('halves concurrency after a 429', async () => {
       const limiter = new RequestLimiter({ ratePerSecond: 0, maxConcurrent: 4, maxQueue: 100 });
       const first = await limiter.acquire();

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { mock } from 'node:test';
 import { sleep } from '../../src/api/retry';
 import { MAX_TIMER_DELAY_MS, timerDelay } from '../../src/api/timer-delay';
-import { WaitScheduler } from '../../src/nodes/common/wait-scheduler';
 import { AttemptControl } from '../../src/api/transport';
 import { PlaymentClient } from '../../src/api/client';
 
@@ -38,10 +37,8 @@ describe('long waits and the timer limit', () => {
     assert.equal(timerDelay(Infinity), MAX_TIMER_DELAY_MS);
   });
 
-  for (const [name, wait] of [
-    ['sleep', (ms: number) => sleep(ms)],
-    ['the wait scheduler', (ms: number) => new WaitScheduler().wait(ms)],
-  ] as const) {
+  // The result poller's sweeps: test/api/result-poller.test.ts.
+  for (const [name, wait] of [['sleep', (ms: number) => sleep(ms)]] as const) {
     it(`${name}: a 30-day wait ends after 30 days, with no timer beyond 2^31-1 ms`, async () => {
       let done = false;
       void wait(THIRTY_DAYS_MS).then(() => (done = true));

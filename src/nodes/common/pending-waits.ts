@@ -95,3 +95,48 @@ function jsonSafeCopy(msg: Msg): Record<string, unknown> {
   }
   return copy;
 }
+
+const SENT_PREFIX = 'playment-sent:';
+
+/**
+ * Which jobs of a watched batch a node has sent already, so each is sent once: kept in memory
+ * for the node's life and, under the same rule as the waits (a configured context store), in
+ * the node's context, one key per batch, so it holds across redeploys and restarts.
+ */
+export class SentJobs {
+  private readonly batches = new Map<string, { ids: Set<string>; list: string[] }>();
+
+  constructor(
+    private readonly node: Node,
+    readonly kept: boolean,
+  ) {}
+
+  private get context(): Context {
+    return this.node.context() as unknown as Context;
+  }
+
+  /** The set of sent job ids of a batch (shared by every watch of it in this node). */
+  async load(batchId: string): Promise<Set<string>> {
+    let entry = this.batches.get(batchId);
+    if (!entry) {
+      const stored = this.kept
+        ? await new Promise<unknown>((resolve) => this.context.get(SENT_PREFIX + batchId, (err, v) => resolve(err ? undefined : v)))
+        : undefined;
+      const list = Array.isArray(stored) ? stored.filter((v): v is string => typeof v === 'string') : [];
+      // Another watch of the batch may have loaded it meanwhile.
+      entry = this.batches.get(batchId) ?? { ids: new Set(list), list };
+      this.batches.set(batchId, entry);
+    }
+    return entry.ids;
+  }
+
+  /** Records a sent job (after it was sent). */
+  async add(batchId: string, jobId: string): Promise<void> {
+    const entry = this.batches.get(batchId);
+    if (!entry || entry.ids.has(jobId)) return;
+    entry.ids.add(jobId);
+    entry.list.push(jobId);
+    if (!this.kept) return;
+    await new Promise<void>((resolve) => this.context.set(SENT_PREFIX + batchId, entry.list, () => resolve()));
+  }
+}

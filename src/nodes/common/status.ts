@@ -1,14 +1,18 @@
 /**
- * Node status from one place: how many messages are queued, in flight and waiting (for a job
- * to complete, between polls), then the last outcome. Status texts come from the node's
- * message catalogue.
+ * Node status from one place: how many messages are queued, in flight and waiting (for jobs to
+ * complete), how many waited-for jobs completed meanwhile, then the last outcome. Status texts
+ * come from the node's message catalogue; counts are written with thousands separators.
  */
+import { formatNumber } from './limits';
 import type { Node, RED } from './red';
 
 export class StatusBoard {
   private queued = 0;
   private inFlight = 0;
   private waiting = 0;
+  /** Jobs the waiting messages wait for, and jobs that completed since the board was last idle. */
+  private jobsWaiting = 0;
+  private jobsDone = 0;
   private progress: string | undefined;
 
   constructor(
@@ -35,18 +39,28 @@ export class StatusBoard {
   }
 
   /**
-   * A started message now waits (for its job to complete): it shows as waiting, not in flight,
-   * until `endWait`, which the message must call before it ends.
+   * A started message now waits (for `jobs` jobs to complete): it shows as waiting, not in
+   * flight, until `endWait`, which the message must call before it ends.
    */
-  beginWait(): void {
+  beginWait(jobs = 1): void {
     if (this.inFlight > 0) this.inFlight--;
     this.waiting++;
+    this.jobsWaiting += jobs;
     this.show();
   }
 
-  endWait(): void {
+  /** Of the jobs waited for, `waiting` more (or fewer) wait and `done` more completed. */
+  countJobs(waiting: number, done: number): void {
+    this.jobsWaiting = Math.max(0, this.jobsWaiting + waiting);
+    this.jobsDone += done;
+    this.show();
+  }
+
+  /** The message stops waiting; `jobsLeft` of the jobs it counted as waiting are dropped. */
+  endWait(jobsLeft = 1): void {
     if (this.waiting === 0) return;
     this.waiting--;
+    this.jobsWaiting = Math.max(0, this.jobsWaiting - jobsLeft);
     this.inFlight++;
     this.show();
   }
@@ -62,6 +76,7 @@ export class StatusBoard {
     else this.queued = Math.max(0, this.queued - 1);
     this.progress = undefined;
     if (this.queued + this.inFlight + this.waiting > 0) return this.show();
+    this.jobsDone = 0;
     if (outcome.ok) this.node.status({ fill: 'green', shape: 'dot', text: outcome.text });
     else this.node.status({ fill: 'red', shape: 'ring', text: this.t('failed', { code: outcome.code }) });
   }
@@ -74,6 +89,8 @@ export class StatusBoard {
     this.queued = 0;
     this.inFlight = 0;
     this.waiting = 0;
+    this.jobsWaiting = 0;
+    this.jobsDone = 0;
     this.node.status({});
   }
 
@@ -82,7 +99,12 @@ export class StatusBoard {
   }
 
   private counts(): string {
-    const waiting = this.waiting > 0 ? this.t('waiting', { count: this.waiting }) : undefined;
+    const waiting =
+      this.waiting === 0
+        ? undefined
+        : this.jobsDone > 0
+          ? this.t('waitingDone', { waiting: formatNumber(this.jobsWaiting), done: formatNumber(this.jobsDone) })
+          : this.t('waiting', { count: formatNumber(this.jobsWaiting) });
     const active =
       this.queued > 0
         ? this.t('queued', { queued: this.queued, inFlight: this.inFlight })

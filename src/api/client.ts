@@ -15,6 +15,7 @@ import { linkSignals } from './signal-links';
 import { ReferenceMap } from './reference-map';
 import { createDispatcher } from './dispatcher';
 import { timerDelay } from './timer-delay';
+import { describeLimiterChange, guardedLogger, loggedPath, type ClientLogger } from './log';
 import {
   batchJobsPageSchema,
   createBatchDataSchema,
@@ -47,6 +48,8 @@ export interface ClientOptions {
   /** Injected in tests; otherwise the client makes (and later closes) its own. */
   dispatcher?: Dispatcher;
   retryPolicy?: Partial<RetryPolicy>;
+  /** Attempts (trace), retries, throttling, recoveries and close (debug); silent without. */
+  logger?: ClientLogger;
 }
 
 /** How a caller (a node) can end a call early. */
@@ -107,6 +110,8 @@ export const MAX_CONCURRENT_DOWNLOADS = 2;
 export class PlaymentClient {
   readonly projectId: string;
   readonly limiter: RequestLimiter;
+  /** Also the result poller's (result-poller.ts): the key is redacted from every line. */
+  readonly log: ClientLogger;
   private readonly baseUrl: string;
   private readonly apiKey: string;
   private readonly profile;
@@ -121,7 +126,7 @@ export class PlaymentClient {
   private readonly batchCreations = new Map<string, Promise<CreateBatchResult>>();
   private readonly downloads = new DownloadGate(MAX_CONCURRENT_DOWNLOADS);
   /** Job ids by reference id per batch ('' = the project's default batch), read from listings. */
-  private readonly references = new ReferenceMap((batchKey, token) => this.readListingPage(batchKey, token));
+  private readonly references: ReferenceMap;
   /** The project's default batch id, looked up once. */
   private defaultBatch: Promise<string | undefined> | undefined;
 
@@ -129,6 +134,8 @@ export class PlaymentClient {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.projectId = opts.projectId;
     this.apiKey = opts.apiKey;
+    this.log = guardedLogger(opts.logger, opts.apiKey);
+    this.references = new ReferenceMap((batchKey, token) => this.readListingPage(batchKey, token), undefined, this.log.debug);
     this.profile = PROFILES[opts.apiVersion];
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.deadlineMs = opts.deadlineMs ?? 5 * 60_000;
@@ -140,6 +147,7 @@ export class PlaymentClient {
       // The config node passes its setting; this is its default (limits.ts).
       maxQueue: opts.maxQueue ?? 10_000,
       maxPauseMs: this.retry.maxDelayMs,
+      onChange: (change) => this.log.debug(describeLimiterChange(change)),
     });
     this.ownsDispatcher = !opts.dispatcher;
     this.dispatcher =
@@ -210,6 +218,10 @@ export class PlaymentClient {
     } catch (err) {
       if (isPlaymentError(err) && err.code === 'BATCH_CREATION' && (err.mayExist || reuseExisting)) {
         const found = await this.findBatchByName(batch.name, call);
+        this.log.debug(
+          `batch.create: batch "${batch.name}" ${err.mayExist ? 'may have been created by an attempt whose answer was lost' : 'exists'}: ` +
+            (found ? `found as ${found} by name` : 'not found by name'),
+        );
         if (found) return { batch_id: found, ...(err.mayExist ? { recovered: true } : { reused: true }) };
         if (err.mayExist) throw unresolved(`batch "${batch.name}"`, err);
       }
@@ -255,7 +267,7 @@ export class PlaymentClient {
       cancel.unlink();
     }
     try {
-      const { data } = await this.track('attachment', call, true, (signals, timeoutMs) =>
+      const { data } = await this.track('attachment', `GET ${loggedPath(path)}`, call, true, (signals, timeoutMs) =>
         fetchAttachment(path, {
           dispatcher: this.dispatcher,
           baseUrl: this.baseUrl,
@@ -304,15 +316,19 @@ export class PlaymentClient {
     const aborted = new PlaymentError({ code: 'ABORTED', message: 'the Playment config node was closed' });
     this.closing.abort(aborted);
     this.limiter.close(aborted);
-    if (this.inFlight.size > 0) {
+    const running = this.inFlight.size;
+    this.log.debug(`closing: queued calls end with ABORTED; ${running} call(s) in flight get ${graceMs} ms to finish`);
+    if (running > 0) {
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, timerDelay(graceMs))));
       await Promise.race([Promise.allSettled([...this.inFlight]), grace]);
       clearTimeout(timer);
+      if (this.inFlight.size > 0) this.log.debug(`closing: ${this.inFlight.size} call(s) still in flight after ${graceMs} ms aborted`);
       this.aborting.abort(aborted);
       await Promise.allSettled([...this.inFlight]);
     }
     if (this.ownsDispatcher) await this.dispatcher.destroy().catch(() => undefined);
+    this.log.debug('closed');
   }
 
   // ---- the request loop ------------------------------------------------------------------
@@ -321,7 +337,7 @@ export class PlaymentClient {
     // Serialised once, when the first attempt leaves the queue: every retry sends the same text
     // (a large job body is megabytes), and a queued request does not hold it (about 110 bytes a frame).
     let prepared: AttemptRequest | undefined;
-    return this.track(route, call, idempotent, (signals, timeoutMs) => {
+    return this.track(route, `${req.method} ${loggedPath(req.path)}`, call, idempotent, (signals, timeoutMs) => {
       prepared ??= req.body === undefined ? req : { ...req, json: JSON.stringify(req.body) };
       return sendAttempt(prepared, { dispatcher: this.dispatcher, baseUrl: this.baseUrl, apiKey: this.apiKey, signals, timeoutMs });
     });
@@ -330,11 +346,12 @@ export class PlaymentClient {
   /** Runs attempts through the limiter and retry policy, and remembers it until it ends (for close). */
   private track(
     route: RouteName,
+    target: string,
     call: CallOptions,
     idempotent: boolean,
     attempt: Attempt,
   ): Promise<Outcome<unknown>> {
-    const run = this.runWithRetries(route, call, idempotent, attempt);
+    const run = this.runWithRetries(route, target, call, idempotent, attempt);
     this.inFlight.add(run);
     const forget = () => this.inFlight.delete(run);
     run.then(forget, forget);
@@ -343,6 +360,7 @@ export class PlaymentClient {
 
   private async runWithRetries(
     route: RouteName,
+    target: string,
     call: CallOptions,
     idempotent: boolean,
     attempt: Attempt,
@@ -350,13 +368,15 @@ export class PlaymentClient {
     const cancelLink = linkSignals([this.closing.signal, call.cancel]);
     try {
       // Each attempt follows the abort signals itself (signal-links.ts): no per-call link needed.
-      return await this.attemptLoop(route, call, idempotent, attempt, cancelLink.signal, [this.aborting.signal, call.abort]);
+      return await this.attemptLoop(`${route} ${target}`, route, call, idempotent, attempt, cancelLink.signal, [this.aborting.signal, call.abort]);
     } finally {
       cancelLink.unlink();
     }
   }
 
   private async attemptLoop(
+    /** Route, method and path (without query) for log lines. */
+    logName: string,
     route: RouteName,
     call: CallOptions,
     idempotent: boolean,
@@ -379,26 +399,38 @@ export class PlaymentClient {
         call.onStart?.();
       }
       sent = true;
+      const startedAt = Date.now();
       try {
         const data = await attempt(abort, Math.min(this.timeoutMs, Math.max(1, deadline - Date.now())));
         slot.release('ok');
+        this.log.trace(`${logName}: attempt ${retry + 1} answered ok (2xx) in ${Date.now() - startedAt} ms`);
         return { data };
       } catch (raw) {
         const err = asAborted(raw, route);
         const retryAfter = retryAfterMs(err.retryAfter);
+        this.log.trace(`${logName}: attempt ${retry + 1} ended with ${answerOf(err)} in ${Date.now() - startedAt} ms`);
         slot.release(err.statusCode === 429 ? 'throttled' : 'failed', retryAfter);
         if (err.code === 'ABORTED') throw withCreateContext(err, !idempotent, true);
         if (!idempotent && UNKNOWN_OUTCOME_CODES.has(err.code) && err.statusCode !== 429) outcomeUnknown = true;
         // A garbled answer to a create is resent: a duplicate answer then tells that it was stored.
         const retryable = err.retryable || (!idempotent && err.code === 'BAD_RESPONSE');
-        if (!retryable || retry >= this.retry.maxRetries) throw withCreateContext(err, false, outcomeUnknown);
+        if (!retryable) throw withCreateContext(err, false, outcomeUnknown);
+        const giveUp = (why: string, thrown: PlaymentError) => {
+          this.log.debug(`${logName}: not retried after ${answerOf(err)} (attempt ${retry + 1}): ${why}`);
+          return withCreateContext(thrown, false, outcomeUnknown);
+        };
+        if (retry >= this.retry.maxRetries) throw giveUp(`all ${this.retry.maxRetries} retries used`, err);
         const left = deadline - Date.now();
         if (retryAfter !== undefined && retryAfter >= left) {
-          throw withCreateContext(retryAfterBeyondDeadline(err, retryAfter, left, this.deadlineMs), false, outcomeUnknown);
+          throw giveUp(`Retry-After ${retryAfter} ms is beyond the deadline`, retryAfterBeyondDeadline(err, retryAfter, left, this.deadlineMs));
         }
         // Retry-After counts up to the backoff ceiling, like the limiter's pause: no answer holds a call longer.
         const wait = Math.max(Math.min(retryAfter ?? 0, this.retry.maxDelayMs), backoffDelay(retry, this.retry));
-        if (wait >= left) throw withCreateContext(err, false, outcomeUnknown);
+        if (wait >= left) throw giveUp(`the ${wait} ms wait is beyond the deadline`, err);
+        this.log.debug(
+          `${logName}: retry ${retry + 1} of ${this.retry.maxRetries} in ${wait} ms after ${answerOf(err)}` +
+            (retryAfter === undefined ? '' : `, Retry-After ${retryAfter} ms`),
+        );
         try {
           await sleep(wait, cancel);
         } catch (stop) {
@@ -436,6 +468,11 @@ export class PlaymentClient {
   private async resolveExisting(body: VideoJobBody, call: CallOptions, err: PlaymentError): Promise<CreateJobResult> {
     const ownAttempt = err.mayExist === true;
     const jobId = await this.findJobByReference(body.reference_id, body.batch_id, call);
+    this.log.debug(
+      `job.create: reference id ${body.reference_id} ` +
+        (ownAttempt ? `may have been stored by an attempt whose answer was lost (${err.code})` : `names a job already (${err.code})`) +
+        (jobId ? `: found as job ${jobId}` : ': not found in the listing'),
+    );
     if (!jobId) throw jobNotFound(body, err);
     return {
       job_id: jobId,
@@ -499,6 +536,11 @@ function retryAfterBeyondDeadline(err: PlaymentError, retryAfter: number, leftMs
       `more than the ${seconds(leftMs)} s left of this call's ${seconds(deadlineMs)} s deadline; nothing more was sent`,
     cause: err,
   });
+}
+
+/** How an attempt ended, for log lines: status and code, never the message (an answer could echo anything). */
+function answerOf(err: PlaymentError): string {
+  return err.statusCode === undefined ? err.code : `${err.statusCode} ${err.code}`;
 }
 
 function seconds(ms: number): string {

@@ -22,6 +22,18 @@ export interface LimiterOptions {
    * the whole account. The client passes its backoff ceiling.
    */
   maxPauseMs?: number;
+  /** Told when a 429 slows the limiter down and when successes step it back up (for logging). */
+  onChange?: (change: LimiterChange) => void;
+}
+
+export interface LimiterChange {
+  kind: 'throttled' | 'recovered';
+  concurrency: number;
+  /** Requests per second now; 0 = unlimited. */
+  ratePerSecond: number;
+  /** Throttled: how long new grants pause, and the Retry-After asked for (ms) if any. */
+  pauseMs?: number;
+  retryAfterMs?: number;
 }
 
 export interface Slot {
@@ -213,6 +225,7 @@ export class RequestLimiter {
     const maxPause = this.opts.maxPauseMs ?? DEFAULT_RETRY_POLICY.maxDelayMs;
     const pause = Math.min(retryAfterMs ?? DEFAULT_PAUSE_MS, maxPause);
     this.pausedUntil = Math.max(this.pausedUntil, Date.now() + pause);
+    this.opts.onChange?.({ kind: 'throttled', concurrency: this.concurrency, ratePerSecond: this.rate, pauseMs: pause, retryAfterMs });
   }
 
   private recover(): void {
@@ -221,5 +234,6 @@ export class RequestLimiter {
     this.successes = 0;
     this.concurrency = Math.min(this.opts.maxConcurrent, this.concurrency + 1);
     if (this.opts.ratePerSecond > 0) this.rate = Math.min(this.opts.ratePerSecond, this.rate * 1.25);
+    this.opts.onChange?.({ kind: 'recovered', concurrency: this.concurrency, ratePerSecond: this.rate });
   }
 }

@@ -47,6 +47,8 @@ export class ReferenceMap {
   constructor(
     private readonly readPage: ListingPageReader,
     private readonly opts: ReferenceMapOptions = DEFAULT_REFERENCE_MAP,
+    /** Debug lines: one per listing read. */
+    private readonly log: (text: string) => void = () => undefined,
   ) {}
 
   /** How many reference ids are remembered (all batches). */
@@ -81,7 +83,7 @@ export class ReferenceMap {
     if (batch) {
       this.batches.delete(batchId);
     } else {
-      batch = new BatchEntries(batchId, this.readPage, this.opts.maxPages, (delta) => this.counted(delta));
+      batch = new BatchEntries(batchId, this.readPage, this.opts.maxPages, (delta) => this.counted(delta), this.log);
     }
     this.batches.set(batchId, batch);
     if (this.batches.size > this.opts.maxBatches) this.forgetOneBatch();
@@ -120,6 +122,7 @@ class BatchEntries {
     private readonly readPage: ListingPageReader,
     private readonly maxPages: number,
     private readonly counted: (delta: number) => void,
+    private readonly log: (text: string) => void,
   ) {}
 
   get busy(): boolean {
@@ -169,16 +172,31 @@ class BatchEntries {
     if (this.reading || this.waiting.size === 0) return;
     this.reading = true;
     const number = ++this.readsStarted;
-    this.readAll().then(
-      () => this.finishRead(number, undefined),
-      (err: unknown) => this.finishRead(number, err),
+    const read = { pages: 0, jobs: 0, startedAt: Date.now() };
+    const lookups = [...this.waiting.values()].reduce((n, list) => n + list.length, 0);
+    const logRead = (outcome: string) =>
+      this.log(
+        `reference ids: listing of ${this.batchId ? `batch ${this.batchId}` : "the project's default batch"} for ${lookups} lookup(s) ` +
+          `${outcome}: ${read.pages} page(s), ${read.jobs} job(s) in ${Date.now() - read.startedAt} ms`,
+      );
+    this.readAll(read).then(
+      () => {
+        logRead('read');
+        this.finishRead(number, undefined);
+      },
+      (err: unknown) => {
+        logRead(`failed (${(err as { code?: string } | undefined)?.code ?? 'error'})`);
+        this.finishRead(number, err);
+      },
     );
   }
 
-  private async readAll(): Promise<void> {
+  private async readAll(read: { pages: number; jobs: number }): Promise<void> {
     let token: string | undefined;
     for (let page = 0; page < this.maxPages; page++) {
       const listing = await this.readPage(this.batchId, token);
+      read.pages++;
+      read.jobs += listing.jobs.length;
       for (const job of listing.jobs) if (job.reference_id) this.record(job.reference_id, job.id);
       token = listing.next_page_token || undefined;
       // Read to the end even when nobody waits any more: the next duplicate is likely further on.

@@ -16,6 +16,7 @@
  */
 import { PlaymentError, isPlaymentError } from './errors';
 import type { CallOptions } from './client';
+import type { ClientLogger } from './log';
 import type { BatchJobsPage, JobRecord, ProjectDetails } from './schemas';
 import { timerDelay } from './timer-delay';
 import { setMaxListeners } from 'node:events';
@@ -25,6 +26,8 @@ export interface PollerClient {
   getJob(jobId: string, call?: CallOptions): Promise<JobRecord>;
   batchJobs(batchId: string, pageToken: string | undefined, call?: CallOptions): Promise<BatchJobsPage>;
   projectDetails(call?: CallOptions): Promise<ProjectDetails>;
+  /** The client's logger: one debug line per sweep. */
+  readonly log?: ClientLogger;
 }
 
 /** Playment's rule for a finished job: completed, with a result URL. */
@@ -341,6 +344,10 @@ export class ResultPoller {
     this.timer = undefined;
     this.timerDueAt = Infinity;
     this.sweeping = true;
+    const startedAt = Date.now();
+    let read = 0;
+    let unchanged = 0;
+    let lone = 0;
     try {
       for (const [batchId, entry] of this.batches) {
         prune(entry);
@@ -354,16 +361,23 @@ export class ResultPoller {
           // No job of the batch completed since its listing was last read: nothing to read.
           for (const waits of entry.jobs.values()) for (const w of waits) this.checkDeadline(w);
           for (const watch of entry.watches) this.checkDeadline(watch);
+          unchanged++;
           continue;
         }
+        read++;
         entry.fresh = false;
         // Counts are kept only when the listing was read to the end of what it had to show.
         entry.counts = (await this.sweepBatch(batchId, entry)) ? now : undefined;
         prune(entry);
         if (entry.jobs.size === 0 && entry.watches.size === 0) this.batches.delete(batchId);
       }
+      lone = this.lone.size;
       await this.sweepLone();
     } finally {
+      this.client.log?.debug(
+        `result poller: sweep read ${read} batch listing(s), skipped ${unchanged} unchanged, ` +
+          `checked ${lone} job(s) without a batch; ${this.size} wait(s) left; ${Date.now() - startedAt} ms`,
+      );
       this.sweeping = false;
       this.lastSweepEndedAt = Date.now();
       this.schedule();

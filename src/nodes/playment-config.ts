@@ -45,6 +45,8 @@ export = function register(RED: RED): void {
         maxConcurrent: props.maxConcurrent,
         maxQueue: props.maxQueue,
         tls: tlsOptions(RED, props.tls),
+        // The runtime's log at debug and trace level (settings.js logging.console.level).
+        logger: { debug: (text) => node.debug(text), trace: (text) => node.trace(text) },
       });
     } catch (err) {
       node.configError = describe(err);

@@ -21,8 +21,9 @@ const TYPE = 'playment-config';
 export = function register(RED: RED): void {
   const closeGraceMs = closeGraceSetting(RED);
   function PlaymentConfig(this: PlaymentConfigNode, def: NodeDef & Record<string, unknown>) {
-    def = migrate(TYPE, def);
     RED.nodes.createNode(this, def);
+    // After createNode, which reads properties the runtime keeps on the original (not enumerable).
+    def = migrate(TYPE, def);
     const node = this;
     node.closeGraceMs = closeGraceMs;
     // Project and profile on their own: a dry run builds requests from them without a usable client.

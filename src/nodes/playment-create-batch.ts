@@ -38,8 +38,9 @@ function text(value: unknown, field: string, required: boolean, max: number): st
 
 export = function register(RED: RED): void {
   function PlaymentCreateBatch(this: Node, def: CreateBatchDef) {
-    def = migrate(TYPE, def);
     RED.nodes.createNode(this, def);
+    // After createNode, which reads properties the runtime keeps on the original (not enumerable).
+    def = migrate(TYPE, def);
     const reuseExisting = def.reuseExisting !== false;
     setupActionNode(RED, this, def, TYPE, async (msg, ctx) => {
       const raw = await ctx.resolve({

@@ -37,8 +37,9 @@ interface JobResultDef extends ActionNodeDef {
 
 export = function register(RED: RED): void {
   function PlaymentJobResult(this: Node, def: JobResultDef) {
-    def = migrate(TYPE, def);
     RED.nodes.createNode(this, def);
+    // After createNode, which reads properties the runtime keeps on the original (not enumerable).
+    def = migrate(TYPE, def);
     const mode = def.mode === 'wait' || def.mode === 'batch' ? def.mode : 'once';
     // The node's own settings are checked once: out of range, every message ends NOT_CONFIGURED.
     let settings: JobResultSettings | undefined;

@@ -39,8 +39,9 @@ function wholeNumber(v: unknown): number {
 
 export = function register(RED: RED): void {
   function PlaymentSubmitVideoJob(this: Node, def: SubmitDef) {
-    def = migrate(TYPE, def);
     RED.nodes.createNode(this, def);
+    // After createNode, which reads properties the runtime keeps on the original (not enumerable).
+    def = migrate(TYPE, def);
     const planOptions = {
       frameOrder: def.frameOrder === 'natural' ? ('natural' as const) : ('given' as const),
       maxFramesPerJob: wholeNumber(def.maxFramesPerJob),

@@ -1,14 +1,14 @@
 /**
- * Saved-flow versions: `migrate` upgrades a node's saved properties (version 0: saved before
- * nodes had a version, by 0.1.0 or since), and flows saved that way run in a real runtime: the
- * examples as they are today work as before, and 0.1.0's values today's ranges refuse are upgraded.
+ * Saved-flow versions: `migrate` upgrades a node's saved properties step by step (version 0:
+ * saved before nodes had a version), and flows saved that way run in a real runtime as before:
+ * the examples as they are today, and a value today's ranges refuse.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Sandbox } from '../../src/sandbox/server';
-import { NODE_TYPES, currentVersion, migrate } from '../../src/nodes/common/migrations';
+import { NODE_TYPES, currentVersion, migrate, upgrade, type Step } from '../../src/nodes/common/migrations';
 import { PROJECT, helper, inject, loadFlow, useSandboxRuntime } from '../support/harness';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -38,45 +38,28 @@ describe('saved-flow versions', () => {
       assert.ok(count >= 10, `${count} nodes checked`);
     });
 
-    it('reads a blank number of the config node as its default, as 0.1.0 did', () => {
-      const saved = { id: 'c', projectId: 'p', requestTimeout: '', connectTimeout: ' ', maxRetries: 2, maxQueue: 1000, rateLimit: '' };
-      assert.deepEqual(migrate('playment-config', saved), { id: 'c', projectId: 'p', maxRetries: 2, maxQueue: 1000, version: 1 });
-    });
-
-    it("upgrades the job-result node's poll interval and maximum wait as 0.1.0 read them", () => {
-      const cases: Array<[Record<string, unknown>, Record<string, unknown>]> = [
-        // Below 1 s: 0.1.0 polled that fast; now the interval is at least 1 s.
-        [{ pollInterval: 0.5 }, { pollInterval: 1 }],
-        [{ pollInterval: '0.25' }, { pollInterval: 1 }],
-        // Blank, not a number, 0 or less: 0.1.0 used the default.
-        [{ pollInterval: '', maxWait: '' }, {}],
-        [{ pollInterval: 'often', maxWait: 0 }, {}],
-        [{ pollInterval: -3, maxWait: '-1' }, {}],
-        // Values 0.1.0 read as they are stay, also when today's ranges refuse them (a clear error then).
-        [{ pollInterval: '10', maxWait: 1000 }, { pollInterval: '10', maxWait: 1000 }],
-        // maxResultSize came later: not touched.
-        [{ maxResultSize: '' }, { maxResultSize: '' }],
-      ];
-      for (const [saved, upgraded] of cases) {
-        assert.deepEqual(migrate('playment-job-result', { mode: 'wait', ...saved }), { mode: 'wait', ...upgraded, version: 1 }, JSON.stringify(saved));
-      }
+    it('runs the steps from the saved version on, in order, and stamps the last version', () => {
+      const steps: Step[] = [0, 1, 2].map((n) => (p) => ({ ...p, ran: [...((p.ran as number[]) ?? []), n] }));
+      assert.deepEqual(upgrade(steps, { a: 1 }), { a: 1, ran: [0, 1, 2], version: 3 });
+      assert.deepEqual(upgrade(steps, { a: 1, version: 2 }), { a: 1, ran: [2], version: 3 });
+      assert.deepEqual(upgrade(steps, { a: 1, version: '1' }), { a: 1, ran: [1, 2], version: 3 });
+      // Not a whole number from 0: saved before versions existed.
+      assert.deepEqual(upgrade(steps, { a: 1, version: 'x' }), { a: 1, ran: [0, 1, 2], version: 3 });
+      assert.deepEqual(upgrade(steps, { a: 1, version: 3 }), { a: 1, version: 3 });
     });
 
     it('leaves properties saved at the current version, or a newer one, as they are', () => {
       const current = { pollInterval: 0.5, maxWait: '', version: 1 };
       assert.deepEqual(migrate('playment-job-result', current), current);
-      assert.deepEqual(migrate('playment-config', { requestTimeout: '', version: '1' }), { requestTimeout: '', version: 1 });
       const newer = { pollInterval: 0.5, somethingNew: true, version: 7 };
       assert.deepEqual(migrate('playment-job-result', newer), newer);
     });
 
-    it('does not change its input, and gives the same properties when run again without the version', () => {
-      const saved = { id: 'r', pollInterval: 0.5, maxWait: '' };
-      const copy = structuredClone(saved);
-      const once = migrate('playment-job-result', saved);
-      assert.deepEqual(saved, copy);
-      const { version: _v, ...withoutVersion } = once;
-      assert.deepEqual(migrate('playment-job-result', withoutVersion), once);
+    it('does not change its input', () => {
+      const steps: Step[] = [(p) => Object.assign(p, { changed: true })];
+      const saved = { id: 'r', pollInterval: 0.5 };
+      assert.deepEqual(upgrade(steps, saved), { id: 'r', pollInterval: 0.5, changed: true, version: 1 });
+      assert.deepEqual(saved, { id: 'r', pollInterval: 0.5 });
     });
   });
 
@@ -124,29 +107,17 @@ describe('saved-flow versions', () => {
       }
     });
 
-    it('runs a flow 0.1.0 saved with a blank timeout and a poll interval below 1 s, as 0.1.0 did', async () => {
-      const rec = await loadFlow(
-        sandbox,
-        [
-          { id: 'n1', type: 'playment-submit-video-job', tag: 'track_bounding_boxes', tagType: 'str', wires: [['r']] },
-          { id: 'r', type: 'playment-job-result', jobId: '', jobIdType: 'str', mode: 'wait', pollInterval: 0.5, maxWait: '', download: false, wires: [['out']] },
-        ],
-        { config: { requestTimeout: '', maxQueue: 1000 } },
-      );
-      inject({ payload: ['https://cdn.example.com/old/f1.jpg', 'https://cdn.example.com/old/f2.jpg'] });
-      await rec.settled(1);
-      assert.deepEqual(rec.caught.map((m) => m.error), []);
-      assert.equal(rec.outputs[0].payload.status, 'completed');
-    });
-
-    it('still refuses those values in a node saved with a version', async () => {
-      const rec = await loadFlow(sandbox, [{ id: 'n1', type: 'playment-job-result', mode: 'once', pollInterval: 0.5, version: 1, wires: [['out']] }]);
-      const rings = helper.getNode('n1').status.args.map((a: any[]) => a[0]).filter((s: any) => s.fill === 'red');
-      assert.equal(rings.length, 1, 'a red ring from the start');
-      inject({ job_id: 'any' });
-      await rec.settled(1);
-      assert.equal(rec.caught[0]?.error.code, 'NOT_CONFIGURED');
-      assert.match(rec.caught[0].error.message, /pollInterval: must be a number from 1 to 86,400 \(seconds\); got 0\.5/);
-    });
+    // 0.1.0 polled that fast; today such a node is not usable, with or without a version.
+    for (const version of [undefined, 1]) {
+      it(`refuses a poll interval below 1 s as before, in a node saved ${version ? 'with' : 'without'} a version`, async () => {
+        const rec = await loadFlow(sandbox, [{ id: 'n1', type: 'playment-job-result', mode: 'once', pollInterval: 0.5, version, wires: [['out']] }]);
+        const rings = helper.getNode('n1').status.args.map((a: any[]) => a[0]).filter((s: any) => s.fill === 'red');
+        assert.equal(rings.length, 1, 'a red ring from the start');
+        inject({ job_id: 'any' });
+        await rec.settled(1);
+        assert.equal(rec.caught[0]?.error.code, 'NOT_CONFIGURED');
+        assert.match(rec.caught[0].error.message, /pollInterval: must be a number from 1 to 86,400 \(seconds\); got 0\.5/);
+      });
+    }
   });
 });

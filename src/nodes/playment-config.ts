@@ -67,7 +67,8 @@ export = function register(RED: RED): void {
 
   RED.nodes.registerType(TYPE, PlaymentConfig as never, {
     credentials: { apiKey: { type: 'password' } },
-    // Runtime settings (settings.js). Node-RED only records the default: closeGraceSetting applies it.
+    // Runtime settings (settings.js). Node-RED uses `value` only for the editor's copy of the
+    // settings; RED.settings holds what settings.js sets, so closeGraceSetting applies the default.
     // Not exportable: the editor has no use for it.
     settings: { playmentConfigCloseGrace: { value: DEFAULT_CLOSE_GRACE_MS, exportable: false } },
   });

@@ -33,10 +33,11 @@ describe('runtime settings', function () {
     registerConfig(RED);
     const config = registered.find((r) => r.type === 'playment-config');
     assert.deepEqual(config?.opts.settings, { playmentConfigCloseGrace: { value: 5000, exportable: false } });
-    // Node-RED's own check: names must start with the type in camelCase, or it refuses them.
-    runtimeSettings.init({});
+    // Node-RED's own check (the runtime the helper started): names must start with the type in
+    // camelCase, or it refuses them.
     assert.doesNotThrow(() => runtimeSettings.registerNodeSettings('playment-config', config!.opts.settings));
-    assert.deepEqual(runtimeSettings.exportNodeSettings({}), {}, 'not sent to the editor');
+    assert.throws(() => runtimeSettings.registerNodeSettings('playment-config', { closeGrace: { value: 1 } }), /must start with 'playmentConfig'/);
+    assert.ok(!('playmentConfigCloseGrace' in runtimeSettings.exportNodeSettings({})), 'not sent to the editor');
   });
 
   let logs = '';

@@ -7,6 +7,7 @@ import { apiKeyProblem } from './common/api-key';
 import { checkBaseUrl } from './common/base-url';
 import { configPropertiesSchema } from './common/config-settings';
 import { DEFAULT_CLOSE_GRACE_MS } from './common/action-node';
+import { migrate } from './common/migrations';
 import { registerTestConnectionRoute } from './common/test-connection';
 import type { PlaymentConfigNode } from './common/config-node';
 import type { NodeDef, RED } from './common/red';
@@ -15,12 +16,16 @@ interface TlsConfigNode {
   addTLSOptions(opts: Record<string, unknown>): void;
 }
 
+const TYPE = 'playment-config';
+
 export = function register(RED: RED): void {
+  const closeGraceMs = closeGraceSetting(RED);
   function PlaymentConfig(this: PlaymentConfigNode, def: NodeDef & Record<string, unknown>) {
     RED.nodes.createNode(this, def);
+    // After createNode, which reads properties the runtime keeps on the original (not enumerable).
+    def = migrate(TYPE, def);
     const node = this;
-    const grace = Number((RED.settings as unknown as Record<string, unknown>).playmentConfigCloseGrace);
-    node.closeGraceMs = Number.isFinite(grace) && grace >= 0 ? grace : DEFAULT_CLOSE_GRACE_MS;
+    node.closeGraceMs = closeGraceMs;
     // Project and profile on their own: a dry run builds requests from them without a usable client.
     const project = configPropertiesSchema.shape.projectId.safeParse(def.projectId ?? '');
     node.projectId = project.success ? project.data : '';
@@ -62,11 +67,32 @@ export = function register(RED: RED): void {
     });
   }
 
-  RED.nodes.registerType('playment-config', PlaymentConfig as never, {
+  RED.nodes.registerType(TYPE, PlaymentConfig as never, {
     credentials: { apiKey: { type: 'password' } },
+    // Runtime settings (settings.js). Node-RED uses `value` only for the editor's copy of the
+    // settings; RED.settings holds what settings.js sets, so closeGraceSetting applies the default.
+    // Not exportable: the editor has no use for it.
+    settings: { playmentConfigCloseGrace: { value: DEFAULT_CLOSE_GRACE_MS, exportable: false } },
   });
   registerTestConnectionRoute(RED);
 };
+
+/**
+ * `playmentConfigCloseGrace` from settings.js: the milliseconds requests in flight get to finish
+ * when a config node closes. Unset means the default; a value that is not a number from 0 is
+ * reported once and the default used.
+ */
+function closeGraceSetting(RED: RED): number {
+  const value = RED.settings.playmentConfigCloseGrace;
+  if (value === undefined || value === null) return DEFAULT_CLOSE_GRACE_MS;
+  const ms = typeof value === 'number' || (typeof value === 'string' && value.trim() !== '') ? Number(value) : NaN;
+  if (Number.isFinite(ms) && ms >= 0) return ms;
+  RED.log.warn(
+    `playment-config: settings.js playmentConfigCloseGrace must be a number of milliseconds from 0, got ${String(value).slice(0, 40)}: ` +
+      `using ${DEFAULT_CLOSE_GRACE_MS} ms`,
+  );
+  return DEFAULT_CLOSE_GRACE_MS;
+}
 
 function tlsOptions(RED: RED, tlsId: string | undefined): ConnectionOptions | undefined {
   if (!tlsId) return undefined;

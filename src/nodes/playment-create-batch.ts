@@ -3,6 +3,7 @@ import { invalidInput } from '../api/errors';
 import { preview } from '../jobs/frames';
 import { setupActionNode, type ActionNodeDef } from './common/action-node';
 import { payloadField } from './common/resolve';
+import { migrate } from './common/migrations';
 import type { Msg, Node, RED } from './common/red';
 
 const TYPE = 'playment-create-batch';
@@ -38,6 +39,8 @@ function text(value: unknown, field: string, required: boolean, max: number): st
 export = function register(RED: RED): void {
   function PlaymentCreateBatch(this: Node, def: CreateBatchDef) {
     RED.nodes.createNode(this, def);
+    // After createNode, which reads properties the runtime keeps on the original (not enumerable).
+    def = migrate(TYPE, def);
     const reuseExisting = def.reuseExisting !== false;
     setupActionNode(RED, this, def, TYPE, async (msg, ctx) => {
       const raw = await ctx.resolve({

@@ -15,6 +15,7 @@ import { PendingWaits, SentJobs, contextOutlivesNode } from './common/pending-wa
 import { pathSegment } from '../api/profiles';
 import { NUMERIC_SETTINGS, parseJobResultSettings, type JobResultSettings } from './common/limits';
 import { randomUUID } from 'node:crypto';
+import { migrate } from './common/migrations';
 import type { Msg, Node, RED } from './common/red';
 
 const TYPE = 'playment-job-result';
@@ -37,6 +38,8 @@ interface JobResultDef extends ActionNodeDef {
 export = function register(RED: RED): void {
   function PlaymentJobResult(this: Node, def: JobResultDef) {
     RED.nodes.createNode(this, def);
+    // After createNode, which reads properties the runtime keeps on the original (not enumerable).
+    def = migrate(TYPE, def);
     const mode = def.mode === 'wait' || def.mode === 'batch' ? def.mode : 'once';
     // The node's own settings are checked once: out of range, every message ends NOT_CONFIGURED.
     let settings: JobResultSettings | undefined;

@@ -8,6 +8,7 @@ import { jobCreateRequest } from '../api/profiles';
 import { planJobs, type PlannedJob, type RawSettings } from '../jobs/plan';
 import { setupActionNode, type ActionContext, type ActionNodeDef } from './common/action-node';
 import { clientOf, dryRunTarget } from './common/config-node';
+import { migrate } from './common/migrations';
 import type { Msg, Node, RED } from './common/red';
 
 const TYPE = 'playment-submit-video-job';
@@ -39,6 +40,8 @@ function wholeNumber(v: unknown): number {
 export = function register(RED: RED): void {
   function PlaymentSubmitVideoJob(this: Node, def: SubmitDef) {
     RED.nodes.createNode(this, def);
+    // After createNode, which reads properties the runtime keeps on the original (not enumerable).
+    def = migrate(TYPE, def);
     const planOptions = {
       frameOrder: def.frameOrder === 'natural' ? ('natural' as const) : ('given' as const),
       maxFramesPerJob: wholeNumber(def.maxFramesPerJob),

@@ -56,6 +56,12 @@ export interface WaitsResult {
   p50CompletionToOutputS: number;
   p95CompletionToOutputS: number;
   maxCompletionToOutputS: number;
+  /** The same p95 for jobs that completed while submissions still shared the rate, and after. */
+  p95WhileSubmittingS: number;
+  p95AfterSubmissionsS: number;
+  /** Sweeps (one project-details request each) and the mean time from one to the next. */
+  sweeps: number;
+  meanSweepCycleS: number;
   perJob: { requestsPerResult: number; p95CompletionToOutputS: number; peakDemandPerSecond: number };
   met: boolean;
 }
@@ -202,6 +208,9 @@ async function waitsRun(a: WaitsArgs): Promise<WaitsResult> {
     // the moment the submit node's output arrived (a few ms late, so the latency reads short by as
     // much).
     const latencies: number[] = [];
+    const lastSubmittedAt = Math.max(...submittedAt.values());
+    const whileSubmitting: number[] = [];
+    const afterSubmissions: number[] = [];
     const oldLatencies: number[] = [];
     const completions: number[] = [];
     const oldPollTimes: number[] = [];
@@ -212,7 +221,10 @@ async function waitsRun(a: WaitsArgs): Promise<WaitsResult> {
       const completesAt = start + a.completionDelayMs + spreadShare(n, a.completionSpreadMs);
       completions.push(completesAt);
       const out = outAt.get(jobId);
-      if (out !== undefined) latencies.push((out - completesAt) / 1000);
+      if (out !== undefined) {
+        latencies.push((out - completesAt) / 1000);
+        (completesAt < lastSubmittedAt ? whileSubmitting : afterSubmissions).push((out - completesAt) / 1000);
+      }
       const old = perJobPolls(start, completesAt, a.pollIntervalS * 1000);
       oldRequests += old.length;
       oldPollTimes.push(...old);
@@ -239,6 +251,10 @@ async function waitsRun(a: WaitsArgs): Promise<WaitsResult> {
       p50CompletionToOutputS: round(percentile(latencies, 50), 2),
       p95CompletionToOutputS: round(p95, 2),
       maxCompletionToOutputS: round(Math.max(...latencies), 2),
+      p95WhileSubmittingS: round(percentile(whileSubmitting, 95), 2),
+      p95AfterSubmissionsS: round(percentile(afterSubmissions, 95), 2),
+      sweeps: pollRequests['project.details'],
+      meanSweepCycleS: round(elapsedS / Math.max(1, pollRequests['project.details']), 2),
       perJob: {
         requestsPerResult: round(oldRequests / Math.max(1, order.length), 3),
         p95CompletionToOutputS: round(percentile(oldLatencies, 95), 2),

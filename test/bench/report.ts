@@ -202,6 +202,8 @@ export function render(r: Results): string {
     out.push(table(['measure', 'value'], [
       ['waits: requests per result, poller / per-job polling', `**${fmt(w.requestsPerResult, 2)}** / ${fmt(w.perJob.requestsPerResult, 2)} (poller: ${polls})`],
       ['waits: completion → output, p50 / p95 / max (poller)', `${fmt(w.p50CompletionToOutputS, 1)} / **${fmt(w.p95CompletionToOutputS, 1)}** / ${fmt(w.maxCompletionToOutputS, 1)} s`],
+      ['waits: p95 completion → output while submissions share the rate / after the last submission', `${fmt(w.p95WhileSubmittingS, 1)} / ${fmt(w.p95AfterSubmissionsS, 1)} s`],
+      ['waits: sweeps, mean time from one to the next', `${n(w.sweeps)}, ${fmt(w.meanSweepCycleS, 1)} s`],
       ['waits: per-job polling, p95 completion → output; its peak demand', `${fmt(w.perJob.p95CompletionToOutputS, 1)} s; ${n(w.perJob.peakDemandPerSecond)} requests/s against a rate of ${w.ratePerSecond}/s`],
       ['waits ended', `${n(w.completed)} completed of ${n(w.jobs)}${Object.keys(w.caught).length ? `; at Catch: ${JSON.stringify(w.caught)}` : ''}`],
       [`burst: ${n(b.sequences)} sequences at once, rate ${b.ratePerSecond}/s, queue ${n(b.maxQueue)} (default)`, `${n(b.outputs)} sent on, **${n(b.refused)} refused**`],

@@ -22,6 +22,9 @@ Options:
                          not resolve or accept a connection within ${PROBE_TIMEOUT_MS / 1000} s (results cached per
                          host for ${PROBE_RESULT_TTL_MS / 1000} s; s3:// and gs:// URLs are not checked; default off)
   --completion-delay MS  jobs report "completed" this long after creation (default 5000)
+  --completion-spread-ms MS
+                         spread completion times over MS more: the n-th job created completes
+                         the delay + MS × frac(n × 0.618…) after creation (default 0)
   --rate-limit N         answer 429 beyond N requests per rolling second (default off)
   --help                 show this help
 `;
@@ -37,6 +40,7 @@ const FLAGS = {
   workflow: { type: 'string', multiple: true },
   'check-urls': { type: 'boolean' },
   'completion-delay': { type: 'string' },
+  'completion-spread-ms': { type: 'string' },
   'rate-limit': { type: 'string' },
   help: { type: 'boolean' },
 } as const;
@@ -61,6 +65,9 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   if (values['check-urls']) options.checkUrls = true;
   if (values['completion-delay'] !== undefined) {
     options.completionDelayMs = integerFlag('--completion-delay', values['completion-delay'], 0, Number.MAX_SAFE_INTEGER);
+  }
+  if (values['completion-spread-ms'] !== undefined) {
+    options.completionSpreadMs = integerFlag('--completion-spread-ms', values['completion-spread-ms'], 0, Number.MAX_SAFE_INTEGER);
   }
   if (values['rate-limit'] !== undefined) {
     options.rateLimitPerSecond = integerFlag('--rate-limit', values['rate-limit'], 0, 1_000_000);

@@ -23,6 +23,7 @@ export interface RuntimeConfig {
   apiKeys: readonly string[];
   projectIds: readonly string[];
   completionDelayMs: number;
+  completionSpreadMs: number;
   rateLimitPerSecond: number;
   workflows: readonly string[] | undefined;
   checkUrls: boolean;
@@ -44,7 +45,7 @@ export class SandboxRuntime {
   routeCounts: Record<SandboxRouteName, number> = emptyRouteCounts();
 
   constructor(config: RuntimeConfig) {
-    this.store = new SandboxStore(config.projectIds, config.completionDelayMs);
+    this.store = new SandboxStore(config.projectIds, config.completionDelayMs, config.completionSpreadMs);
     this.apiKeys = new Set(config.apiKeys);
     this.limiter = config.rateLimitPerSecond > 0 ? new RollingWindowLimiter(config.rateLimitPerSecond) : undefined;
     this.workflows = config.workflows ? new Set(config.workflows) : undefined;

@@ -38,6 +38,7 @@ interface ResolvedOptions {
   apiKeys: string[];
   projectIds: string[];
   completionDelayMs: number;
+  completionSpreadMs: number;
   rateLimitPerSecond: number;
   maxBodyBytes: number;
   workflows: string[] | undefined;
@@ -108,6 +109,10 @@ function resolveOptions(opts: SandboxOptions): ResolvedOptions {
   if (!Number.isFinite(completionDelayMs) || completionDelayMs < 0) {
     throw new RangeError('completionDelayMs must be a non-negative number');
   }
+  const completionSpreadMs = opts.completionSpreadMs ?? 0;
+  if (!Number.isFinite(completionSpreadMs) || completionSpreadMs < 0) {
+    throw new RangeError('completionSpreadMs must be a non-negative number');
+  }
   const rateLimitPerSecond = opts.rateLimitPerSecond ?? 0;
   if (!Number.isInteger(rateLimitPerSecond) || rateLimitPerSecond < 0) {
     throw new RangeError('rateLimitPerSecond must be a non-negative integer');
@@ -124,6 +129,7 @@ function resolveOptions(opts: SandboxOptions): ResolvedOptions {
     apiKeys: [...apiKeys],
     projectIds: [...projectIds],
     completionDelayMs,
+    completionSpreadMs,
     rateLimitPerSecond,
     maxBodyBytes,
     workflows: workflows ? [...workflows] : undefined,

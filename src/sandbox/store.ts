@@ -44,6 +44,7 @@ export class SandboxStore {
   constructor(
     private readonly projectIds: readonly string[],
     readonly completionDelayMs: number,
+    readonly completionSpreadMs = 0,
   ) {
     this.reset();
   }
@@ -81,6 +82,7 @@ export class SandboxStore {
   /** The caller has checked that the reference id is free in project.jobsByReferenceId. */
   createJob(project: ProjectRecord, batch: BatchRecord, input: NewJob): JobRecord {
     const jobId = randomUUID();
+    const createdAtMs = Date.now();
     const job: JobRecord = {
       jobId,
       projectId: project.projectId,
@@ -90,7 +92,8 @@ export class SandboxStore {
       batchId: batch.batchId,
       priorityWeight: input.priorityWeight,
       frames: input.frames,
-      createdAtMs: Date.now(),
+      createdAtMs,
+      completesAtMs: createdAtMs + this.completionDelayMs + spreadShare(this.jobsById.size, this.completionSpreadMs),
       annotationCount: countAnnotations(jobId, input.frames.length),
     };
     this.jobsById.set(jobId, job);
@@ -119,7 +122,7 @@ export class SandboxStore {
 
   /** Completion is computed lazily from the creation time, so no per-job timers exist. */
   isCompleted(job: JobRecord, now: number): boolean {
-    return now - job.createdAtMs >= this.completionDelayMs;
+    return now >= job.completesAtMs;
   }
 
   resultUrl(job: JobRecord): string {
@@ -166,4 +169,14 @@ export function batchInfo(batch: BatchRecord): BatchInfo {
     createdAtMs: batch.createdAtMs,
     jobCount: batch.jobs.length,
   };
+}
+
+/**
+ * The n-th job's share of the completion spread: the fractional part of n × the golden ratio
+ * spreads any run of consecutive indexes evenly over [0, spread), deterministically.
+ */
+export function spreadShare(n: number, spreadMs: number): number {
+  if (spreadMs <= 0) return 0;
+  const golden = (Math.sqrt(5) - 1) / 2;
+  return Math.floor(((n * golden) % 1) * spreadMs);
 }

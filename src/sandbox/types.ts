@@ -49,6 +49,12 @@ export interface SandboxOptions {
   projectIds?: string[];
   /** A job reports 'completed' this long after creation; default 5000. */
   completionDelayMs?: number;
+  /**
+   * Default 0. Spreads completion times: the job created n-th (from 0, since start or reset)
+   * completes completionDelayMs + completionSpreadMs × frac(n × 0.618…) after creation, so any
+   * run of consecutive jobs completes evenly over the spread, the same way in every run.
+   */
+  completionSpreadMs?: number;
   /** 0/undefined = off; otherwise requests beyond N per rolling second get 429. */
   rateLimitPerSecond?: number;
   /** Default 64 MiB. */
@@ -80,6 +86,8 @@ export interface JobRecord {
   readonly priorityWeight: number;
   readonly frames: readonly VideoFrame[];
   readonly createdAtMs: number;
+  /** When the job reports 'completed': creation + completion delay (+ its share of the spread). */
+  readonly completesAtMs: number;
   /** Number of (tracker, frame) annotations the synthetic result holds once completed. */
   readonly annotationCount: number;
 }

@@ -8,7 +8,7 @@
 import { fork } from 'node:child_process';
 import path from 'node:path';
 
-export type TaskName = 'memory' | 'scale-out' | 'large';
+export type TaskName = 'memory' | 'scale-out' | 'large' | 'budget-waits' | 'budget-burst' | 'budget-poller';
 
 export interface ChildHandle<T> {
   result: Promise<T>;
@@ -52,7 +52,9 @@ async function childMain(): Promise<void> {
         ? await (await import('./memory')).memoryTask(args as never)
         : task === 'large'
           ? (await import('./large-sequences')).runLargeSequences(args as never)
-          : await (await import('./scale-out')).scaleOutTask(args as never);
+          : task.startsWith('budget-')
+            ? await (await import('./budget')).budgetTask(task, args as never)
+            : await (await import('./scale-out')).scaleOutTask(args as never);
     process.send!({ ok: true, value }, () => process.exit(0));
   } catch (err) {
     process.send!({ ok: false, error: err instanceof Error ? err.stack ?? err.message : String(err) }, () => process.exit(1));

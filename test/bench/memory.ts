@@ -2,7 +2,9 @@
  * Memory, in a fresh child process:
  *   burst   – N messages injected without waiting (in chunks of 1,000 per event-loop turn, as
  *             a fast upstream node would deliver them) into one submit node with the default
- *             limits (5 requests/s, queue 1,000): RSS must stay bounded, the overflow ends with
+ *             rate (5 requests/s) and a queue of 1,000 (set here: the default is 10,000, and
+ *             the quick run's 10,000 messages would never fill it): RSS must stay bounded, the
+ *             overflow ends with
  *             QUEUE_FULL, and closing the flow ends the queued ones with ABORTED;
  *   repeats – R runs of J jobs (rate limit off) through one long-lived flow: heap after a full
  *             GC per run, and its slope, show whether anything accumulates.
@@ -13,6 +15,9 @@ import { SUBMIT_NODE, configNodeDef, helper, loadFlow, startRuntime, stopRuntime
 import { resetSandbox, type SandboxProcess } from './sandbox-proc';
 import { gc, hasGc, mb, round, sleep, slope } from './stats';
 import { API_KEY, FRAMES_PER_JOB, PROJECT, sequenceFrames } from './workload';
+
+/** The burst's queue limit (the config node's default is 10,000). */
+const BURST_QUEUE = 1000;
 
 export interface MemoryArgs {
   sandboxUrl: string;
@@ -125,8 +130,9 @@ export async function memoryTask(a: MemoryArgs): Promise<{ burst: BurstResult; r
 async function burstRun(a: MemoryArgs): Promise<BurstResult> {
   const flow = await loadFlow(
     [
-      // Default limits: rateLimit, maxConcurrent and maxQueue are left unset.
-      configNodeDef(a.sandboxUrl, PROJECT, {}),
+      // Default rate and concurrency (left unset); a queue of 1,000, so that the overflow and a
+      // flat live heap show within the quick run's 10,000 messages too.
+      configNodeDef(a.sandboxUrl, PROJECT, { maxQueue: BURST_QUEUE }),
       SUBMIT_NODE,
     ],
     {},

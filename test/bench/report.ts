@@ -1,4 +1,5 @@
 /** Markdown tables of a results object, ready to paste into the README. */
+import { BUDGET_TARGETS, type BudgetResult } from './budget';
 import type { LargeSequenceResult } from './large-sequences';
 import type { MemoryResult } from './memory';
 import type { RateLimitResult } from './rate-limit';
@@ -34,6 +35,7 @@ export interface Results {
   memory?: MemoryResult;
   rateLimit?: RateLimitResult;
   scaleOut?: ScaleOutResult;
+  budget?: BudgetResult;
   errors: Record<string, string>;
   phaseSeconds: Record<string, number>;
   /** 1-minute load average when each phase ended (2 cores: above ~1 means others were busy too). */
@@ -73,10 +75,34 @@ export function collectTargets(r: Results): Target[] {
     t.push({ name: `rate limit ${r.rateLimit.configured}/s over ${r.rateLimit.durationS} s`, target: `within ${r.rateLimit.target.maxErrorPercent} %`, value: `${fmt(r.rateLimit.measuredPerSecond, 3)}/s (${fmt(r.rateLimit.errorPercent, 2)} %)`, met: r.rateLimit.target.met });
   }
   if (r.scaleOut) {
-    t.push({ name: 'scale-out: each reference id stored once', target: 'exactly once', value: `${r.scaleOut.storedJobs} stored of ${r.scaleOut.sequences}`, met: r.scaleOut.eachReferenceIdOnce });
+    t.push({ name: 'scale-out: each reference id stored once, the overlap passed on as existing', target: 'exactly once', value: `${r.scaleOut.storedJobs} stored of ${r.scaleOut.sequences}, ${r.scaleOut.existingOutputs} existing of ${r.scaleOut.overlap} overlapping`, met: r.scaleOut.eachReferenceIdOnce });
+  }
+  if (r.budget) {
+    const { waits: w, burst: b, refeed: f } = r.budget;
+    const T = BUDGET_TARGETS;
+    t.push({
+      name: `${n(w.jobs)} waits at ${w.ratePerSecond}/s, poll ${w.pollIntervalS} s: every wait completed, requests per result, p95 completion → output`,
+      target: `all, ≤ ${T.waits.maxRequestsPerResult}, ≤ ${T.waits.maxP95CompletionToOutputS} s`,
+      value: `${n(w.completed)} of ${n(w.jobs)}, ${fmt(w.requestsPerResult, 2)}, ${fmt(w.p95CompletionToOutputS, 1)} s`,
+      met: w.met,
+    });
+    t.push({
+      name: `${n(b.sequences)}-sequence burst at ${b.ratePerSecond}/s: none refused, budget used, RSS growth`,
+      target: `0, ≥ ${T.burst.minBudgetUsedPercent} %, ≤ ${T.burst.maxRssGrowthMb} MB`,
+      value: `${n(b.refused)}, ${fmt(b.budgetUsedPercent, 1)} %, ${fmt(b.rssGrowthMb, 0)} MB`,
+      met: b.met,
+    });
+    t.push({
+      name: `re-feed of the ${n(f.sequences)}: existing with the original job id, stored once, requests per sequence`,
+      target: `all, once, ≤ ${T.refeed.maxRequestsPerSequence}`,
+      value: `${n(Math.min(f.existing, f.sameJobId))} of ${n(f.sequences)}, ${n(f.storedJobs)} stored, ${fmt(f.requestsPerSequence, 3)}`,
+      met: f.met,
+    });
   }
   return t;
 }
+
+const n = (x: number) => x.toLocaleString('en-US');
 
 export function render(r: Results): string {
   const out: string[] = [];
@@ -128,7 +154,7 @@ export function render(r: Results): string {
     out.push('', '### Memory', '');
     out.push(table(['measure', 'value'], [
       ['messages injected (chunks per event-loop turn)', `${b.messages.toLocaleString('en-US')} (${b.chunk.toLocaleString('en-US')})`],
-      ['limits', `${b.rateLimit} requests/s, queue ${b.maxQueue.toLocaleString('en-US')}`],
+      ['limits', `${b.rateLimit} requests/s (default), queue ${b.maxQueue.toLocaleString('en-US')} (set for this run; default 10,000)`],
       ['injection time', `${fmt(b.injectMs / 1000, 1)} s (${fmt((b.injectMs * 1000) / b.messages, 0)} µs per message)`],
       ['RSS before → peak', `${fmt(b.baselineRssMb, 1)} → ${fmt(b.peakRssMb, 1)} MB`],
       ['peak heap used (garbage included)', `${fmt(b.peakHeapUsedMb, 1)} MB`],
@@ -153,12 +179,41 @@ export function render(r: Results): string {
   if (r.scaleOut) {
     const s = r.scaleOut;
     out.push('', '### Scale-out (two Node-RED processes, overlapping input)', '');
-    out.push(table(['sequences', 'A (outputs / FS_0001)', 'B (outputs / FS_0001)', 'overlap', 'stored jobs', 'create requests', 'FS_0001 at Catch', 'distinct ids out', 'each id once'], [[
+    out.push('Overlapping sequences come out of the second runtime as outputs with `existing: true` (the submit node\'s default) and the stored job\'s id.', '');
+    out.push(table(['sequences', 'A (outputs / existing)', 'B (outputs / existing)', 'overlap', 'stored jobs', 'create requests', 'FS_0001 at Catch', 'distinct ids out', 'one job id per reference id', 'each id stored once'], [[
       s.sequences,
-      `${s.a.from}–${s.a.to - 1} (${s.a.outputs} / ${s.a.caught.FS_0001 ?? 0})`,
-      `${s.b.from}–${s.b.to - 1} (${s.b.outputs} / ${s.b.caught.FS_0001 ?? 0})`,
-      s.overlap, s.storedJobs, s.jobCreateRequests, s.fs0001AtCatch, s.distinctOutputReferenceIds, s.eachReferenceIdOnce ? 'yes' : '**no**',
+      `${s.a.from}–${s.a.to - 1} (${s.a.outputs} / ${s.a.existing})`,
+      `${s.b.from}–${s.b.to - 1} (${s.b.outputs} / ${s.b.existing})`,
+      s.overlap, s.storedJobs, s.jobCreateRequests, s.fs0001AtCatch, s.distinctOutputReferenceIds, s.referenceIdsWithTwoJobIds === 0 ? 'yes' : '**no**', s.eachReferenceIdOnce ? 'yes' : '**no**',
     ]]));
+  }
+
+  if (r.budget) {
+    const { waits: w, burst: b, refeed: f, poller: p } = r.budget;
+    out.push('', '### Account budget (sandbox rate limit on)', '');
+    out.push(
+      `Waits: ${n(w.jobs)} sequences submitted into one batch and waited for (job-result, wait mode, poll ${w.pollIntervalS} s), sandbox rate limit ${w.ratePerSecond}/s, ` +
+        `jobs completing ${fmt(w.completionDelayS, 0)} s + a spread of ${fmt(w.completionSpreadS, 0)} s after creation (completions over ${fmt(w.completionSpanS, 0)} s; run ${fmt(w.elapsedS, 0)} s). ` +
+        'Per-job polling is the previous job-result node (GET job at once, then after the interval, each pause 1.5× the last up to 4× the interval), ' +
+        'computed from the same start and completion times with no rate limit: its best case.',
+      '',
+    );
+    const polls = Object.entries(w.pollRequests).map(([k, v]) => `${k} ${n(v)}`).join(', ');
+    out.push(table(['measure', 'value'], [
+      ['waits: requests per result, poller / per-job polling', `**${fmt(w.requestsPerResult, 2)}** / ${fmt(w.perJob.requestsPerResult, 2)} (poller: ${polls})`],
+      ['waits: completion → output, p50 / p95 / max (poller)', `${fmt(w.p50CompletionToOutputS, 1)} / **${fmt(w.p95CompletionToOutputS, 1)}** / ${fmt(w.maxCompletionToOutputS, 1)} s`],
+      ['waits: p95 completion → output while submissions share the rate / after the last submission', `${fmt(w.p95WhileSubmittingS, 1)} / ${fmt(w.p95AfterSubmissionsS, 1)} s`],
+      ['waits: sweeps, mean time from one to the next', `${n(w.sweeps)}, ${fmt(w.meanSweepCycleS, 1)} s`],
+      ['waits: per-job polling, p95 completion → output; its peak demand', `${fmt(w.perJob.p95CompletionToOutputS, 1)} s; ${n(w.perJob.peakDemandPerSecond)} requests/s against a rate of ${w.ratePerSecond}/s`],
+      ['waits ended', `${n(w.completed)} completed of ${n(w.jobs)}${Object.keys(w.caught).length ? `; at Catch: ${JSON.stringify(w.caught)}` : ''}`],
+      [`burst: ${n(b.sequences)} sequences at once, rate ${b.ratePerSecond}/s, queue ${n(b.maxQueue)} (default)`, `${n(b.outputs)} sent on, **${n(b.refused)} refused**`],
+      ['burst: time / sequences ÷ rate (budget used)', `${fmt(b.elapsedS, 1)} s / ${fmt(b.floorS, 1)} s (**${fmt(b.budgetUsedPercent, 1)} %**); ${n(b.createRequests)} create requests`],
+      ['burst: RSS before → peak (growth)', `${fmt(b.baselineRssMb, 0)} → ${fmt(b.peakRssMb, 0)} MB (**${fmt(b.rssGrowthMb, 0)} MB**)`],
+      [`re-feed of the same ${n(f.sequences)}`, `${n(f.existing)} existing, ${n(f.sameJobId)} with the original job id, ${n(f.storedJobs)} jobs stored; ${fmt(f.elapsedS, 1)} s`],
+      ['re-feed: requests per sequence', `**${fmt(f.requestsPerSequence, 3)}** (${Object.entries(f.requestsByRoute).map(([k, v]) => `${k} ${n(v)}`).join(', ')})`],
+      [`${n(p.waits)} waits in one result poller: memory per wait`, `${n(p.bytesPerWait)} B (${fmt(p.heapMb, 1)} MB)`],
+      ['… CPU per sweep (every listing page read; client HTTP/JSON not included)', `${fmt(p.cpuMsPerSweep, 1)} ms for ${n(p.listingPagesPerSweep)} pages`],
+    ]));
   }
 
   out.push('', '### Targets', '');

@@ -1,12 +1,13 @@
 /**
- * npm run bench [-- --quick] [-- --only throughput,large,rate,memory,scale] [-- --variants ours]
+ * npm run bench [-- --quick] [-- --only throughput,large,rate,memory,scale,budget] [-- --variants ours]
  * Runs the phases in a fixed order, prints markdown tables, writes bench/results.json.
  * No timing decides the exit code: it is non-zero only when a phase could not run.
  *
  * Where things run: the sandbox is the CLI in its own process (dist/sandbox/cli.js, or the
  * source through tsx when dist/ is missing); Node-RED is node-red-node-test-helper, in this
  * process for throughput and rate limit, in fresh child processes for memory and scale-out;
- * the large-sequence timings also run in a fresh child, away from the other phases' heap.
+ * the large-sequence timings also run in a fresh child, away from the other phases' heap; the
+ * account budget runs its parts in children against sandboxes of its own (rate limit on).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -14,6 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runInChild } from './child';
 import type { LargeSequenceResult } from './large-sequences';
+import { runBudget } from './budget';
 import { runMemory } from './memory';
 import { runRateLimit } from './rate-limit';
 import { collectTargets, render, type Results } from './report';
@@ -23,11 +25,14 @@ import { runScaleOut } from './scale-out';
 import { round } from './stats';
 import { runThroughput, type Variant } from './throughput';
 
-const PHASES = ['throughput', 'large', 'rate', 'memory', 'scale'] as const;
+const PHASES = ['throughput', 'large', 'rate', 'memory', 'scale', 'budget'] as const;
 const ROOT = path.resolve(__dirname, '..', '..');
 type Phase = (typeof PHASES)[number];
 
-/** Sizes: full is the documented benchmark (~2–3 min on 2 cores); quick is the CI smoke run (~20 s). */
+/**
+ * Sizes: full is the documented benchmark (~2–3 min on 2 cores, and ~5 min more for the budget);
+ * quick is the CI smoke run (~1 min).
+ */
 const PLANS = {
   full: {
     throughput: { jobs: 5000, concurrencies: [4, 16, 64], rounds: 5, warmup: 500, jitWarmup: 8000, timeoutMs: 120_000 },
@@ -35,6 +40,11 @@ const PLANS = {
     rate: { ratePerSecond: 5, durationS: 60 },
     memory: { burstMessages: 100_000, burstChunk: 1000, holdMs: 2000, repeats: 10, repeatJobs: 5000, repeatConcurrency: 16, timeoutMs: 300_000 },
     scale: { sequences: 2000, concurrency: 16, timeoutMs: 120_000 },
+    budget: {
+      waits: { jobs: 2000, ratePerSecond: 40, pollIntervalS: 5, completionDelayMs: 5000, completionSpreadMs: 100_000, timeoutMs: 400_000 },
+      burst: { sequences: 10_000, ratePerSecond: 200, chunk: 1000, timeoutMs: 180_000 },
+      poller: { waits: 100_000, sweeps: 10, timeoutMs: 180_000 },
+    },
   },
   quick: {
     throughput: { jobs: 300, concurrencies: [4, 16, 64], rounds: 1, warmup: 30, jitWarmup: 200, timeoutMs: 60_000 },
@@ -42,6 +52,11 @@ const PLANS = {
     rate: { ratePerSecond: 5, durationS: 5 },
     memory: { burstMessages: 10_000, burstChunk: 1000, holdMs: 500, repeats: 3, repeatJobs: 500, repeatConcurrency: 16, timeoutMs: 120_000 },
     scale: { sequences: 200, concurrency: 16, timeoutMs: 60_000 },
+    budget: {
+      waits: { jobs: 200, ratePerSecond: 40, pollIntervalS: 2, completionDelayMs: 2000, completionSpreadMs: 10_000, timeoutMs: 60_000 },
+      burst: { sequences: 1000, ratePerSecond: 200, chunk: 1000, timeoutMs: 60_000 },
+      poller: { waits: 20_000, sweeps: 3, timeoutMs: 60_000 },
+    },
   },
 };
 
@@ -113,6 +128,9 @@ async function main(): Promise<number> {
     });
     await phase('scale', async () => {
       results.scaleOut = await runScaleOut(sandbox!, plan.scale);
+    });
+    await phase('budget', async () => {
+      results.budget = await runBudget(plan.budget);
     });
   } catch (err) {
     results.errors.setup = describe(err);

@@ -14,9 +14,10 @@ helper.init(require.resolve('node-red'));
 
 const configNode = require('../../src/nodes/playment-config');
 const submitNode = require('../../src/nodes/playment-submit-video-job');
+const jobResultNode = require('../../src/nodes/playment-job-result');
 const functionNode = require('@node-red/nodes/core/function/10-function.js');
 const httpRequestNode = require('@node-red/nodes/core/network/21-httprequest.js');
-const NODE_MODULES = [configNode, submitNode, functionNode, httpRequestNode];
+const NODE_MODULES = [configNode, submitNode, jobResultNode, functionNode, httpRequestNode];
 
 export type Sink = (msg: any) => void;
 

@@ -33,7 +33,16 @@ export interface SandboxSummary {
   routeCounts: Record<string, number>;
 }
 
-export async function startSandboxProcess(opts: { rateLimit?: number } = {}): Promise<SandboxProcess> {
+export interface SandboxProcessOptions {
+  /** Requests per rolling second before 429 (default 0: off). */
+  rateLimit?: number;
+  /** Default one hour: jobs never complete during a run unless a phase asks for it. */
+  completionDelayMs?: number;
+  /** Spreads completion times by creation index (the sandbox's --completion-spread-ms). */
+  completionSpreadMs?: number;
+}
+
+export async function startSandboxProcess(opts: SandboxProcessOptions = {}): Promise<SandboxProcess> {
   const source = existsSync(CLI_DIST) ? 'dist' : 'src';
   const args = [
     ...(source === 'dist' ? [CLI_DIST] : ['--import', 'tsx', CLI_SRC]),
@@ -41,8 +50,8 @@ export async function startSandboxProcess(opts: { rateLimit?: number } = {}): Pr
     '--host', '127.0.0.1',
     '--api-key', API_KEY,
     '--project', PROJECT,
-    // Jobs never complete during a run: nothing polls them here.
-    '--completion-delay', '3600000',
+    '--completion-delay', String(opts.completionDelayMs ?? 3_600_000),
+    '--completion-spread-ms', String(opts.completionSpreadMs ?? 0),
     '--rate-limit', String(opts.rateLimit ?? 0),
   ];
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -53,7 +62,7 @@ export async function startSandboxProcess(opts: { rateLimit?: number } = {}): Pr
     pid,
     source,
     reset: () => resetSandbox(url),
-    state: async () => (await control(url, 'GET', 'state')) as SandboxSummary,
+    state: () => sandboxState(url),
     cpuSeconds: () => procCpuSeconds(pid),
     stop: () => stopChild(child),
   };
@@ -65,6 +74,11 @@ async function control(url: string, method: 'GET' | 'POST', p: string): Promise<
   const body = await res.body.json();
   if (res.statusCode !== 200) throw new Error(`sandbox ${p}: HTTP ${res.statusCode}`);
   return body;
+}
+
+/** The counters of the sandbox at `url` (readable from any process). */
+export async function sandboxState(url: string): Promise<SandboxSummary> {
+  return (await control(url, 'GET', 'state')) as SandboxSummary;
 }
 
 /** Empties the sandbox at `url`: no jobs, batches or request log. */

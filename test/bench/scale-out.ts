@@ -2,7 +2,8 @@
  * Scale-out: two Node-RED runtimes (two child processes), same config and derived reference
  * ids, fed overlapping slices of the same sequences, as a shared queue that redelivers would
  * feed them (A: the first 60 %, B: the last 60 %). The sandbox must end with every sequence
- * stored exactly once; the overlap ends with FS_0001 at a Catch node in whichever came second.
+ * stored exactly once; with the submit node's default (pass an existing job on), the overlap
+ * ends as outputs with `existing: true` and the job id of the stored job in whichever came second.
  */
 import { runInChild } from './child';
 import { feed } from './feed';
@@ -25,8 +26,11 @@ export interface WorkerReport {
   from: number;
   to: number;
   outputs: number;
-  /** Reference ids of the outputs (jobs this runtime created). */
+  /** Outputs that passed on a job stored before (`existing: true`). */
+  existing: number;
+  /** Reference id and job id of each output, in the order they came. */
   referenceIds: string[];
+  jobIds: string[];
   /** Catch-node endings by error code. */
   caught: Record<string, number>;
   elapsedMs: number;
@@ -35,13 +39,16 @@ export interface WorkerReport {
 
 export interface ScaleOutResult {
   sequences: number;
-  a: Omit<WorkerReport, 'referenceIds'>;
-  b: Omit<WorkerReport, 'referenceIds'>;
+  a: Omit<WorkerReport, 'referenceIds' | 'jobIds'>;
+  b: Omit<WorkerReport, 'referenceIds' | 'jobIds'>;
   overlap: number;
   storedJobs: number;
   jobCreateRequests: number;
   duplicateAttemptsAtSandbox: number;
   fs0001AtCatch: number;
+  existingOutputs: number;
+  /** Reference ids whose outputs named more than one job id. */
+  referenceIdsWithTwoJobIds: number;
   distinctOutputReferenceIds: number;
   outputReferenceIdsSeenTwice: number;
   missingReferenceIds: number;
@@ -66,7 +73,11 @@ export async function runScaleOut(sb: SandboxProcess, opts: { sequences: number;
     const distinct = new Set(outputs);
     const missing = [...expected].filter((r) => !distinct.has(r)).length;
     const fs0001 = (a.caught.FS_0001 ?? 0) + (b.caught.FS_0001 ?? 0);
-    const strip = ({ referenceIds: _r, ...rest }: WorkerReport) => rest;
+    const existing = a.existing + b.existing;
+    const jobIdOf = new Map<string, Set<string>>();
+    [a, b].forEach((w) => w.referenceIds.forEach((r, k) => jobIdOf.set(r, (jobIdOf.get(r) ?? new Set()).add(w.jobIds[k]))));
+    const twoJobIds = [...jobIdOf.values()].filter((ids) => ids.size > 1).length;
+    const strip = ({ referenceIds: _r, jobIds: _j, ...rest }: WorkerReport) => rest;
     return {
       sequences: n,
       a: strip(a),
@@ -76,11 +87,20 @@ export async function runScaleOut(sb: SandboxProcess, opts: { sequences: number;
       jobCreateRequests: state.routeCounts['job.create'] ?? 0,
       duplicateAttemptsAtSandbox: state.duplicateReferenceIds,
       fs0001AtCatch: fs0001,
+      existingOutputs: existing,
+      referenceIdsWithTwoJobIds: twoJobIds,
       distinctOutputReferenceIds: distinct.size,
       outputReferenceIdsSeenTwice: outputs.length - distinct.size,
       missingReferenceIds: missing,
+      // Stored once each; the overlap came out twice (once created, once existing), same job id.
       eachReferenceIdOnce:
-        state.jobs === n && distinct.size === n && outputs.length === n && missing === 0 && fs0001 === aTo - bFrom,
+        state.jobs === n &&
+        distinct.size === n &&
+        outputs.length === n + (aTo - bFrom) &&
+        missing === 0 &&
+        existing === aTo - bFrom &&
+        fs0001 === 0 &&
+        twoJobIds === 0,
     };
   } finally {
     await sb.reset();
@@ -91,6 +111,8 @@ export async function runScaleOut(sb: SandboxProcess, opts: { sequences: number;
 export async function scaleOutTask(a: ScaleOutArgs): Promise<WorkerReport> {
   await startRuntime();
   const referenceIds: string[] = [];
+  const jobIds: string[] = [];
+  let existing = 0;
   const caught: Record<string, number> = {};
   let current: ReturnType<typeof feed> | undefined;
   try {
@@ -102,6 +124,8 @@ export async function scaleOutTask(a: ScaleOutArgs): Promise<WorkerReport> {
       {
         out: (msg) => {
           referenceIds.push(msg.reference_id);
+          jobIds.push(msg.job_id);
+          if (msg.payload?.existing === true) existing++;
           current?.end(msg.bench_i);
         },
         caught: (msg) => {
@@ -118,7 +142,7 @@ export async function scaleOutTask(a: ScaleOutArgs): Promise<WorkerReport> {
     );
     const res = await current.done;
     await unloadFlow();
-    return { from: a.from, to: a.to, outputs: referenceIds.length, referenceIds, caught, elapsedMs: round(res.elapsedMs, 0), timedOut: res.timedOut };
+    return { from: a.from, to: a.to, outputs: referenceIds.length, existing, referenceIds, jobIds, caught, elapsedMs: round(res.elapsedMs, 0), timedOut: res.timedOut };
   } finally {
     await stopRuntime();
   }

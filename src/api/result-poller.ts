@@ -12,7 +12,7 @@
  * completed costs one GET job for its result URL, shared by every wait for it.
  *
  * Interval: one per account, the smallest poll interval among the current waits; a sweep starts
- * that long after the previous one ended.
+ * that long after the previous one started, or as soon as it ends when it took longer.
  */
 import { PlaymentError, isPlaymentError } from './errors';
 import type { CallOptions } from './client';
@@ -122,7 +122,8 @@ export class ResultPoller {
   private timer: NodeJS.Timeout | undefined;
   private timerDueAt = Infinity;
   private sweeping = false;
-  private lastSweepEndedAt = -Infinity;
+  /** Sweeps are paced from their start: a slow sweep (many pages, many results) delays no result further. */
+  private lastSweepStartedAt = -Infinity;
   private closedError: PlaymentError | undefined;
 
   constructor(private readonly client: PollerClient) {
@@ -329,7 +330,7 @@ export class ResultPoller {
       this.timerDueAt = Infinity;
       return;
     }
-    const dueAt = this.lastSweepEndedAt + this.intervalMs();
+    const dueAt = this.lastSweepStartedAt + this.intervalMs();
     if (this.timer && this.timerDueAt <= dueAt) return;
     clearTimeout(this.timer);
     this.timerDueAt = dueAt;
@@ -345,6 +346,7 @@ export class ResultPoller {
     this.timerDueAt = Infinity;
     this.sweeping = true;
     const startedAt = Date.now();
+    this.lastSweepStartedAt = startedAt;
     let read = 0;
     let unchanged = 0;
     let lone = 0;
@@ -379,7 +381,6 @@ export class ResultPoller {
           `checked ${lone} job(s) without a batch; ${this.size} wait(s) left; ${Date.now() - startedAt} ms`,
       );
       this.sweeping = false;
-      this.lastSweepEndedAt = Date.now();
       this.schedule();
     }
   }

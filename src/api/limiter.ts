@@ -188,14 +188,9 @@ export class RequestLimiter {
         }, timerDelay(wait));
         return;
       }
-      if (this.rate > 0) {
-        const interval = 1000 / this.rate;
-        // A timer fires a little late (1 ms granularity, a busy event loop): count the next slot
-        // from when this one was due, or each slot would lose that lateness (at 200/s, 1 ms is
-        // a fifth of the budget). After an idle spell or a pause, count from now: no burst.
-        const base = this.nextSlotAt > now - interval ? this.nextSlotAt : now;
-        this.nextSlotAt = base + interval;
-      }
+      // Spacing counts from the later of now and the last slot: a late timer's lateness is lost
+      // rather than made up in a burst, which the API's rolling one-second window would refuse.
+      if (this.rate > 0) this.nextSlotAt = Math.max(now, this.nextSlotAt) + 1000 / this.rate;
       line.shift();
       if (contended) this.pollsTurn = line === this.requests;
       this.active++;

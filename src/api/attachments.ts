@@ -7,10 +7,20 @@
  * buffer that grows by doubling instead of a list of chunks concatenated at the end, and parsing
  * in slices that let the event loop run (sliced-json.ts).
  */
-import type { Dispatcher } from 'undici';
+import { util as undiciUtil } from 'undici';
 import { PlaymentError } from './errors';
 import { parseJsonSliced } from './sliced-json';
-import { AttemptControl, MAX_RESPONSE_BYTES, exchange, originAndPath, parseAnswer, transportError, type AttemptOptions } from './transport';
+import {
+  AttemptCollector,
+  AttemptControl,
+  MAX_RESPONSE_BYTES,
+  exchange,
+  headerText,
+  originAndPath,
+  parseAnswer,
+  transportError,
+  type AttemptOptions,
+} from './transport';
 
 const MIB = 1024 * 1024;
 /** Cap of a result file when the caller sets none (the job-result node's default, limits.ts). */
@@ -89,42 +99,28 @@ interface FileAnswer {
 }
 
 /** Collects a file into one buffer that grows by doubling, up to `limit` bytes. */
-class FileCollector implements Dispatcher.DispatchHandler {
-  private abortRequest: ((err?: Error) => void) | undefined = undefined;
-  private status = 0;
+class FileCollector extends AttemptCollector<FileAnswer> {
   private body = Buffer.alloc(0);
   private size = 0;
-  private settled = false;
   private refused = false;
 
   constructor(
-    private readonly control: AttemptControl,
-    private readonly limit: number,
+    control: AttemptControl,
+    limit: number,
     private readonly hint: string | undefined,
-    private readonly resolve: (answer: FileAnswer) => void,
-    private readonly reject: (err: unknown) => void,
-  ) {}
-
-  onConnect(abort: (err?: Error) => void): void {
-    if (this.control.aborted) {
-      abort(this.control.reason as Error);
-      return;
-    }
-    this.abortRequest = abort;
-    this.control.running = this;
-  }
-
-  stop(reason: unknown): void {
-    if (!this.settled) this.abortRequest?.(reason as Error);
+    resolve: (answer: FileAnswer) => void,
+    reject: (err: unknown) => void,
+  ) {
+    super(control, limit, resolve, reject);
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
     if (statusCode < 200) return true;
     this.status = statusCode;
-    if (statusCode < 200 || statusCode >= 300) return true;
+    if (statusCode >= 300) return true;
     for (let i = 0; i < rawHeaders.length; i += 2) {
-      if (rawHeaders[i].toString('latin1').toLowerCase() !== 'content-length') continue;
-      const declared = Number(rawHeaders[i + 1].toString('latin1'));
+      if (undiciUtil.headerNameToString(rawHeaders[i]) !== 'content-length') continue;
+      const declared = Number(headerText(rawHeaders[i + 1]));
       if (declared > this.limit) this.tooLarge();
       // Allocated once when the size is known (and within the cap).
       else if (Number.isSafeInteger(declared) && declared > 0) this.body = Buffer.allocUnsafe(declared);
@@ -149,20 +145,13 @@ class FileCollector implements Dispatcher.DispatchHandler {
     return true;
   }
 
-  onComplete(): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.control.running = undefined;
+  protected answer(): FileAnswer {
     // Non-2xx bodies are not read by the caller.
-    this.resolve({ status: this.status, body: this.body.subarray(0, this.size) });
+    return { status: this.status, body: this.body.subarray(0, this.size) };
   }
 
-  onError(err: Error): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.control.running = undefined;
+  protected drop(): void {
     this.body = Buffer.alloc(0);
-    this.reject(err);
   }
 
   private tooLarge(): void {

@@ -148,19 +148,19 @@ export function exchange(dispatcher: Dispatcher, options: Dispatcher.DispatchOpt
   });
 }
 
-class AnswerCollector implements Dispatcher.DispatchHandler {
-  private abortRequest: ((err?: Error) => void) | undefined = undefined;
-  private status = 0;
-  private retryAfter: string | undefined = undefined;
-  private location: string | undefined = undefined;
-  private chunks: Buffer[] = [];
-  private size = 0;
-  private settled = false;
+/**
+ * What every answer collector shares: the hand-over of the abort with its attempt, and ending
+ * exactly once (an answer, or an error). Subclasses read the headers and the body.
+ */
+export abstract class AttemptCollector<A> implements Dispatcher.DispatchHandler {
+  protected abortRequest: ((err?: Error) => void) | undefined = undefined;
+  protected status = 0;
+  protected settled = false;
 
   constructor(
-    private readonly control: AttemptControl,
-    private readonly limit: number,
-    private readonly resolve: (answer: Answer) => void,
+    protected readonly control: AttemptControl,
+    protected readonly limit: number,
+    private readonly resolve: (answer: A) => void,
     private readonly reject: (err: unknown) => void,
   ) {}
 
@@ -177,6 +177,35 @@ class AnswerCollector implements Dispatcher.DispatchHandler {
   stop(reason: unknown): void {
     if (!this.settled) this.abortRequest?.(reason as Error);
   }
+
+  abstract onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean;
+  abstract onData(chunk: Buffer): boolean;
+  /** The answer, once the body is complete. */
+  protected abstract answer(): A;
+  /** Lets go of what was read: the request failed. */
+  protected abstract drop(): void;
+
+  onComplete(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.control.running = undefined;
+    this.resolve(this.answer());
+  }
+
+  onError(err: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.control.running = undefined;
+    this.drop();
+    this.reject(err);
+  }
+}
+
+class AnswerCollector extends AttemptCollector<Answer> {
+  private retryAfter: string | undefined = undefined;
+  private location: string | undefined = undefined;
+  private chunks: Buffer[] = [];
+  private size = 0;
 
   onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
     if (statusCode < 200) return true;
@@ -207,26 +236,19 @@ class AnswerCollector implements Dispatcher.DispatchHandler {
     return true;
   }
 
-  onComplete(): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.control.running = undefined;
+  protected answer(): Answer {
     const { chunks } = this;
     const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8');
-    this.resolve({ status: this.status, text, retryAfter: this.retryAfter, location: this.location });
+    return { status: this.status, text, retryAfter: this.retryAfter, location: this.location };
   }
 
-  onError(err: Error): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.control.running = undefined;
+  protected drop(): void {
     this.chunks = [];
-    this.reject(err);
   }
 }
 
 /** A raw header value as text (the first one when it is repeated). */
-function headerText(value: Buffer | string | Array<Buffer | string>): string {
+export function headerText(value: Buffer | string | Array<Buffer | string>): string {
   const first = Array.isArray(value) ? value[0] : value;
   return typeof first === 'string' ? first : first.toString('latin1');
 }

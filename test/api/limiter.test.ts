@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { mock } from 'node:test';
+import { useMockClock, type MockClock } from '../support/mock-clock';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -28,25 +29,9 @@ async function until(what: string, ready: () => boolean): Promise<void> {
   }
 }
 
-/** Every delay our code arms a timer with, while the mock clock runs. */
-let armedDelays: number[] = [];
-
-function useMockClock(): void {
-  let mocked: typeof setTimeout;
-  beforeEach(() => {
-    mock.timers.enable({ apis: ['setTimeout', 'Date'], now: Date.parse('2026-11-29T10:00:00Z') });
-    mocked = globalThis.setTimeout;
-    armedDelays = [];
-    globalThis.setTimeout = ((fn: () => void, ms?: number, ...args: unknown[]) => {
-      armedDelays.push(ms ?? 0);
-      return mocked(fn, ms, ...args);
-    }) as typeof setTimeout;
-  });
-  afterEach(() => {
-    globalThis.setTimeout = mocked;
-    mock.timers.reset();
-  });
-}
+/** The mock clock of the suite that runs (each describe that needs one sets it up). */
+let clock: MockClock;
+const CLOCK_START = Date.parse('2026-11-29T10:00:00Z');
 
 describe('the account limiter', () => {
   describe('queue and concurrency', () => {
@@ -83,7 +68,7 @@ describe('the account limiter', () => {
   });
 
   describe('on a mocked clock', () => {
-    useMockClock();
+    clock = useMockClock(CLOCK_START);
 
     /** Asks for `n` slots; each is given back as soon as it is granted. Returns the grant count. */
     function requestMany(limiter: RequestLimiter, n: number): { granted: () => number } {
@@ -208,7 +193,7 @@ describe('the account limiter', () => {
       mock.timers.tick(1);
       await turn();
       assert.equal(run.granted(), 1, 'the next request goes after the cap');
-      assert.ok(armedDelays.every((ms) => ms <= MAX_TIMER_DELAY_MS), `armed ${Math.max(...armedDelays)} ms`);
+      assert.ok(clock.armed.every((ms) => ms <= MAX_TIMER_DELAY_MS), `armed ${Math.max(...clock.armed)} ms`);
     });
   });
 });
@@ -218,7 +203,7 @@ describe('the account limiter', () => {
  * Dispatches are counted as they leave the limiter, so "nothing was sent" needs no real time.
  */
 describe('the client after a 429', () => {
-  useMockClock();
+  clock = useMockClock(CLOCK_START);
   let server: Server;
   let answers: Array<(res: ServerResponse) => void>;
   let received: IncomingMessage[];
@@ -328,7 +313,7 @@ describe('the client after a 429', () => {
     const next = client.projectDetails();
     await assertSentAgainAfter(DEFAULT_RETRY_POLICY.maxDelayMs);
     assert.deepEqual(await next, { batches: [] });
-    assert.ok(armedDelays.length > 0);
-    assert.ok(armedDelays.every((ms) => ms <= MAX_TIMER_DELAY_MS), `armed ${Math.max(...armedDelays)} ms`);
+    assert.ok(clock.armed.length > 0);
+    assert.ok(clock.armed.every((ms) => ms <= MAX_TIMER_DELAY_MS), `armed ${Math.max(...clock.armed)} ms`);
   });
 });

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { mock } from 'node:test';
+import { useMockClock } from '../support/mock-clock';
 import { ResultPoller, type PollerClient } from '../../src/api/result-poller';
 import { PlaymentError } from '../../src/api/errors';
 import { MAX_TIMER_DELAY_MS } from '../../src/api/timer-delay';
@@ -70,21 +71,7 @@ export class FakeApi implements PollerClient {
 const HOUR = 3_600_000;
 
 describe('the result poller', () => {
-  let armed: number[];
-  let mocked: typeof setTimeout;
-  beforeEach(() => {
-    mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
-    mocked = globalThis.setTimeout;
-    armed = [];
-    globalThis.setTimeout = ((fn: () => void, ms?: number, ...args: unknown[]) => {
-      armed.push(ms ?? 0);
-      return mocked(fn, ms, ...args);
-    }) as typeof setTimeout;
-  });
-  afterEach(() => {
-    globalThis.setTimeout = mocked;
-    mock.timers.reset();
-  });
+  const clock = useMockClock(0);
 
   it('checks 250 waiting jobs of a batch with 3 listing requests per sweep, and one GET per completed job', async () => {
     const api = new FakeApi();
@@ -240,7 +227,7 @@ describe('the result poller', () => {
     await turn();
     mock.timers.tick(1);
     await turn();
-    assert.ok(armed.every((ms) => ms <= MAX_TIMER_DELAY_MS), `armed ${armed.join(', ')} ms`);
+    assert.ok(clock.armed.every((ms) => ms <= MAX_TIMER_DELAY_MS), `clock.armed ${clock.armed.join(', ')} ms`);
     stop.abort(new PlaymentError({ code: 'ABORTED', message: 'node closed' }));
     await assert.rejects(first, /node closed/);
     poller.close(new PlaymentError({ code: 'ABORTED', message: 'config closed' }));

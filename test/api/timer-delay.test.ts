@@ -1,6 +1,7 @@
 /** Waits longer than a Node.js timer holds (2^31-1 ms, about 24.8 days) are made of shorter timers. */
 import assert from 'node:assert/strict';
 import { mock } from 'node:test';
+import { useMockClock } from '../support/mock-clock';
 import { sleep } from '../../src/api/retry';
 import { MAX_TIMER_DELAY_MS, timerDelay } from '../../src/api/timer-delay';
 import { AttemptControl } from '../../src/api/transport';
@@ -13,21 +14,7 @@ async function turn(): Promise<void> {
 }
 
 describe('long waits and the timer limit', () => {
-  let armed: number[];
-  let mocked: typeof setTimeout;
-  beforeEach(() => {
-    mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
-    mocked = globalThis.setTimeout;
-    armed = [];
-    globalThis.setTimeout = ((fn: () => void, ms?: number, ...args: unknown[]) => {
-      armed.push(ms ?? 0);
-      return mocked(fn, ms, ...args);
-    }) as typeof setTimeout;
-  });
-  afterEach(() => {
-    globalThis.setTimeout = mocked;
-    mock.timers.reset();
-  });
+  const clock = useMockClock(0);
 
   it('timerDelay keeps a delay between 0 and 2^31-1 ms', () => {
     assert.equal(timerDelay(1500), 1500);
@@ -52,14 +39,14 @@ describe('long waits and the timer limit', () => {
       mock.timers.tick(1);
       await turn();
       assert.equal(done, true);
-      assert.ok(armed.length >= 2 && armed.every((ms) => ms <= MAX_TIMER_DELAY_MS), `armed ${armed.join(', ')} ms`);
+      assert.ok(clock.armed.length >= 2 && clock.armed.every((ms) => ms <= MAX_TIMER_DELAY_MS), `clock.armed ${clock.armed.join(', ')} ms`);
     });
   }
 
   it('an attempt timeout beyond the limit arms a timer of at most 2^31-1 ms', () => {
     const control = new AttemptControl([], THIRTY_DAYS_MS);
     control.end();
-    assert.deepEqual(armed, [MAX_TIMER_DELAY_MS]);
+    assert.deepEqual(clock.armed, [MAX_TIMER_DELAY_MS]);
   });
 
   it('a close grace beyond the limit arms a timer of at most 2^31-1 ms', async () => {
@@ -68,9 +55,9 @@ describe('long waits and the timer limit', () => {
     const client = new PlaymentClient({ baseUrl: 'http://127.0.0.1:9', apiVersion: 'v1', projectId: 'p1', apiKey: 'sk-timer-test', rateLimit: 0, dispatcher: silent });
     void client.projectDetails().catch(() => undefined);
     await turn();
-    armed.length = 0;
+    clock.armed.length = 0;
     void client.close(THIRTY_DAYS_MS);
     await turn();
-    assert.deepEqual(armed, [MAX_TIMER_DELAY_MS]);
+    assert.deepEqual(clock.armed, [MAX_TIMER_DELAY_MS]);
   });
 });

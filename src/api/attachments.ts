@@ -23,8 +23,6 @@ import {
 } from './transport';
 
 const MIB = 1024 * 1024;
-/** Cap of a result file when the caller sets none (the job-result node's default, limits.ts). */
-export const DEFAULT_ATTACHMENT_MIB = 16;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 export interface AttachmentOptions extends AttemptOptions {
@@ -88,7 +86,7 @@ export async function parseResultFile(bytes: Buffer): Promise<unknown> {
   }
 }
 
-export function tooLargeMessage(maxBytes: number, hint: string | undefined): string {
+function tooLargeMessage(maxBytes: number, hint: string | undefined): string {
   const size = maxBytes % MIB === 0 ? `${maxBytes / MIB} MB` : `${maxBytes} bytes`;
   return `the result file is larger than the download cap of ${size}${hint ? `: ${hint}` : ''}`;
 }

@@ -9,7 +9,7 @@ import { PROFILES, jobCreateRequest, type ApiVersion, type RouteName } from './p
 import { RequestLimiter, type Slot, type SlotKind } from './limiter';
 import { DEFAULT_RETRY_POLICY, backoffDelay, retryAfterMs, sleep, type RetryPolicy } from './retry';
 import { parseData, sendAttempt, type AttemptRequest } from './transport';
-import { DEFAULT_ATTACHMENT_MIB, fetchAttachment, parseResultFile } from './attachments';
+import { fetchAttachment, parseResultFile } from './attachments';
 import { DownloadGate } from './download-gate';
 import { linkSignals } from './signal-links';
 import { ReferenceMap } from './reference-map';
@@ -253,8 +253,8 @@ export class PlaymentClient {
    */
   async downloadAttachment(
     resultUrl: string,
-    call: CallOptions = {},
-    cap: { maxBytes: number; hint?: string } = { maxBytes: DEFAULT_ATTACHMENT_MIB * 1024 * 1024 },
+    call: CallOptions,
+    cap: { maxBytes: number; hint?: string },
   ): Promise<unknown> {
     const path = `/v1/attachments?url=${encodeURIComponent(resultUrl)}`;
     let release: () => void;

@@ -67,7 +67,9 @@ export = function register(RED: RED): void {
       };
       if (record.work_flow_id) payload.work_flow_id = record.work_flow_id;
       if (def.download === true && record.result) {
-        const file = await ctx.client.downloadAttachment(record.result, ctx.call, {
+        // After a wait the message holds its place already: a full request queue does not refuse it.
+        const call = mode === 'once' ? ctx.call : { ...ctx.call, admitted: true };
+        const file = await ctx.client.downloadAttachment(record.result, call, {
           maxBytes: maxResultBytes,
           hint: `raise "Max result size" in the job-result node (${RESULT_SIZE.min}–${RESULT_SIZE.max} MB)`,
         });
@@ -112,7 +114,7 @@ export = function register(RED: RED): void {
               // This job's message ends with its error (Catch sees it); the batch watch goes on.
               if (ctx.lifecycle.closing) throw err;
               out.payload = { job_id: record.job_id, batch_id: batchId, status: record.status, result: record.result ?? '' };
-              node.error(reportable(err, ctx), out);
+              node.error(ctx.reportable(err, out), out);
             }
             await sentJobs.add(batchId, record.job_id);
           },
@@ -250,10 +252,3 @@ function checkBatchId(v: unknown, required: boolean): string | undefined {
   return id;
 }
 
-/** A job's own error in a batch watch, as Catch nodes see it: our code, no API key. */
-function reportable(err: unknown, ctx: ActionContext): PlaymentError {
-  const code = err instanceof PlaymentError ? err.code : 'INTERNAL';
-  const clean = new PlaymentError({ code, message: ctx.redact(err instanceof Error ? err.message : String(err)) });
-  clean.stack = `${clean.name}: ${clean.message}`;
-  return clean;
-}

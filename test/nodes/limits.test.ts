@@ -9,7 +9,8 @@ import path from 'node:path';
 import vm from 'node:vm';
 import { EDITOR_SOURCE, editorHtml } from '../../src/build/editor-html';
 import { configPropertiesSchema } from '../../src/nodes/common/config-settings';
-import { MAX_TIMER_MS, NUMERIC_SETTINGS, formatNumber, parseJobResultSettings, type NumericSetting } from '../../src/nodes/common/limits';
+import { MAX_TIMER_DELAY_MS } from '../../src/api/timer-delay';
+import { NUMERIC_SETTINGS, formatNumber, parseJobResultSettings, type NumericSetting } from '../../src/nodes/common/limits';
 
 type Validate = (this: unknown, v: unknown, opt?: unknown) => true | string;
 interface EditorDefinition {
@@ -104,7 +105,7 @@ describe('numeric settings: one table for the editor and the runtime', () => {
   it('every duration a setting allows fits in one timer', () => {
     for (const table of Object.values(NUMERIC_SETTINGS)) {
       for (const [name, s] of Object.entries(table) as Array<[string, NumericSetting]>) {
-        if (s.msPerUnit !== undefined) assert.ok(s.max * s.msPerUnit <= MAX_TIMER_MS, `${name}: ${s.max} ${s.unit}`);
+        if (s.msPerUnit !== undefined) assert.ok(s.max * s.msPerUnit <= MAX_TIMER_DELAY_MS, `${name}: ${s.max} ${s.unit}`);
       }
     }
     const longest = parseJobResultSettings({ pollInterval: 86_400, maxWait: 576 });

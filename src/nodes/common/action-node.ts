@@ -32,6 +32,8 @@ export interface ActionContext {
   resolve<K extends string>(specs: Record<K, FieldSpec>): Promise<Record<K, unknown>>;
   /** Takes the API key out of a text put on a message (error texts are redacted by the wrapper). */
   redact(text: string): string;
+  /** An error as the wrapper reports it (code, no key, `msg.statusCode`), for a message the handler ends itself. */
+  reportable(err: unknown, msg: Msg): Error;
 }
 
 export interface Lifecycle {
@@ -120,6 +122,7 @@ export function setupActionNode(
         },
         resolve: (specs) => resolveFields(red, node, msg, specs),
         redact: (text) => redact(text, apiKey()),
+        reportable: (err, out) => toReportable(err, out, apiKey()),
       };
       return handler(msg, ctx);
     })();

@@ -23,8 +23,6 @@ export interface NumericSetting {
   off?: number;
 }
 
-/** Node.js runs a longer timer after 1 ms: no duration setting may reach it. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export const NUMERIC_SETTINGS = {
   'playment-config': {

@@ -464,10 +464,11 @@ export class ResultPoller {
     await Promise.all(work);
     for (const waits of entry.jobs.values()) for (const w of waits) this.checkDeadline(w);
 
+    // Computed once for every watch of the batch.
+    const completed = fullWalk && entry.watches.size > 0 ? [...statuses].filter(([, s]) => s === 'completed').map(([id]) => id) : [];
     for (const watch of entry.watches) {
       if (watch.settled) continue;
       if (!fullWalk) continue;
-      const completed = [...statuses].filter(([, s]) => s === 'completed').map(([id]) => id);
       const toSend = completed.filter((id) => !watch.opts.sent.has(id));
       try {
         await Promise.all(

@@ -177,9 +177,14 @@ function checkJobId(v: unknown): string {
   if (typeof v !== 'string' || v.trim() === '') {
     throw invalidInput(`job id is required: set it in the node, or send msg.job_id (or msg.payload.job_id); got ${preview(v)}`);
   }
-  if (v.length > 256) throw invalidInput(`job id is ${v.length} characters long, more than 256`);
+  return pathId(v, 'job id');
+}
+
+/** An id string that goes into a path: at most 256 characters, trimmed, not `.` or `..`. */
+function pathId(v: string, what: string): string {
+  if (v.length > 256) throw invalidInput(`${what} is ${v.length} characters long, more than 256`);
   const id = v.trim();
-  pathSegment(id, 'job id');
+  pathSegment(id, what);
   return id;
 }
 
@@ -246,9 +251,6 @@ function checkBatchId(v: unknown, required: boolean): string | undefined {
         : `msg.batch_id (or msg.payload.batch_id) must be a batch id string when set; got ${preview(v)}`,
     );
   }
-  if (v.length > 256) throw invalidInput(`batch id is ${v.length} characters long, more than 256`);
-  const id = v.trim();
-  pathSegment(id, 'batch id');
-  return id;
+  return pathId(v, 'batch id');
 }
 

@@ -128,6 +128,15 @@ describe('Test connection route (config dialog)', function () {
       assert.equal(sandbox.state.requestCount, before, 'a request reached the sandbox');
     });
 
+    it('refuses a project id of . or .. as the config node does, without sending', async () => {
+      const before = sandbox.state.requestCount;
+      for (const projectId of ['..', ' . ']) {
+        const res = await post(dialog({ apiKey: API_KEY, projectId }));
+        assert.equal(res.body.result, 'invalid', projectId);
+      }
+      assert.equal(sandbox.state.requestCount, before, 'a request reached the sandbox');
+    });
+
     it('sends the stored key only to the base URL the config node was deployed with', async () => {
       const before = sandbox.state.requestCount;
       for (const apiKey of [undefined, '', '__PWRD__']) {

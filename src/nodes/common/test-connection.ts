@@ -50,7 +50,7 @@ const MESSAGES = {
   notJson: 'send the settings as a JSON body (Content-Type: application/json)',
   badRequest: 'the settings could not be read',
   baseUrl: 'the base URL must be an https URL without user name, query or fragment (plain http only for localhost, 127.0.0.0/8 and [::1])',
-  projectId: 'a project id is required',
+  projectId: 'a project id is required, and it cannot be . or ..',
   apiKey: 'an API key is required',
   apiKeyChars: 'the API key contains a line break, control character, space or non-ASCII character, which an HTTP header cannot carry',
 } as const;
@@ -131,8 +131,10 @@ export function settingsToTest(red: RED, body: unknown): ConnectionCheck | Conne
   } catch {
     return invalid(MESSAGES.baseUrl);
   }
-  const projectId = resolve(request.projectId);
-  if (!projectId) return invalid(MESSAGES.projectId);
+  // The config node's own rule: required, and not `.` or `..`.
+  const project = configPropertiesSchema.shape.projectId.safeParse(resolve(request.projectId));
+  if (!project.success) return invalid(MESSAGES.projectId);
+  const projectId = project.data;
 
   const typedKey = request.apiKey && request.apiKey !== '__PWRD__' ? request.apiKey : '';
   if (typedKey) {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Sandbox } from '../src/sandbox/server';
-import { API_KEY, SUBMIT_NODE, everythingVisible, frames, helper, inject, loadFlow, useSandboxRuntime } from './support/harness';
+import { API_KEY, SUBMIT_NODE, everythingVisible, frames, helper, inject, loadFlow, useSandboxRuntime, watchEndings } from './support/harness';
 import { waitFor } from './support/wait';
 
 const warnings: Error[] = [];
@@ -60,14 +60,7 @@ describe('a close grace longer than a timer holds', function () {
 
   it('lets a request in flight finish when the flow stops, with no timer overflow', async () => {
     await loadFlow(sandbox, [SUBMIT_NODE]);
-    // The recorders stop with the flow: watch the submit node's own completion instead.
-    const submit = helper.getNode('n1');
-    const ended: Array<{ id: string; code?: string }> = [];
-    const complete = submit._complete.bind(submit);
-    submit._complete = (msg: { _msgid: string }, err?: { code?: string }) => {
-      ended.push({ id: msg._msgid, code: err?.code });
-      complete(msg, err);
-    };
+    const ended = watchEndings('n1');
     sandbox.injectFault({ route: 'job.create', mode: 'delay', delayMs: 500, count: 1 });
     inject({ _msgid: 'late', payload: frames(2, 'https://cdn.example.com/late') });
     await waitFor('the request to arrive', () => sandbox.state.routeCounts['job.create'] === 1, 10_000, 5);

@@ -5,9 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { startKeyEchoApi, type KeyEchoApi } from '../support/key-echo-api';
 import type { Sandbox } from '../../src/sandbox/server';
 import { API_KEY, SUBMIT_NODE, assertEachEndedOnce, everythingVisible, frames, helper, inject, loadFlow, useSandboxRuntime } from '../support/harness';
 
@@ -102,22 +101,14 @@ describe('action nodes: the shared wrapper', () => {
   });
 
   describe('an API answer that echoes the key', () => {
-    let server: Server;
+    let api: KeyEchoApi;
     let baseUrl: string;
     before(async () => {
       // Answers every request as Playment answers a refused job, quoting the key it was sent.
-      server = createServer((req, res) => {
-        req.resume();
-        req.on('end', () => {
-          const key = String(req.headers['x-api-key'] ?? req.headers.authorization ?? '');
-          res.writeHead(400, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ success: false, error: { code: 'FS_0003', message: `bad key ${key}` } }));
-        });
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      api = await startKeyEchoApi('FS_0003', (key) => `bad key ${key}`);
+      baseUrl = api.url;
     });
-    after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    after(() => api.close());
 
     it('the key shows nowhere: errors, msg.failed, statuses, logs', async () => {
       const rec = await loadFlow(sandbox, [SUBMIT_NODE, BATCH], { baseUrl });

@@ -5,8 +5,7 @@
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startKeyEchoApi, type KeyEchoApi } from '../support/key-echo-api';
 import type { Sandbox } from '../../src/sandbox/server';
 import { API_KEY, PROJECT, SUBMIT_NODE, frames, helper, inject, loadFlow, useSandboxRuntime } from '../support/harness';
 import { waitFor } from '../support/wait';
@@ -100,22 +99,14 @@ describe('logging: attempts, retries, throttling, recoveries, sweeps and close',
   });
 
   describe('an API answer that echoes the key', () => {
-    let server: Server;
+    let api: KeyEchoApi;
     let baseUrl: string;
     before(async () => {
       // Answers every request with a server-side failure quoting the key it was sent.
-      server = createServer((req, res) => {
-        req.resume();
-        req.on('end', () => {
-          const key = String(req.headers['x-api-key'] ?? '');
-          res.writeHead(400, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ success: false, error: { code: 'FS_0000', message: `internal error for key ${key}` } }));
-        });
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      api = await startKeyEchoApi('FS_0000', (key) => `internal error for key ${key}`);
+      baseUrl = api.url;
     });
-    after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    after(() => api.close());
 
     it('every attempt and retry is logged, and the key shows in no log line at any level', async () => {
       const rec = await loadFlow(sandbox, [SUBMIT_NODE], { baseUrl, config: { maxRetries: 1 } });

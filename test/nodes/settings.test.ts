@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Sandbox } from '../../src/sandbox/server';
-import { SUBMIT_NODE, frames, helper, inject, loadFlow, useSandboxRuntime } from '../support/harness';
+import { SUBMIT_NODE, frames, helper, inject, loadFlow, useSandboxRuntime, watchEndings } from '../support/harness';
 import { waitFor } from '../support/wait';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -44,14 +44,7 @@ describe('runtime settings', function () {
   /** Stops the flow while a create request is held for `delayMs`; how the message ended. */
   async function stopDuringRequest(delayMs: number): Promise<Array<{ id: string; code?: string }>> {
     await loadFlow(sandbox, [SUBMIT_NODE]);
-    // The recorders stop with the flow: watch the submit node's own completion instead.
-    const submit = helper.getNode('n1');
-    const ended: Array<{ id: string; code?: string }> = [];
-    const complete = submit._complete.bind(submit);
-    submit._complete = (msg: { _msgid: string }, err?: { code?: string }) => {
-      ended.push({ id: msg._msgid, code: err?.code });
-      complete(msg, err);
-    };
+    const ended = watchEndings('n1');
     sandbox.injectFault({ route: 'job.create', mode: 'delay', delayMs, count: 1 });
     inject({ _msgid: 'late', payload: frames(2, `https://cdn.example.com/${Math.random()}`) });
     await waitFor('the request to arrive', () => sandbox.state.routeCounts['job.create'] === 1, 10_000, 5);

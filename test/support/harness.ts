@@ -134,6 +134,21 @@ export function assertDoneOnce(rec: Recorder, ids: ReadonlySet<string>): void {
   assert.deepEqual(new Set(done), ids, 'every message called done');
 }
 
+/**
+ * How each message of node `id` ended, seen on the node itself: the recorders stop with the flow,
+ * so a test that stops the flow with a message in flight watches the node's own completion.
+ */
+export function watchEndings(id = 'n1'): Array<{ id: string; code?: string }> {
+  const node = helper.getNode(id);
+  const ended: Array<{ id: string; code?: string }> = [];
+  const complete = node._complete.bind(node);
+  node._complete = (msg: { _msgid: string }, err?: { code?: string }) => {
+    ended.push({ id: msg._msgid, code: err?.code });
+    complete(msg, err);
+  };
+  return ended;
+}
+
 export function inject(msg: Record<string, unknown>, id = 'n1'): void {
   helper.getNode(id).receive(msg);
 }

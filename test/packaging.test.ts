@@ -84,6 +84,10 @@ describe('packaging: the npm tarball in a real Node-RED', function () {
         assert.ok(files.has(`dist/nodes/locales/${lang}/${f}`), `locale ${lang}/${f} is missing`);
       }
     }
+    // Node-RED serves the package's top-level resources/ folder to the editor; limits.js is built.
+    for (const f of new Set([...readdirSync(path.join(ROOT, 'resources')), 'editor.js', 'limits.js'])) {
+      assert.ok(files.has(`resources/${f}`), `resources/${f} is missing`);
+    }
     for (const title of EXPECTED_EXAMPLES) assert.ok(files.has(`examples/${title}.json`), `example "${title}" is missing`);
     const unwanted = [...files].filter(
       (f) => /^(src|test|\.demo|node_modules|dist\/demo|dist\/build)\//.test(f) || (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)) || /\.tgz$/.test(f),
@@ -137,6 +141,18 @@ describe('packaging: the npm tarball in a real Node-RED', function () {
     assert.equal(mod.status, 200);
     assert.equal(mod.json.user, true, 'the module should be listed in the user directory package.json');
     assert.equal(path.resolve(mod.json.path), path.resolve(userDir, 'node_modules', PKG.name), 'loaded from the wrong place');
+
+    // The editor gets each node's help from locales/en-US/<node>.html, and its scripts from resources/.
+    const configs = await nr.request('GET', '/nodes', undefined, { accept: 'text/html' });
+    assert.equal(configs.status, 200);
+    for (const type of NODE_TYPES) {
+      assert.ok(configs.text.includes(`data-help-name="${type}"`), `no help for ${type}`);
+    }
+    for (const file of ['editor.js', 'limits.js']) {
+      const res = await nr.request('GET', `/resources/${PKG.name}/${file}`);
+      assert.equal(res.status, 200, `resources/${file}`);
+      assert.match(res.text, /PlaymentEditor/);
+    }
 
     const examples = await nr.request('GET', `/library/examples/flows/${PKG.name}`);
     assert.equal(examples.status, 200);

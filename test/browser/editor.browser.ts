@@ -149,13 +149,25 @@ describe('editor (browser): the packed package in a real Node-RED, driven by Chr
     const types = await category.locator('.red-ui-palette-node').evaluateAll((els) => els.map((e) => e.getAttribute('data-palette-type')));
     assert.deepEqual(types, ACTION_TYPES);
     const labels = await category.locator('.red-ui-palette-node').evaluateAll((els) => els.map((e) => e.getAttribute('data-palette-label')));
-    assert.deepEqual(labels, ['create batch', 'submit video job', 'job result']);
-    // Icons load from the installed module.
-    for (const icon of ['playment.svg', 'playment-result.svg']) {
+    assert.deepEqual(labels, ['create batch', 'submit video', 'job result']);
+    // The palette breaks a label too wide for one line with <br>.
+    const breaks = await category.locator('.red-ui-palette-label').evaluateAll((els) => els.map((e) => e.querySelectorAll('br').length));
+    assert.deepEqual(breaks, [0, 0, 0], 'every palette label fits on one line');
+    // Each node has its own icon, loaded from the installed module.
+    const icons: string[] = await page.evaluate(() =>
+      ['playment-config', 'playment-create-batch', 'playment-submit-video-job', 'playment-job-result'].map((t) => RED.nodes.getType(t).icon),
+    );
+    assert.deepEqual(icons, ['playment-account.svg', 'playment-batch.svg', 'playment-submit.svg', 'playment-result.svg']);
+    for (const icon of icons) {
       const res = await page.request.get(`${stack.nodeRed.url}/icons/@labelops/node-red-playment/${icon}`);
       assert.equal(res.status(), 200, icon);
       assert.match(res.headers()['content-type'] ?? '', /svg/);
     }
+    // The shared editor script and the limits table come from the package's resources/ folder.
+    const limits = await page.request.get(`${stack.nodeRed.url}/resources/@labelops/node-red-playment/limits.js`);
+    assert.equal(limits.status(), 200);
+    assert.match(await limits.text(), /NUMERIC_SETTINGS = \{"playment-config"/);
+    assert.equal(await page.evaluate(() => typeof (window as any).PlaymentEditor.typedValidator), 'function');
     // The config node is not in the palette.
     assert.equal(await page.locator('.red-ui-palette-node[data-palette-type="playment-config"]').count(), 0);
   });
@@ -196,7 +208,7 @@ describe('editor (browser): the packed package in a real Node-RED, driven by Chr
     await page.waitForFunction(() => document.querySelector('.red-ui-help-title')?.textContent === 'create batch');
     const expected: Record<string, [string, RegExp]> = {
       'playment-create-batch': ['create batch', /^Creates a batch \(a named group of jobs\)/],
-      'playment-submit-video-job': ['submit video job', /^Submits an image sequence/],
+      'playment-submit-video-job': ['submit video', /^Submits an image sequence/],
       'playment-job-result': ['job result', /^Fetches the status and result of a Playment job/],
       'playment-config': ['playment account', /^Connection to one Playment/],
     };
@@ -214,6 +226,8 @@ describe('editor (browser): the packed package in a real Node-RED, driven by Chr
       // Links to other sites open in a new tab, not in the editor.
       const links = await help.locator('a[href^="http"]').evaluateAll((as) => as.map((a) => a.getAttribute('target')));
       assert.ok(links.length > 0 && links.every((t) => t === '_blank'), `${type}: reference links`);
+      // One table of all error codes, linked from every node's help.
+      assert.equal(await help.locator('a[href$="#errors-all-nodes"]').count(), 1, `${type}: link to the table of errors`);
     }
     // Clear the selection again.
     const origin = await workspaceOrigin(page);
@@ -237,6 +251,8 @@ describe('editor (browser): the packed package in a real Node-RED, driven by Chr
     await assertTypedInput(page, 'node-input-batchDescription', 'str', 'Created by the Node-RED example flow');
     assert.equal(await page.locator('#node-input-reuseExisting').isChecked(), true);
     assert.equal(await inputValue(page, '#node-input-name'), 'create batch');
+    // Node-RED's own "Name" label.
+    assert.equal((await page.locator('label[for="node-input-name"]').innerText()).trim(), 'Name');
     await assertCleanDialog(page, 'playment-create-batch');
     await closeNodeDialog(page, 'ok');
 
@@ -266,6 +282,9 @@ describe('editor (browser): the packed package in a real Node-RED, driven by Chr
     await page.evaluate(() => $('#node-input-tag').typedInput('type', 'msg'));
     await page.evaluate(() => $('#node-input-tag').typedInput('value', 'not a property['));
     await page.waitForSelector('#node-input-tag + .red-ui-typedInput-container.input-error');
+    // A blank msg property is valid: the runtime then takes the tag from the message.
+    await page.evaluate(() => $('#node-input-tag').typedInput('value', ''));
+    await page.waitForSelector('#node-input-tag + .red-ui-typedInput-container:not(.input-error)');
     // Cancel keeps the node as it was.
     await closeNodeDialog(page, 'cancel');
     const kept = await page.evaluate((id) => {

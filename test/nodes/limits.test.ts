@@ -1,13 +1,13 @@
 /**
  * The editor dialogs and the runtime accept the same numeric settings and project ids: the
- * dialogs' validators, as the build writes them into the .html, run in a VM against edge values
- * next to the runtime's checks.
+ * dialogs' validators, with the scripts each .html loads from resources/ as the package ships
+ * them, run in a VM against edge values next to the runtime's checks.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
-import { EDITOR_SOURCE, editorHtml } from '../../src/build/editor-html';
+import { EDITOR_SOURCE, resourceScripts, resourceText } from '../../src/build/editor-resources';
 import { configPropertiesSchema } from '../../src/nodes/common/config-settings';
 import { MAX_TIMER_DELAY_MS } from '../../src/api/timer-delay';
 import { NUMERIC_SETTINGS, formatNumber, parseJobResultSettings, type NumericSetting } from '../../src/nodes/common/limits';
@@ -17,10 +17,10 @@ interface EditorDefinition {
   defaults: Record<string, { value: unknown; validate?: Validate }>;
 }
 
-/** The node definition a dialog registers, from the .html as the build ships it. */
+/** The node definition a dialog registers, from its .html and the resources/ scripts it loads. */
 function editorDefinition(type: string): EditorDefinition {
   const file = `${type}.html`;
-  const html = editorHtml(readFileSync(path.join(EDITOR_SOURCE, file), 'utf8'), file);
+  const html = readFileSync(path.join(EDITOR_SOURCE, file), 'utf8');
   const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html);
   assert.ok(script, `${file} has an editor script`);
   let registered: EditorDefinition | undefined;
@@ -32,8 +32,13 @@ function editorDefinition(type: string): EditorDefinition {
       },
       getType: () => translations,
     },
+    validators: { typedInput: () => () => true },
+    utils: { validateTypedProperty: () => true },
   };
-  vm.runInNewContext(script[1], { RED, $: () => ({ val: () => undefined }) });
+  const context = vm.createContext({ RED, $: () => ({ val: () => undefined }) });
+  context.window = context;
+  for (const name of resourceScripts(html, file)) vm.runInContext(resourceText(name), context, { filename: `resources/${name}` });
+  vm.runInContext(script[1], context, { filename: file });
   assert.ok(registered, `${file} registers ${type}`);
   return registered;
 }
@@ -90,8 +95,7 @@ describe('numeric settings: one table for the editor and the runtime', () => {
   });
 
   it('the help and the dialog state the ranges the table sets', () => {
-    const html = readFileSync(path.join(EDITOR_SOURCE, 'playment-config.html'), 'utf8');
-    const help = html.slice(html.indexOf('data-help-name="playment-config"'));
+    const help = readFileSync(path.join(EDITOR_SOURCE, 'locales', 'en-US', 'playment-config.html'), 'utf8');
     const locale = JSON.parse(readFileSync(path.join(EDITOR_SOURCE, 'locales', 'en-US', 'playment-config.json'), 'utf8'))['playment-config'];
     for (const [name, s] of Object.entries(NUMERIC_SETTINGS['playment-config']) as Array<[string, NumericSetting]>) {
       const range = `${formatNumber(s.min)}–${formatNumber(s.max)}`;

@@ -122,7 +122,7 @@ describe(`scale-out: ${INSTANCES} Node-RED processes on Mosquitto, one killed, n
         assert.ok(
           rounds.length <= MAX_ROUNDS,
           `${missing.length} sequences still have no ledger record after ${MAX_ROUNDS} rounds of reconciliation ` +
-            `(${rounds.at(-1)!.storedUnrecorded} of them hold a job at the sandbox), e.g. ${named(missing.slice(0, 3))}`,
+            `(${rounds.at(-1)!.storedUnrecorded} of them hold a job at the sandbox), e.g. ${named(missing.slice(0, 3)).join(', ')}`,
         );
         await publishSequences(producer, missing);
       }

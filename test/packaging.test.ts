@@ -31,6 +31,7 @@ import { waitFor } from './support/wait';
 const EXPECTED_EXAMPLES = [
   'Create a batch and submit video jobs',
   'Dry run a submission',
+  'Scale out over MQTT',
   'Submit frame lists read from a file',
   'Wait for results and write annotations',
   'Watch a batch and show its progress',
@@ -120,6 +121,11 @@ describe('packaging: the npm tarball in a real Node-RED', function () {
         assert.equal(typeof n.type, 'string');
         covered.add(n.type);
         if (n.type === CONFIG_TYPE) continue;
+        // The MQTT example's broker connection: a core config node, global like ours.
+        if (n.type === 'mqtt-broker') {
+          assert.equal(n.z, undefined, `${where}: the mqtt-broker config node must be global (no z)`);
+          continue;
+        }
         assert.ok(isFlowNode(n), `${where}: ${n.type} ${n.id} has no x/y`);
         assert.equal(typeof n.z, 'string', `${where}: ${n.type} ${n.id} has no z`);
         tabs.add(n.z!);

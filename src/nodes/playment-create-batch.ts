@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { preview } from '../jobs/frames';
 import { setupActionNode, type ActionNodeDef } from './common/action-node';
-import { STRING_TYPES, defineContract } from './common/input-contract';
+import { STRING_TYPES, defineContract, flag } from './common/input-contract';
 import { migrate } from './common/migrations';
 import type { Msg, Node, RED } from './common/red';
 
@@ -49,7 +49,7 @@ const CONTRACT = defineContract({
   },
   properties: z.object({
     /** Pass an existing batch of the same name on instead of creating another. */
-    reuseExisting: z.boolean().default(true),
+    reuseExisting: flag(true),
   }),
 });
 

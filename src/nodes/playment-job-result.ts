@@ -10,7 +10,7 @@ import { resultPollerOf, type BatchProgress } from '../api/result-poller';
 import { extractAnnotations } from '../jobs/annotations';
 import { preview } from '../jobs/frames';
 import { setupActionNode, type ActionContext, type ActionNodeDef } from './common/action-node';
-import { STRING_TYPES, choice, defineContract } from './common/input-contract';
+import { STRING_TYPES, choice, defineContract, flag } from './common/input-contract';
 import { isBlank } from '../jobs/fill-blanks';
 import { PendingWaits, SentJobs, contextOutlivesNode } from './common/pending-waits';
 import { pathSegment } from '../api/profiles';
@@ -74,7 +74,7 @@ const CONTRACT = defineContract({
       /** Fetch once, wait until the job is completed, or watch a whole batch. */
       mode: choice(['once', 'wait', 'batch']),
       /** Download the annotations of a completed job. */
-      download: z.boolean().default(false),
+      download: flag(false),
       /** Seconds. */
       pollInterval: settingSchema(LIMITS.pollInterval),
       /** Hours. */

@@ -11,7 +11,7 @@ import { jobSettingsSchema } from '../jobs/job-body';
 import { SETTING_KEYS, planJobs, type PlannedJob, type SettingKey } from '../jobs/plan';
 import { setupActionNode, type ActionContext, type ActionNodeDef } from './common/action-node';
 import { clientOf, dryRunTarget } from './common/config-node';
-import { NUMBER_TYPES, STRING_TYPES, choice, defineContract, type InputField } from './common/input-contract';
+import { NUMBER_TYPES, STRING_TYPES, choice, defineContract, flag, type InputField } from './common/input-contract';
 import { settingSchema } from './common/limits';
 import { migrate } from './common/migrations';
 import type { Msg, Node, RED } from './common/red';
@@ -41,7 +41,7 @@ const CONTRACT = defineContract({
   } satisfies Record<SettingKey, InputField>,
   properties: z.object({
     /** Build the requests and send them on instead of submitting. */
-    dryRun: z.boolean().default(false),
+    dryRun: flag(false),
     /** Split sequences into parts of at most this many frames; 0 = never. */
     maxFramesPerJob: frameCount,
     /** Frames each part repeats from the one before (checked against maxFramesPerJob per message). */

@@ -133,6 +133,16 @@ export function choice<const T extends readonly [string, ...string[]]>(values: T
   });
 }
 
+/** A node property set by a checkbox: true or false; missing means `byDefault`. */
+export function flag(byDefault: boolean) {
+  return z.unknown().optional().transform((v, ctx): boolean => {
+    if (v === undefined || v === null) return byDefault;
+    if (typeof v === 'boolean') return v;
+    ctx.addIssue({ code: 'custom', message: `must be true or false; got ${preview(v)}` });
+    return z.NEVER;
+  });
+}
+
 /** Reads a node's fields for one message: the one place Node-RED's precedence is applied to them. */
 export class InputResolver<F extends InputFields> {
   constructor(

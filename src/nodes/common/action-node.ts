@@ -1,7 +1,8 @@
 /**
  * The one input wrapper every action node uses. It guarantees that each message ends exactly
- * once (sent, or `done(err)` so Catch nodes see it), keeps the status board, maps errors, keeps
- * the API key out of every error, and ends all pending messages when the node closes.
+ * once (sent, or `done(err)` so Catch nodes see it), parses the node's properties once and reads
+ * each message's values through the node's input contract, keeps the status board, maps errors,
+ * keeps the API key out of every error, and ends all pending messages when the node closes.
  */
 import { PlaymentError, isPlaymentError, redact } from '../../api/errors';
 import { timerDelay } from '../../api/timer-delay';
@@ -87,9 +88,9 @@ export const DEFAULT_CLOSE_GRACE_MS = 5000;
  */
 export function setupActionNode<C extends NodeContract>(options: ActionNodeOptions<C>): NodeProperties<C> | undefined {
   const { red, node, def, type, handler } = options;
-  const parsed = parseNodeProperties(type, def as unknown as Record<string, unknown>, options.contract);
-  const props = parsed.ok ? parsed.properties : undefined;
-  const resolver = new InputResolver<InputFields>(red, node, def as unknown as Record<string, unknown>, options.contract.fields);
+  const stored = def as unknown as Record<string, unknown>;
+  const parsed = parseNodeProperties(type, stored, options.contract);
+  const resolver = new InputResolver<InputFields>(red, node, stored, options.contract.fields);
   const status = new StatusBoard(red, node, type);
   // `cancel` ends waiting work at once on close; `abort` ends exchanges after the grace period.
   const cancel = new AbortController();
@@ -176,12 +177,12 @@ export function setupActionNode<C extends NodeContract>(options: ActionNodeOptio
         closeDone();
       });
   });
-  return props;
+  return parsed.ok ? parsed.properties : undefined;
 }
 
 /**
- * A red ring from the start when the config node is missing or cannot serve this node; messages
- * still end with NOT_CONFIGURED, which says why. Config nodes start before the nodes using them.
+ * A red ring from the start when a property of the node is not valid, or the config node is
+ * missing or cannot serve this node; messages still end with NOT_CONFIGURED, which says why. Config nodes start before the nodes using them.
  */
 function showConfigProblem(
   red: RED,

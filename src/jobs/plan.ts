@@ -6,10 +6,12 @@
 import { invalidInput } from '../api/errors';
 import { MAX_FRAMES_PER_JOB, MAX_FRAMES_PER_MESSAGE, isPlainObject, normalizeFrames, preview, sortFramesNaturally, type Frame } from './frames';
 import { deriveReferenceId } from './reference-id';
-import { makeBody, parseJobSettings, type FrameOrder, type VideoJobBody } from './job-body';
+import { firstFilled, isBlank } from './fill-blanks';
+import { jobSettingsSchema, makeBody, parseJobSettings, type FrameOrder, type VideoJobBody } from './job-body';
 
-export const SETTING_KEYS = ['reference_id', 'tag', 'work_flow_id', 'batch_id', 'priority_weight'] as const;
-export type SettingKey = (typeof SETTING_KEYS)[number];
+/** The settings of a job a node, a bulk sequence or a message may give: the schema's keys. */
+export const SETTING_KEYS = Object.keys(jobSettingsSchema.shape) as SettingKey[];
+export type SettingKey = keyof typeof jobSettingsSchema.shape;
 export type RawSettings = Partial<Record<SettingKey, unknown>>;
 
 export interface PlanOptions {
@@ -31,14 +33,6 @@ export interface PlannedJob {
 /** A bulk payload is an array of objects that each carry their own `frames`. */
 export function isBulkPayload(payload: unknown): payload is Array<Record<string, unknown>> {
   return Array.isArray(payload) && payload.length > 0 && payload.every((s) => isPlainObject(s) && 'frames' in s);
-}
-
-function blank(v: unknown): boolean {
-  return v === undefined || v === null || v === '';
-}
-
-function firstSet(...values: unknown[]): unknown {
-  return values.find((v) => !blank(v));
 }
 
 export function checkSplitOptions(opts: PlanOptions): void {
@@ -79,17 +73,16 @@ export function planJobs(payload: unknown, node: RawSettings, msg: RawSettings, 
   checkSplitOptions(opts);
   if (!isBulkPayload(payload)) {
     checkMessageSize([payload], opts);
-    return planSequence(payload, { ...msg, ...definedOnly(node) }, 0, 'msg.payload', opts);
+    return planSequence(payload, fill(node, {}, msg), 0, 'msg.payload', opts);
   }
   checkMessageSize(payload.map((seq) => seq.frames), opts);
   const jobs: PlannedJob[] = [];
-  const sharedRef = firstSet(node.reference_id, msg.reference_id);
+  const sharedRef = firstFilled(node.reference_id, msg.reference_id);
   payload.forEach((seq, i) => {
     const label = `msg.payload[${i}]`;
-    const settings: RawSettings = {};
-    for (const key of SETTING_KEYS) settings[key] = firstSet(node[key], seq[key], msg[key]);
+    const settings = fill(node, seq, msg);
     // One reference id cannot name several jobs: a shared one becomes a base numbered per sequence.
-    settings.reference_id = firstSet(seq.reference_id, blank(sharedRef) ? undefined : `${String(sharedRef)}-${i + 1}`);
+    settings.reference_id = firstFilled(seq.reference_id, isBlank(sharedRef) ? undefined : `${String(sharedRef)}-${i + 1}`);
     jobs.push(...planSequence(seq.frames, settings, i, label, opts));
   });
   const seen = new Map<string, number>();
@@ -103,9 +96,10 @@ export function planJobs(payload: unknown, node: RawSettings, msg: RawSettings, 
   return jobs;
 }
 
-function definedOnly(s: RawSettings): RawSettings {
+/** Each setting from the first place that gives it: the node, the sequence, the message. */
+function fill(node: RawSettings, seq: RawSettings, msg: RawSettings): RawSettings {
   const out: RawSettings = {};
-  for (const key of SETTING_KEYS) if (!blank(s[key])) out[key] = s[key];
+  for (const key of SETTING_KEYS) out[key] = firstFilled(node[key], seq[key], msg[key]);
   return out;
 }
 

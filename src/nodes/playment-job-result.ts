@@ -3,59 +3,104 @@
  * batch, and optionally downloads annotations through the attachment API. Waits and batch
  * watches are served by the account's result poller (src/api/result-poller.ts).
  */
-import { PlaymentError, invalidInput } from '../api/errors';
+import { z } from 'zod';
+import { PlaymentError, isPlaymentError } from '../api/errors';
 import type { JobRecord } from '../api/schemas';
 import { resultPollerOf, type BatchProgress } from '../api/result-poller';
 import { extractAnnotations } from '../jobs/annotations';
 import { preview } from '../jobs/frames';
 import { setupActionNode, type ActionContext, type ActionNodeDef } from './common/action-node';
-import { clientOf } from './common/config-node';
-import { payloadField } from './common/resolve';
+import { STRING_TYPES, choice, defineContract, flag } from './common/input-contract';
+import { isBlank } from '../jobs/fill-blanks';
 import { PendingWaits, SentJobs, contextOutlivesNode } from './common/pending-waits';
 import { pathSegment } from '../api/profiles';
-import { NUMERIC_SETTINGS, parseJobResultSettings, type JobResultSettings } from './common/limits';
+import { NUMERIC_SETTINGS, parseJobResultSettings, settingSchema, type JobResultSettings } from './common/limits';
 import { randomUUID } from 'node:crypto';
 import { migrate } from './common/migrations';
 import type { Msg, Node, RED } from './common/red';
 
 const TYPE = 'playment-job-result';
-const RESULT_SIZE = NUMERIC_SETTINGS[TYPE].maxResultSize;
+const LIMITS = NUMERIC_SETTINGS[TYPE];
+const RESULT_SIZE = LIMITS.maxResultSize;
 
-interface JobResultDef extends ActionNodeDef {
-  jobId?: string;
-  jobIdType?: string;
-  /** 'once', 'wait' or 'batch' (watch a whole batch). */
-  mode?: string;
-  /** Seconds. */
-  pollInterval?: string | number;
-  /** Hours. */
-  maxWait?: string | number;
-  download?: boolean;
-  /** Largest result file to download, in MB (MiB): 1–256, blank for the default. */
-  maxResultSize?: string | number;
+/**
+ * An id that goes into a request path: a string of at most 256 characters, trimmed, not `.` or
+ * `..`. Blank is undefined unless the id is required; `problem` says what a bad value needs.
+ */
+function pathIdSchema<R extends boolean>(what: string, required: R, problem: (v: unknown) => string) {
+  const schema = z.unknown().transform((v, ctx): string | undefined => {
+    const fail = (message: string) => {
+      ctx.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    };
+    if (isBlank(v) && !required) return undefined;
+    if (typeof v !== 'string' || v.trim() === '') return fail(problem(v));
+    if (v.length > 256) return fail(`${what} is ${v.length} characters long, more than 256`);
+    const id = v.trim();
+    try {
+      pathSegment(id, what);
+    } catch (err) {
+      return fail(isPlaymentError(err) ? err.message : String(err));
+    }
+    return id;
+  });
+  return schema as unknown as z.ZodType<R extends true ? string : string | undefined>;
 }
 
+const BATCH_ID_PATHS = ['batch_id', 'payload.batch_id'];
+
+const CONTRACT = defineContract({
+  fields: {
+    jobId: {
+      property: 'jobId',
+      typeProperty: 'jobIdType',
+      types: STRING_TYPES,
+      msg: ['job_id', 'payload.job_id'],
+      schema: pathIdSchema('job id', true, (v) => `job id is required: set it in the node, or send msg.job_id (or msg.payload.job_id); got ${preview(v)}`),
+    },
+    /** While waiting for a job: optional, it saves the GET that learns the job's batch. */
+    batchId: {
+      msg: BATCH_ID_PATHS,
+      schema: pathIdSchema('batch id', false, (v) => `msg.batch_id (or msg.payload.batch_id) must be a batch id string when set; got ${preview(v)}`),
+    },
+    /** The batch to watch: required. */
+    watchedBatchId: {
+      msg: BATCH_ID_PATHS,
+      schema: pathIdSchema('batch id', true, (v) => `batch id is required to watch a batch: send msg.batch_id (or msg.payload.batch_id); got ${preview(v)}`),
+    },
+  },
+  properties: z
+    .object({
+      /** Fetch once, wait until the job is completed, or watch a whole batch. */
+      mode: choice(['once', 'wait', 'batch']),
+      /** Download the annotations of a completed job. */
+      download: flag(false),
+      /** Seconds. */
+      pollInterval: settingSchema(LIMITS.pollInterval),
+      /** Hours. */
+      maxWait: settingSchema(LIMITS.maxWait),
+      /** Largest result file to download, in MB (MiB). */
+      maxResultSize: settingSchema(LIMITS.maxResultSize),
+    })
+    // In milliseconds and bytes; the values are in range here.
+    .transform(({ mode, download, ...numbers }) => ({ mode, download, ...parseJobResultSettings(numbers) })),
+});
+
+/** A message's context in this node: its settings are `ctx.props`. */
+type Ctx = ActionContext<typeof CONTRACT>;
+
 export = function register(RED: RED): void {
-  function PlaymentJobResult(this: Node, def: JobResultDef) {
+  function PlaymentJobResult(this: Node, def: ActionNodeDef) {
     RED.nodes.createNode(this, def);
     // After createNode, which reads properties the runtime keeps on the original (not enumerable).
     def = migrate(TYPE, def);
-    const mode = def.mode === 'wait' || def.mode === 'batch' ? def.mode : 'once';
-    // The node's own settings are checked once: out of range, every message ends NOT_CONFIGURED.
-    let settings: JobResultSettings | undefined;
-    let settingsError: unknown;
-    try {
-      settings = parseJobResultSettings(def);
-    } catch (err) {
-      settingsError = err;
-    }
     const storeConfigured = contextOutlivesNode(RED.settings as { contextStorage?: unknown });
     const pendingWaits = new PendingWaits(this, storeConfigured);
     const sentJobs = new SentJobs(this, storeConfigured);
     const node = this;
 
     /** The output payload of a job: its record, and its annotations when the node downloads them. */
-    async function jobPayload(ctx: ActionContext, record: JobRecord, maxResultBytes: number): Promise<Record<string, unknown>> {
+    async function jobPayload(ctx: Ctx, record: JobRecord): Promise<Record<string, unknown>> {
       const payload: Record<string, unknown> = {
         job_id: record.job_id,
         reference_id: record.reference_id ?? undefined,
@@ -66,11 +111,11 @@ export = function register(RED: RED): void {
         result: record.result ?? '',
       };
       if (record.work_flow_id) payload.work_flow_id = record.work_flow_id;
-      if (def.download === true && record.result) {
+      if (ctx.props.download && record.result) {
         // After a wait the message holds its place already: a full request queue does not refuse it.
-        const call = mode === 'once' ? ctx.call : { ...ctx.call, admitted: true };
+        const call = ctx.props.mode === 'once' ? ctx.call : { ...ctx.call, admitted: true };
         const file = await ctx.client.downloadAttachment(record.result, call, {
-          maxBytes: maxResultBytes,
+          maxBytes: ctx.props.maxResultBytes,
           hint: `raise "Max result size" in the job-result node (${RESULT_SIZE.min}–${RESULT_SIZE.max} MB)`,
         });
         const annotations = extractAnnotations(file);
@@ -87,7 +132,7 @@ export = function register(RED: RED): void {
      * (topic 'job'), each change of the counts as a progress message (topic 'progress'); the
      * input message ends with the last progress message, when every job is completed.
      */
-    async function watchBatch(ctx: ActionContext, msg: Msg, batchId: string, s: JobResultSettings): Promise<BatchProgress> {
+    async function watchBatch(ctx: Ctx, msg: Msg, batchId: string): Promise<BatchProgress> {
       const sent = await sentJobs.load(batchId);
       const shown = { waiting: 0, done: 0 };
       const derived = (topic: string, payload: unknown): Msg => {
@@ -100,15 +145,15 @@ export = function register(RED: RED): void {
       ctx.status.beginWait(0);
       try {
         return await resultPollerOf(ctx.client).watchBatch(batchId, {
-          intervalMs: s.intervalMs,
-          maxWaitMs: s.maxWaitMs,
+          intervalMs: ctx.props.intervalMs,
+          maxWaitMs: ctx.props.maxWaitMs,
           signal: ctx.call.cancel,
           sent,
           onJob: async (record) => {
             const out = derived('job', undefined);
             out.job_id = record.job_id;
             try {
-              out.payload = await jobPayload(ctx, record, s.maxResultBytes);
+              out.payload = await jobPayload(ctx, record);
               node.send(out);
             } catch (err) {
               // This job's message ends with its error (Catch sees it); the batch watch goes on.
@@ -131,37 +176,37 @@ export = function register(RED: RED): void {
       }
     }
 
-    setupActionNode(RED, this, def, TYPE, async (msg, ctx) => {
-      if (!settings) throw settingsError;
-      if (mode === 'batch') {
-        const batchId = checkBatchId(msg.batch_id ?? payloadField(msg, 'batch_id'), true)!;
-        const progress = await keptWhileWaiting(ctx, pendingWaits, msg, () => watchBatch(ctx, msg, batchId, settings!));
-        msg.topic = 'progress';
-        msg.payload = { ...progress };
-        return { messages: [msg], statusText: ctx.status.text('batchDone', { completed: progress.completed, total: progress.total }) };
-      }
-      const { jobId } = await ctx.resolve({ jobId: { value: def.jobId, type: def.jobIdType } });
-      const id = checkJobId(jobId ?? msg.job_id ?? payloadField(msg, 'job_id'));
-      let record: JobRecord;
-      if (mode === 'wait') {
-        const batchId = checkBatchId(msg.batch_id ?? payloadField(msg, 'batch_id'), false);
-        record = await keptWhileWaiting(ctx, pendingWaits, msg, () => waitForJob(ctx, id, batchId, settings!));
-      } else {
-        record = await ctx.client.getJob(id, ctx.call);
-      }
-      msg.job_id = record.job_id;
-      msg.payload = await jobPayload(ctx, record, settings.maxResultBytes);
-      return { messages: [msg], statusText: ctx.status.text('status', { status: record.status }) };
-    }, {
-      // A setting out of range shows as a red ring at deploy, like a missing account.
-      configCheck: (config) => {
-        if (!settings) throw settingsError;
-        return clientOf(config);
+    const props = setupActionNode({
+      red: RED,
+      node: this,
+      def,
+      type: TYPE,
+      contract: CONTRACT,
+      handler: async (msg, ctx) => {
+        const { mode } = ctx.props;
+        if (mode === 'batch') {
+          const { watchedBatchId } = await ctx.input('watchedBatchId');
+          const progress = await keptWhileWaiting(ctx, pendingWaits, msg, () => watchBatch(ctx, msg, watchedBatchId));
+          msg.topic = 'progress';
+          msg.payload = { ...progress };
+          return { messages: [msg], statusText: ctx.status.text('batchDone', { completed: progress.completed, total: progress.total }) };
+        }
+        const { jobId } = await ctx.input('jobId');
+        let record: JobRecord;
+        if (mode === 'wait') {
+          const { batchId } = await ctx.input('batchId');
+          record = await keptWhileWaiting(ctx, pendingWaits, msg, () => waitForJob(ctx, jobId, batchId, ctx.props));
+        } else {
+          record = await ctx.client.getJob(jobId, ctx.call);
+        }
+        msg.job_id = record.job_id;
+        msg.payload = await jobPayload(ctx, record);
+        return { messages: [msg], statusText: ctx.status.text('status', { status: record.status }) };
       },
     });
 
     // Waits kept when the node last stopped start again as new messages.
-    if (mode !== 'once') {
+    if (props && props.mode !== 'once') {
       setImmediate(() => {
         pendingWaits
           .takeAll()
@@ -172,21 +217,6 @@ export = function register(RED: RED): void {
   }
   RED.nodes.registerType(TYPE, PlaymentJobResult as never);
 };
-
-function checkJobId(v: unknown): string {
-  if (typeof v !== 'string' || v.trim() === '') {
-    throw invalidInput(`job id is required: set it in the node, or send msg.job_id (or msg.payload.job_id); got ${preview(v)}`);
-  }
-  return pathId(v, 'job id');
-}
-
-/** An id string that goes into a path: at most 256 characters, trimmed, not `.` or `..`. */
-function pathId(v: string, what: string): string {
-  if (v.length > 256) throw invalidInput(`${what} is ${v.length} characters long, more than 256`);
-  const id = v.trim();
-  pathSegment(id, what);
-  return id;
-}
 
 /**
  * Keeps the waiting message in the node's context until the wait ends. A wait cut short by a
@@ -237,20 +267,3 @@ async function waitForJob(ctx: ActionContext, jobId: string, batchId: string | u
     ctx.status.endWait(completed ? 0 : 1);
   }
 }
-
-/**
- * The batch id of a message: required to watch a batch; otherwise optional (it saves the GET
- * that learns a waiting job's batch). Empty counts as missing.
- */
-function checkBatchId(v: unknown, required: boolean): string | undefined {
-  if ((v === undefined || v === null || v === '') && !required) return undefined;
-  if (typeof v !== 'string' || v.trim() === '') {
-    throw invalidInput(
-      required
-        ? `batch id is required to watch a batch: send msg.batch_id (or msg.payload.batch_id); got ${preview(v)}`
-        : `msg.batch_id (or msg.payload.batch_id) must be a batch id string when set; got ${preview(v)}`,
-    );
-  }
-  return pathId(v, 'batch id');
-}
-

@@ -2,79 +2,76 @@
  * playment-submit-video-job: one video (image-sequence) job per sequence in msg.payload; passes
  * msg.job_id and msg.reference_id on. Bulk payloads and split sequences give one output each.
  */
+import { z } from 'zod';
 import { PlaymentError } from '../api/errors';
 import type { CreateJobResult, IfJobExists } from '../api/client';
 import { jobCreateRequest } from '../api/profiles';
-import { planJobs, type PlannedJob, type RawSettings } from '../jobs/plan';
+import { MAX_FRAMES_PER_JOB } from '../jobs/frames';
+import { jobSettingsSchema } from '../jobs/job-body';
+import { SETTING_KEYS, planJobs, type PlannedJob, type SettingKey } from '../jobs/plan';
 import { setupActionNode, type ActionContext, type ActionNodeDef } from './common/action-node';
 import { clientOf, dryRunTarget } from './common/config-node';
+import { NUMBER_TYPES, STRING_TYPES, choice, defineContract, flag, type InputField } from './common/input-contract';
+import { settingSchema } from './common/limits';
 import { migrate } from './common/migrations';
 import type { Msg, Node, RED } from './common/red';
 
 const TYPE = 'playment-submit-video-job';
 
-interface SubmitDef extends ActionNodeDef {
-  tag?: string;
-  tagType?: string;
-  workFlowId?: string;
-  workFlowIdType?: string;
-  batchId?: string;
-  batchIdType?: string;
-  priorityWeight?: string | number;
-  priorityWeightType?: string;
-  referenceId?: string;
-  referenceIdType?: string;
-  dryRun?: boolean;
-  maxFramesPerJob?: string | number;
-  overlap?: string | number;
-  frameOrder?: string;
-  /** If the job exists: 'send' (default) passes the existing job on, 'error' reports FS_0001. */
-  existing?: string;
+/** A job setting: a TypedInput of the node, else the message property of the same name. */
+function jobSetting(key: SettingKey, property: string, types: InputField['types'] = STRING_TYPES): InputField {
+  // The schema checks a literal node value at start; per message the planner checks each
+  // sequence's values, since a bulk sequence's own value sits between the node's and the message's.
+  return { property, typeProperty: `${property}Type`, types, msg: [key], schema: jobSettingsSchema.shape[key] };
 }
 
-function wholeNumber(v: unknown): number {
-  if (v === undefined || v === null || v === '') return 0;
-  return Number(v);
-}
+/** A whole number of frames; blank means 0 (no split). */
+const frameCount = z.preprocess(
+  (v) => (v === '' ? undefined : v),
+  settingSchema({ default: 0, min: 0, max: MAX_FRAMES_PER_JOB, integer: true, unit: 'frames' }),
+);
+
+const CONTRACT = defineContract({
+  fields: {
+    reference_id: jobSetting('reference_id', 'referenceId'),
+    tag: jobSetting('tag', 'tag'),
+    work_flow_id: jobSetting('work_flow_id', 'workFlowId'),
+    batch_id: jobSetting('batch_id', 'batchId'),
+    priority_weight: jobSetting('priority_weight', 'priorityWeight', NUMBER_TYPES),
+  } satisfies Record<SettingKey, InputField>,
+  properties: z.object({
+    /** Build the requests and send them on instead of submitting. */
+    dryRun: flag(false),
+    /** Split sequences into parts of at most this many frames; 0 = never. */
+    maxFramesPerJob: frameCount,
+    /** Frames each part repeats from the one before (checked against maxFramesPerJob per message). */
+    overlap: frameCount,
+    frameOrder: choice(['given', 'natural']),
+    /** If the job exists: 'send' passes the existing job on, 'error' reports FS_0001. */
+    existing: choice(['send', 'error']),
+  }),
+});
 
 export = function register(RED: RED): void {
-  function PlaymentSubmitVideoJob(this: Node, def: SubmitDef) {
+  function PlaymentSubmitVideoJob(this: Node, def: ActionNodeDef) {
     RED.nodes.createNode(this, def);
     // After createNode, which reads properties the runtime keeps on the original (not enumerable).
     def = migrate(TYPE, def);
-    const planOptions = {
-      frameOrder: def.frameOrder === 'natural' ? ('natural' as const) : ('given' as const),
-      maxFramesPerJob: wholeNumber(def.maxFramesPerJob),
-      overlap: wholeNumber(def.overlap),
-    };
-    const ifExists: IfJobExists = def.existing === 'error' ? 'error' : 'send';
 
-    const handler = async (msg: Msg, ctx: ActionContext) => {
+    const handler = async (msg: Msg, ctx: ActionContext<typeof CONTRACT>) => {
       // msg.failed describes this node's last failure: one left from an earlier pass (a Catch →
       // retry flow) would be read as this message's.
       delete msg.failed;
       // A dry run sends nothing: it needs the project and the API profile, not a key or a client.
       const dryRun = ctx.sendsNothing ? dryRunTarget(ctx.config) : undefined;
-      const nodeValues: RawSettings = await ctx.resolve({
-        reference_id: { value: def.referenceId, type: def.referenceIdType },
-        tag: { value: def.tag, type: def.tagType },
-        work_flow_id: { value: def.workFlowId, type: def.workFlowIdType },
-        batch_id: { value: def.batchId, type: def.batchIdType },
-        priority_weight: { value: def.priorityWeight, type: def.priorityWeightType || 'num' },
-      });
-      const msgValues: RawSettings = {
-        reference_id: msg.reference_id,
-        tag: msg.tag,
-        work_flow_id: msg.work_flow_id,
-        batch_id: msg.batch_id,
-        priority_weight: msg.priority_weight,
-      };
+      const settings = await ctx.inputSources(SETTING_KEYS);
       // Under a burst, refuse what the account's queue would refuse before planning it (frames,
       // reference-id hashes): same error as the limiter's. Checked right before planning, because
       // messages that arrive together pass their field resolution before any of them is queued.
       if (!dryRun && ctx.client.limiter.full) throw ctx.client.limiter.queueFullError();
       const projectId = dryRun ? dryRun.projectId : ctx.client.projectId;
-      const jobs = planJobs(msg.payload, nodeValues, msgValues, { projectId, ...planOptions });
+      const { frameOrder, maxFramesPerJob, overlap, existing } = ctx.props;
+      const jobs = planJobs(msg.payload, settings.node, settings.msg, { projectId, frameOrder, maxFramesPerJob, overlap });
       const outputs = outputsFor(RED, msg, jobs);
 
       if (dryRun) {
@@ -84,12 +81,18 @@ export = function register(RED: RED): void {
         });
         return { messages: outputs, statusText: ctx.status.text('dryRun') };
       }
-      return submitAll(ctx, jobs, outputs, msg, ifExists);
+      return submitAll(ctx, jobs, outputs, msg, existing);
     };
-    setupActionNode(RED, this, def, TYPE, handler, {
-      sendsNothing: (msg) => def.dryRun === true || msg.dry_run === true,
+    setupActionNode({
+      red: RED,
+      node: this,
+      def,
+      type: TYPE,
+      contract: CONTRACT,
+      handler,
+      sendsNothing: (msg, props) => props.dryRun || msg.dry_run === true,
       // A dry-run node needs only the project and the profile; any other needs a usable client.
-      configCheck: def.dryRun === true ? dryRunTarget : clientOf,
+      configCheck: (config, props) => (props.dryRun ? dryRunTarget(config) : clientOf(config)),
     });
   }
   RED.nodes.registerType(TYPE, PlaymentSubmitVideoJob as never);

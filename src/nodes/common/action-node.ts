@@ -1,21 +1,22 @@
 /**
  * The one input wrapper every action node uses. It guarantees that each message ends exactly
- * once (sent, or `done(err)` so Catch nodes see it), keeps the status board, maps errors, keeps
- * the API key out of every error, and ends all pending messages when the node closes.
+ * once (sent, or `done(err)` so Catch nodes see it), parses the node's properties once and reads
+ * each message's values through the node's input contract, keeps the status board, maps errors,
+ * keeps the API key out of every error, and ends all pending messages when the node closes.
  */
 import { PlaymentError, isPlaymentError, redact } from '../../api/errors';
 import { timerDelay } from '../../api/timer-delay';
 import type { CallOptions, PlaymentClient } from '../../api/client';
 import { StatusBoard } from './status';
 import { clientOf, lookupConfig, selectedConfig, type PlaymentConfigNode } from './config-node';
-import { resolveFields, type FieldSpec } from './resolve';
+import { InputResolver, parseNodeProperties, type InputFields, type InputSources, type InputValues, type NodeContract, type NodeProperties } from './input-contract';
 import type { DoneFn, Msg, Node, NodeDef, RED, SendFn } from './red';
 
 export interface ActionNodeDef extends NodeDef {
   config: string;
 }
 
-export interface ActionContext {
+export interface ActionContext<C extends NodeContract = NodeContract> {
   red: RED;
   node: Node;
   /** The selected config node (NOT_CONFIGURED before the handler runs when there is none). */
@@ -29,7 +30,12 @@ export interface ActionContext {
   status: StatusBoard;
   /** Set when the node closes: `removed` tells a deletion from a redeploy or restart. */
   lifecycle: Readonly<Lifecycle>;
-  resolve<K extends string>(specs: Record<K, FieldSpec>): Promise<Record<K, unknown>>;
+  /** The node's own settings, parsed from its properties when it started. */
+  props: NodeProperties<C>;
+  /** The message's values of these fields of the node's contract: node, else message, else default; checked. */
+  input<K extends keyof C['fields'] & string>(...keys: K[]): Promise<Pick<InputValues<C['fields']>, K>>;
+  /** These fields' values from the node and from the message, before precedence. */
+  inputSources<K extends keyof C['fields'] & string>(keys: readonly K[]): Promise<InputSources<K>>;
   /** Takes the API key out of a text put on a message (error texts are redacted by the wrapper). */
   redact(text: string): string;
   /** An error as the wrapper reports it (code, no key, `msg.statusCode`), for a message the handler ends itself. */
@@ -50,32 +56,41 @@ export interface ActionResult {
   error?: PlaymentError;
 }
 
-export type ActionHandler = (msg: Msg, ctx: ActionContext) => Promise<ActionResult>;
+export type ActionHandler<C extends NodeContract = NodeContract> = (msg: Msg, ctx: ActionContext<C>) => Promise<ActionResult>;
 
-export interface ActionOptions {
+export interface ActionNodeOptions<C extends NodeContract> {
+  red: RED;
+  node: Node;
+  /** The node's properties (after migrate). */
+  def: ActionNodeDef;
+  type: string;
+  /** What messages and the node's properties may set: parsed at start, read per message. */
+  contract: C;
+  handler: ActionHandler<C>;
   /**
    * True for a message that will send nothing (a dry run): the wrapper then does not require a
    * usable client (no API key needed); the handler reads `ctx.client` only if it needs it.
    */
-  sendsNothing?: (msg: Msg) => boolean;
+  sendsNothing?: (msg: Msg, props: NodeProperties<C>) => boolean;
   /**
    * What the node needs from its config node, checked when the node starts so a missing or
    * refused one shows at deploy: throws NOT_CONFIGURED. Default: a usable client.
    */
-  configCheck?: (config: PlaymentConfigNode) => unknown;
+  configCheck?: (config: PlaymentConfigNode, props: NodeProperties<C>) => unknown;
 }
 
 /** Default time in-flight requests get to finish when a node closes (Node-RED allows 15 s). */
 export const DEFAULT_CLOSE_GRACE_MS = 5000;
 
-export function setupActionNode(
-  red: RED,
-  node: Node,
-  def: ActionNodeDef,
-  type: string,
-  handler: ActionHandler,
-  options: ActionOptions = {},
-): void {
+/**
+ * Sets the node up; returns its parsed settings, or undefined when a property is bad: the node
+ * then shows "not configured" and ends every message with the NOT_CONFIGURED naming it.
+ */
+export function setupActionNode<C extends NodeContract>(options: ActionNodeOptions<C>): NodeProperties<C> | undefined {
+  const { red, node, def, type, handler } = options;
+  const stored = def as unknown as Record<string, unknown>;
+  const parsed = parseNodeProperties(type, stored, options.contract);
+  const resolver = new InputResolver<InputFields>(red, node, stored, options.contract.fields);
   const status = new StatusBoard(red, node, type);
   // `cancel` ends waiting work at once on close; `abort` ends exchanges after the grace period.
   const cancel = new AbortController();
@@ -83,7 +98,12 @@ export function setupActionNode(
   const pending = new Set<Promise<void>>();
   const lifecycle: Lifecycle = { closing: false, removed: false };
   const apiKey = () => lookupConfig(red, def.config)?.credentials?.apiKey;
-  showConfigProblem(red, node, def, type, options.configCheck ?? clientOf);
+  // The node's own problem first: it is the one to fix, whatever the config node says.
+  const check = (config: PlaymentConfigNode): unknown => {
+    if (!parsed.ok) throw parsed.problem;
+    return options.configCheck ? options.configCheck(config, parsed.properties) : clientOf(config);
+  };
+  showConfigProblem(red, node, def, type, check);
 
   node.on('input', (inMsg: object, send: SendFn, done: DoneFn) => {
     const msg = inMsg as Msg;
@@ -97,10 +117,11 @@ export function setupActionNode(
     status.enqueue();
     const run = (async () => {
       if (cancel.signal.aborted) throw closedError();
+      if (!parsed.ok) throw parsed.problem;
       const config = selectedConfig(red, def.config);
-      const sendsNothing = options.sendsNothing?.(msg) === true;
+      const sendsNothing = options.sendsNothing?.(msg, parsed.properties) === true;
       const client = sendsNothing ? undefined : clientOf(config);
-      const ctx: ActionContext = {
+      const ctx: ActionContext<C> = {
         red,
         node,
         config,
@@ -120,7 +141,9 @@ export function setupActionNode(
             }
           },
         },
-        resolve: (specs) => resolveFields(red, node, msg, specs),
+        props: parsed.properties,
+        input: (...keys) => resolver.values(msg, ...keys) as Promise<Pick<InputValues<C['fields']>, (typeof keys)[number]>>,
+        inputSources: (keys) => resolver.sources(msg, keys),
         redact: (text) => redact(text, apiKey()),
         reportable: (err, out) => toReportable(err, out, apiKey()),
       };
@@ -154,11 +177,12 @@ export function setupActionNode(
         closeDone();
       });
   });
+  return parsed.ok ? parsed.properties : undefined;
 }
 
 /**
- * A red ring from the start when the config node is missing or cannot serve this node; messages
- * still end with NOT_CONFIGURED, which says why. Config nodes start before the nodes using them.
+ * A red ring from the start when a property of the node is not valid, or the config node is
+ * missing or cannot serve this node; messages still end with NOT_CONFIGURED, which says why. Config nodes start before the nodes using them.
  */
 function showConfigProblem(
   red: RED,

@@ -13,7 +13,7 @@ import { fetchAttachment, parseResultFile } from './attachments';
 import { DownloadGate } from './download-gate';
 import { linkSignals } from './signal-links';
 import { ReferenceMap } from './reference-map';
-import { createDispatcher } from './dispatcher';
+import { createDispatcher, type ProxySettings } from './dispatcher';
 import { timerDelay } from './timer-delay';
 import { describeLimiterChange, guardedLogger, loggedPath, type ClientLogger } from './log';
 import {
@@ -45,6 +45,8 @@ export interface ClientOptions {
   /** Overall time allowed for one call, retries included. */
   deadlineMs?: number;
   tls?: ConnectionOptions;
+  /** A core http proxy node's settings: wins over the proxy environment variables. */
+  proxy?: ProxySettings;
   /** Injected in tests; otherwise the client makes (and later closes) its own. */
   dispatcher?: Dispatcher;
   retryPolicy?: Partial<RetryPolicy>;
@@ -152,7 +154,7 @@ export class PlaymentClient {
     this.ownsDispatcher = !opts.dispatcher;
     this.dispatcher =
       opts.dispatcher ??
-      createDispatcher({ connectTimeoutMs: opts.connectTimeoutMs ?? 10_000, tls: opts.tls, maxConnections: maxConcurrent });
+      createDispatcher({ connectTimeoutMs: opts.connectTimeoutMs ?? 10_000, tls: opts.tls, proxy: opts.proxy, maxConnections: maxConcurrent });
   }
 
   // ---- endpoints -------------------------------------------------------------------------

@@ -1,13 +1,30 @@
-/** The keep-alive undici dispatcher a config node owns: proxies from the environment, TLS options. */
-import { Agent, Dispatcher, EnvHttpProxyAgent } from 'undici';
+/**
+ * The keep-alive undici dispatcher a config node owns: a proxy (a core http proxy node's, else the
+ * environment's), TLS options.
+ */
+import { Agent, Dispatcher, EnvHttpProxyAgent, ProxyAgent } from 'undici';
 import type { ConnectionOptions } from 'node:tls';
 import { isLoopbackHost } from '../nodes/common/base-url';
+import { bypassesProxy } from './no-proxy';
+
+/** From a core `http proxy` config node. */
+export interface ProxySettings {
+  /** http:// or https:// URL of the proxy. */
+  url: string;
+  /** Hosts that go direct ("Ignore hosts"), matched as in no-proxy.ts. */
+  noProxy: readonly string[];
+  /** Sent as Proxy-Authorization (Basic) when either is set. */
+  username?: string;
+  password?: string;
+}
 
 export interface DispatcherOptions {
   connectTimeoutMs: number;
   /** From a core tls-config node: ca, cert, key, passphrase, rejectUnauthorized. */
   tls?: ConnectionOptions;
   maxConnections?: number;
+  /** Wins over HTTP_PROXY / HTTPS_PROXY / NO_PROXY. */
+  proxy?: ProxySettings;
 }
 
 const PROXY_VARIABLES = ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy'];
@@ -15,28 +32,43 @@ const PROXY_VARIABLES = ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy
 export function createDispatcher(opts: DispatcherOptions): Dispatcher {
   const connect = { timeout: opts.connectTimeoutMs, ...(opts.tls ?? {}) };
   const common = { keepAliveTimeout: 30_000, connections: opts.maxConnections ?? null, connect };
+  // TLS options are for the API's host; the connection to the proxy only gets the timeout.
+  const throughProxy = { ...common, requestTls: connect, proxyTls: { timeout: opts.connectTimeoutMs } };
   const direct = new Agent(common);
+  const { proxy } = opts;
+  if (proxy) {
+    const proxied = new ProxyAgent({ ...throughProxy, uri: proxy.url, token: proxyAuthorization(proxy) });
+    return new ProxyBypass(direct, proxied, (origin) => isLoopbackHost(origin.hostname) || bypassesProxy(proxy.noProxy, origin));
+  }
   if (!PROXY_VARIABLES.some((name) => process.env[name])) return direct;
   // EnvHttpProxyAgent reads HTTP_PROXY / HTTPS_PROXY / NO_PROXY; its NO_PROXY matching knows no
   // address ranges, so loopback is routed around it here.
-  return new LoopbackDirect(direct, new EnvHttpProxyAgent({ ...common, requestTls: connect } as EnvHttpProxyAgent.Options));
+  const proxied = new EnvHttpProxyAgent(throughProxy as EnvHttpProxyAgent.Options);
+  return new ProxyBypass(direct, proxied, (origin) => isLoopbackHost(origin.hostname));
+}
+
+/** As Node-RED's http request node sends a proxy node's credentials: Basic, when either is set. */
+function proxyAuthorization({ username = '', password = '' }: ProxySettings): string | undefined {
+  if (!username && !password) return undefined;
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }
 
 /**
- * Sends requests to loopback hosts straight to them and everything else through the proxy
- * dispatcher: a proxy must never see a plain-http request to this machine (it carries the key).
+ * Sends requests to the origins `goesDirect` names straight to them and everything else through
+ * the proxy dispatcher. Loopback hosts are always among them: a proxy must never see a plain-http
+ * request to this machine (it carries the key).
  */
-class LoopbackDirect extends Dispatcher {
+class ProxyBypass extends Dispatcher {
   constructor(
     private readonly direct: Dispatcher,
     private readonly proxied: Dispatcher,
+    private readonly goesDirect: (origin: URL) => boolean,
   ) {
     super();
   }
 
   override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const { hostname } = new URL(String(options.origin));
-    return (isLoopbackHost(hostname) ? this.direct : this.proxied).dispatch(options, handler);
+    return (this.goesDirect(new URL(String(options.origin))) ? this.direct : this.proxied).dispatch(options, handler);
   }
 
   override close(): Promise<void>;

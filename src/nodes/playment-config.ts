@@ -6,6 +6,7 @@ import { closeResultPoller } from '../api/result-poller';
 import { apiKeyProblem } from './common/api-key';
 import { checkBaseUrl } from './common/base-url';
 import { configPropertiesSchema } from './common/config-settings';
+import { selectedProxy } from './common/http-proxy';
 import { DEFAULT_CLOSE_GRACE_MS } from './common/action-node';
 import { migrate } from './common/migrations';
 import { registerTestConnectionRoute } from './common/test-connection';
@@ -50,6 +51,7 @@ export = function register(RED: RED): void {
         maxConcurrent: props.maxConcurrent,
         maxQueue: props.maxQueue,
         tls: tlsOptions(RED, props.tls),
+        proxy: selectedProxy(RED, props.proxy),
         // The runtime's log at debug and trace level (settings.js logging.console.level).
         logger: { debug: (text) => node.debug(text), trace: (text) => node.trace(text) },
       });

@@ -1,12 +1,13 @@
 /**
- * Proxies from the environment: a real proxy on 127.0.0.1 records what reaches it. Loopback
- * targets (plain http, the key in clear) never go through it; other hosts do.
+ * Proxies from the environment or a core http proxy node: a real proxy on 127.0.0.1 records what
+ * reaches it. Loopback targets (plain http, the key in clear) never go through it; other hosts do.
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PlaymentClient } from '../../src/api/client';
 import { PlaymentError } from '../../src/api/errors';
+import { PROXIED_HOST, PROXIED_HOST_CERT, basicAuthorization, startRecordingProxy, type RecordingProxy } from '../support/recording-proxy';
 
 const KEY = 'sk-proxy-test-5d1e0c9a';
 const PROXY_VARIABLES = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy'];
@@ -113,5 +114,88 @@ describe('proxies and loopback', () => {
     assert.equal(proxied.length, 1, JSON.stringify(proxied));
     assert.match(proxied[0], /example\.invalid/);
     assert.equal(apiRequests, 0);
+  });
+});
+
+describe('a core http proxy node\'s proxy (client option `proxy`)', () => {
+  const USER = 'corp-user';
+  const PASSWORD = 'proxy-pw-19ab4c';
+  const savedEnv = new Map<string, string | undefined>();
+  let nodeProxy: RecordingProxy;
+  /** The environment's proxy: a proxy node's settings win over it. */
+  let envProxy: RecordingProxy;
+  /** The API on loopback: answers the attachment route with a redirect to a non-loopback host. */
+  let api: Server;
+  let apiPaths: string[];
+  /** What the proxy's tunnel to https://api.example.test reaches: the signed URL's storage. */
+  let storage: Server;
+  let storageHeaders: Array<Record<string, unknown>>;
+  const clients: PlaymentClient[] = [];
+
+  before(async () => {
+    apiPaths = [];
+    api = createServer((req, res) => {
+      apiPaths.push(String(req.url));
+      req.resume();
+      if (req.url?.startsWith('/v1/attachments')) {
+        res.writeHead(302, { location: `https://${PROXIED_HOST}/signed/result.json?sig=abc` }).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"success":true,"data":{"batches":[]}}');
+    });
+    await listen(api, '127.0.0.1');
+    storageHeaders = [];
+    storage = createServer((req, res) => {
+      storageHeaders.push(req.headers);
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"frames":[]}');
+    });
+    nodeProxy = await startRecordingProxy();
+    nodeProxy.tunnelToPort = await listen(storage, '127.0.0.1');
+    envProxy = await startRecordingProxy();
+    for (const name of PROXY_VARIABLES) savedEnv.set(name, process.env[name]);
+    for (const name of PROXY_VARIABLES) delete process.env[name];
+    process.env.HTTP_PROXY = envProxy.url;
+    process.env.HTTPS_PROXY = envProxy.url;
+  });
+
+  after(async () => {
+    for (const [name, value] of savedEnv) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    await Promise.all(clients.map((c) => c.close(0)));
+    await nodeProxy.close();
+    await envProxy.close();
+    await close(api);
+    await close(storage);
+  });
+
+  function client(): PlaymentClient {
+    const { port } = api.address() as AddressInfo;
+    const c = new PlaymentClient({
+      baseUrl: `http://127.0.0.1:${port}`,
+      apiVersion: 'v1',
+      projectId: 'p1',
+      apiKey: KEY,
+      maxRetries: 0,
+      rateLimit: 0,
+      tls: { ca: PROXIED_HOST_CERT },
+      proxy: { url: nodeProxy.url, noProxy: [], username: USER, password: PASSWORD },
+    });
+    clients.push(c);
+    return c;
+  }
+
+  it('the API on loopback is reached directly, the signed download through the proxy with its credentials', async () => {
+    const file = await client().downloadAttachment('https://results.example/r.json', {}, { maxBytes: 1024 });
+    assert.deepEqual(file, { frames: [] });
+    assert.equal(apiPaths.length, 1);
+    assert.match(apiPaths[0], /^\/v1\/attachments\?url=/);
+    assert.deepEqual(nodeProxy.records, [{ line: `CONNECT ${PROXIED_HOST}:443`, proxyAuthorization: basicAuthorization(USER, PASSWORD) }]);
+    assert.equal(storageHeaders.length, 1);
+    assert.equal(storageHeaders[0]['x-api-key'], undefined, 'the key stays with the API');
+    assert.equal(storageHeaders[0]['proxy-authorization'], undefined, 'the proxy credentials stay with the proxy');
+    assert.deepEqual(envProxy.records, []);
   });
 });

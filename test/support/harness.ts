@@ -26,7 +26,10 @@ const injectNode = require('@node-red/nodes/core/common/20-inject.js');
 const fileNodes = require('@node-red/nodes/core/storage/10-file.js');
 const jsonNode = require('@node-red/nodes/core/parsers/70-JSON.js');
 const splitJoinNodes = require('@node-red/nodes/core/sequence/17-split.js');
-const ALL_NODES = [configNode, createBatchNode, submitNode, jobResultNode, functionNode, changeNode, injectNode, fileNodes, jsonNode, splitJoinNodes];
+// Core config nodes a playment-config node can select.
+const tlsNode = require('@node-red/nodes/core/network/05-tls.js');
+const httpProxyNode = require('@node-red/nodes/core/network/06-httpproxy.js');
+const ALL_NODES = [configNode, createBatchNode, submitNode, jobResultNode, functionNode, changeNode, injectNode, fileNodes, jsonNode, splitJoinNodes, tlsNode, httpProxyNode];
 
 export const API_KEY = 'sk-test-3f9a27c1e8b54d06';
 export const PROJECT = 'proj-cv-1';
@@ -50,6 +53,9 @@ export interface FlowOptions {
   completeScope?: string[];
   /** More nodes the Catch node sends to (a flow cannot hold a second Catch node in the helper). */
   catchAlsoTo?: string[];
+  /** Core config nodes the config node selects (tls-config, http proxy), with their credentials by id. */
+  coreConfigNodes?: any[];
+  coreCredentials?: Record<string, Record<string, string>>;
 }
 
 function isActionNode(n: any): boolean {
@@ -92,8 +98,9 @@ export async function loadFlow(sandbox: Sandbox, nodes: any[], opts: FlowOptions
     { id: 'out', type: 'helper', z: 'tab', x: 0, y: 0 },
     { id: 'caught', type: 'helper', z: 'tab', x: 0, y: 0 },
     { id: 'completed', type: 'helper', z: 'tab', x: 0, y: 0 },
+    ...(opts.coreConfigNodes ?? []).map((n) => ({ z: 'tab', ...n })),
   ];
-  await helper.load(ALL_NODES, flow, { cfg: { apiKey: opts.apiKey ?? API_KEY } });
+  await helper.load(ALL_NODES, flow, { ...opts.coreCredentials, cfg: { apiKey: opts.apiKey ?? API_KEY } });
   const rec: Recorder = {
     outputs: [],
     caught: [],

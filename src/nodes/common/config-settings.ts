@@ -26,5 +26,7 @@ export const configPropertiesSchema = z.object({
   maxConcurrent: settingSchema(limits.maxConcurrent),
   maxQueue: settingSchema(limits.maxQueue),
   tls: z.string().optional(),
+  /** Id of a core http proxy config node; empty: the proxy environment variables. */
+  proxy: z.string().optional(),
 });
 export type ConfigProperties = z.infer<typeof configPropertiesSchema>;

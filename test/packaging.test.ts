@@ -31,6 +31,9 @@ import { waitFor } from './support/wait';
 const EXPECTED_EXAMPLES = [
   'Create a batch and submit video jobs',
   'Dry run a submission',
+  'GCS listing to one job per folder',
+  'Local folder served over HTTPS to one job per folder',
+  'S3 listing to one job per folder',
   'Scale out over MQTT',
   'Submit frame lists read from a file',
   'Wait for results and write annotations',
@@ -179,6 +182,7 @@ describe('packaging: the npm tarball in a real Node-RED', function () {
     const sb = sandbox!;
     const annotationsDir = path.join(tmp, 'annotations');
     const framesFile = path.join(tmp, 'frames.txt');
+    const localFramesFile = path.join(tmp, 'local-frames.txt');
 
     // The demo flow holds the "Create a batch…" example unchanged; it runs once on deploy.
     const flow: FlowNode[] = demoFlow({ baseUrl: sb.url, apiKey, projectId: PROJECT, runOnce: true, pollInterval: 1 });
@@ -188,6 +192,7 @@ describe('packaging: the npm tarball in a real Node-RED', function () {
       // Files go to the test's temporary directory; debug output goes to the console, where the test reads it.
       const text = JSON.stringify(readExample(title))
         .replaceAll('/tmp/frames.txt', jsonString(framesFile))
+        .replaceAll('/tmp/local-frames.txt', jsonString(localFramesFile))
         .replaceAll('/tmp/playment-annotations/', jsonString(`${annotationsDir}${path.sep}`));
       const nodes = (JSON.parse(text) as FlowNode[]).map((n) => {
         if (n.type === 'debug') return { ...n, console: true };
@@ -261,8 +266,35 @@ describe('packaging: the npm tarball in a real Node-RED', function () {
     assert.equal(sb.state.routeCounts['job.create'], before);
     assert.deepEqual(jobsWithFramesFrom('drive-06'), []);
 
+    // The three "one job per folder" examples: a job per camera folder, the folder as reference
+    // id, image files only, in natural order.
+    const folderJobs = async (title: string, ...injects: string[]) => {
+      for (const name of injects) await inject(title, name);
+      const jobs = await waitFor(`two folder jobs of "${title}"`, () => {
+        const found = jobsWithFramesFrom(title.startsWith('S3') ? 'drive-07' : title.startsWith('GCS') ? 'drive-08' : 'drive-09');
+        return found.length >= 2 && found;
+      }, 15_000);
+      return jobs
+        .map((j) => [j.referenceId, j.frames.map((f) => f.frame_id)] as const)
+        .sort(([a], [b]) => a.localeCompare(b));
+    };
+    assert.deepEqual(await folderJobs('S3 listing to one job per folder', 'sample S3 listing'), [
+      ['s3://example-bucket/drives/drive-07/cam-front', ['frame_1.jpg', 'frame_2.jpg', 'frame_10.jpg']],
+      ['s3://example-bucket/drives/drive-07/cam-rear', ['frame_1.jpg', 'frame_2.jpg']],
+    ]);
+    assert.deepEqual(await folderJobs('GCS listing to one job per folder', 'sample GCS listing'), [
+      ['gs://example-gcs-bucket/runs/drive-08/cam-front', ['0001.png', '0002.png', '0010.png']],
+      ['gs://example-gcs-bucket/runs/drive-08/cam-side', ['0001.png']],
+    ]);
+    await inject('Local folder served over HTTPS to one job per folder', '1. write sample');
+    await waitFor('the sample file list', () => existsSync(localFramesFile) && readFileSync(localFramesFile, 'utf8').includes('cam-rear/frame_0002.jpg'));
+    assert.deepEqual(await folderJobs('Local folder served over HTTPS to one job per folder', '2. submit'), [
+      ['https://frames.example.com/drive-09/cam-front', ['frame_0001.jpg', 'frame_0002.jpg', 'frame_0003.jpg']],
+      ['https://frames.example.com/drive-09/cam-rear', ['frame_0001.jpg', 'frame_0002.jpg']],
+    ]);
+
     assert.deepEqual(logProblems(nr), []);
-    assert.ok(sb.state.jobs().length >= 7);
+    assert.ok(sb.state.jobs().length >= 13);
     assert.ok(sb.state.requests.every((r) => r.apiKeyPresent));
   });
 

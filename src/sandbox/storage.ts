@@ -100,7 +100,7 @@ function resolveObject(deps: StorageDeps, method: string, url: string, now: numb
   if (!deps.signer.isValid(signature, projectId, jobId, now)) return undefined;
   const job = deps.store.job(jobId);
   if (!job || job.projectId !== projectId) return undefined;
-  return JSON.stringify(buildVideoResult(job.jobId, job.frames));
+  return JSON.stringify(buildVideoResult(job.jobId, job.frames, job.makerResponse));
 }
 
 function accessDenied(): string {

@@ -2,6 +2,7 @@
 // reference id, batch by id/name) are Maps; job status is derived from the creation time.
 import { randomUUID } from 'node:crypto';
 import { countAnnotations } from './synthetic-result';
+import type { JobExtras } from '../jobs/pre-labels';
 import type { BatchInfo, JobRecord, VideoFrame } from './types';
 
 /** What tests see of a batch (BatchInfo), but holding its jobs instead of their count. */
@@ -24,6 +25,7 @@ export interface NewJob {
   workFlowId?: string;
   priorityWeight: number;
   frames: VideoFrame[];
+  extras?: JobExtras;
 }
 
 export interface NewBatch {
@@ -83,6 +85,7 @@ export class SandboxStore {
   createJob(project: ProjectRecord, batch: BatchRecord, input: NewJob): JobRecord {
     const jobId = randomUUID();
     const createdAtMs = Date.now();
+    const extras = input.extras ?? {};
     const job: JobRecord = {
       jobId,
       projectId: project.projectId,
@@ -94,7 +97,10 @@ export class SandboxStore {
       frames: input.frames,
       createdAtMs,
       completesAtMs: createdAtMs + this.completionDelayMs + spreadShare(this.jobsById.size, this.completionSpreadMs),
-      annotationCount: countAnnotations(jobId, input.frames.length),
+      annotationCount: countAnnotations(jobId, input.frames, extras.maker_response),
+      ...(extras.maker_response && { makerResponse: extras.maker_response }),
+      ...(extras.reference_data && { referenceData: extras.reference_data }),
+      ...(extras.metadata && { metadata: extras.metadata }),
     };
     this.jobsById.set(jobId, job);
     project.jobsByReferenceId.set(job.referenceId, job);

@@ -1,6 +1,9 @@
 // Builds the fake annotation result a completed job "has": one or two rectangle trackers labelled
-// Car, derived from a hash of the job id so the same job always yields the same file.
+// Car, derived from a hash of the job id so the same job always yields the same file. A job sent
+// with pre-labels (data.maker_response) gets those trackers instead, as if annotators had
+// accepted them, so a flow can test the round trip.
 import { createHash } from 'node:crypto';
+import { preLabelTrackers } from '../jobs/pre-labels';
 import type { VideoFrame } from './types';
 
 export interface Point {
@@ -22,9 +25,12 @@ export interface Tracker {
   frames: Record<string, FrameAnnotation>;
 }
 
+/** A pre-labelled tracker as sent, with the ids a result carries filled in. */
+export type PreLabelledTracker = Record<string, unknown> & { _id: string; frames: Record<string, Record<string, unknown>> };
+
 export interface VideoResultDocument {
   data: {
-    annotation_data: { annotations: Tracker[] };
+    annotation_data: { annotations: Array<Tracker | PreLabelledTracker> };
     video_data: { frames: VideoFrame[] };
   };
 }
@@ -69,11 +75,39 @@ function planTrackers(jobId: string, frameCount: number): TrackerPlan[] {
   return plans;
 }
 
+/** The pre-labelled trackers of a maker_response; undefined when it has none (an empty list included). */
+function preLabelsOf(makerResponse: unknown): Array<Record<string, unknown>> | undefined {
+  const trackers = preLabelTrackers(makerResponse);
+  return trackers && trackers.length > 0 ? (trackers as Array<Record<string, unknown>>) : undefined;
+}
+
 /** Annotation count of the result, without building it (used for listings and project stats). */
-export function countAnnotations(jobId: string, frameCount: number): number {
+export function countAnnotations(jobId: string, frames: readonly VideoFrame[], makerResponse?: unknown): number {
+  const preLabels = preLabelsOf(makerResponse);
+  // Validation has checked that pre-labels name only the job's frames.
+  if (preLabels) return preLabels.reduce((n, t) => n + Object.keys(t.frames as object).length, 0);
   let total = 0;
-  for (const plan of planTrackers(jobId, frameCount)) total += frameCount - plan.firstFrame;
+  for (const plan of planTrackers(jobId, frames.length)) total += frames.length - plan.firstFrame;
   return total;
+}
+
+/**
+ * The pre-labels as result trackers: each keeps what it was sent with (a copy), its annotations
+ * in the job's frame order, and gets the `_id`s a result has where it had none.
+ */
+function preLabelledTrackers(jobId: string, frames: readonly VideoFrame[], preLabels: Array<Record<string, unknown>>): PreLabelledTracker[] {
+  return preLabels.map((tracker, k) => {
+    const copy = structuredClone(tracker);
+    const id = typeof copy._id === 'string' ? copy._id : uuidFrom(digest(`${jobId}:pre-label:${k}`));
+    const given = copy.frames as Record<string, Record<string, unknown>>;
+    const byFrame = Object.create(null) as Record<string, Record<string, unknown>>;
+    frames.forEach((frame, i) => {
+      if (!Object.prototype.hasOwnProperty.call(given, frame.frame_id)) return;
+      const annotation = given[frame.frame_id];
+      byFrame[frame.frame_id] = { _id: `${id.slice(0, 8)}-${i}`, ...annotation };
+    });
+    return { ...copy, _id: id, frames: byFrame };
+  });
 }
 
 const round = (n: number): number => Math.round(n * 10000) / 10000;
@@ -93,8 +127,19 @@ function rectangleAt(plan: TrackerPlan, frameIndex: number): Point[] {
   ];
 }
 
-export function buildVideoResult(jobId: string, frames: readonly VideoFrame[]): VideoResultDocument {
-  const annotations: Tracker[] = planTrackers(jobId, frames.length).map((plan) => {
+export function buildVideoResult(jobId: string, frames: readonly VideoFrame[], makerResponse?: unknown): VideoResultDocument {
+  const preLabels = preLabelsOf(makerResponse);
+  const annotations = preLabels ? preLabelledTrackers(jobId, frames, preLabels) : syntheticTrackers(jobId, frames);
+  return {
+    data: {
+      annotation_data: { annotations },
+      video_data: { frames: frames.map((f) => ({ frame_id: f.frame_id, src: f.src })) },
+    },
+  };
+}
+
+function syntheticTrackers(jobId: string, frames: readonly VideoFrame[]): Tracker[] {
+  return planTrackers(jobId, frames.length).map((plan) => {
     // Null prototype: a frame_id such as "__proto__" must become an ordinary key.
     const byFrame = Object.create(null) as Record<string, FrameAnnotation>;
     for (let i = plan.firstFrame; i < frames.length; i++) {
@@ -107,10 +152,4 @@ export function buildVideoResult(jobId: string, frames: readonly VideoFrame[]): 
     }
     return { _id: plan.id, type: 'rectangle', label: LABEL, frames: byFrame };
   });
-  return {
-    data: {
-      annotation_data: { annotations },
-      video_data: { frames: frames.map((f) => ({ frame_id: f.frame_id, src: f.src })) },
-    },
-  };
 }

@@ -90,6 +90,12 @@ export interface JobRecord {
   readonly completesAtMs: number;
   /** Number of (tracker, frame) annotations the synthetic result holds once completed. */
   readonly annotationCount: number;
+  /** data.maker_response as sent: its trackers, when there are any, are the job's result. */
+  readonly makerResponse?: Readonly<Record<string, unknown>>;
+  /** data.reference_data as sent. */
+  readonly referenceData?: Readonly<Record<string, unknown>>;
+  /** data.metadata as sent. */
+  readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
 export interface BatchInfo {

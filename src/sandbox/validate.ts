@@ -1,5 +1,6 @@
 // Request-body validation with Playment's error codes. Checks run in the documented order so
 // a body with several problems always reports the same (first) one.
+import { EXTRA_KEYS, PRE_LABEL_KEYS, preLabelTrackers, type JobExtras } from '../jobs/pre-labels';
 import type { VideoFrame } from './types';
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
@@ -14,6 +15,8 @@ export interface JobInput {
   frames: VideoFrame[];
   /** Every attachment URL of the job, with where it is in the body (for FS_0007 messages). */
   attachments: Attachment[];
+  /** data.maker_response (pre-labels), data.reference_data and data.metadata, as sent. */
+  extras: JobExtras;
 }
 
 export interface Attachment {
@@ -119,6 +122,8 @@ export function validateJobInput(body: JsonObject, knownWorkflows?: ReadonlySet<
 
   const frames = validateFrames(body.data);
   if (!frames.ok) return frames;
+  const extras = validateExtras(body.data as JsonObject, frames.value.frames);
+  if (!extras.ok) return extras;
 
   let priorityWeight = DEFAULT_PRIORITY_WEIGHT;
   const weight = body.priority_weight;
@@ -148,8 +153,40 @@ export function validateJobInput(body: JsonObject, knownWorkflows?: ReadonlySet<
       priorityWeight,
       frames: frames.value.frames,
       attachments: frames.value.attachments,
+      extras: extras.value,
     },
   };
+}
+
+/**
+ * data.maker_response, data.reference_data and data.metadata: objects when present (FS_0003
+ * otherwise). Pre-labels must sit where the documents put them and name only the job's frames.
+ */
+function validateExtras(data: JsonObject, frames: readonly VideoFrame[]): Validation<JobExtras> {
+  const extras: JobExtras = {};
+  for (const key of EXTRA_KEYS) {
+    const value = data[key];
+    if (isAbsent(value)) continue;
+    if (!isObject(value)) return fail('FS_0003', `data.${key} must be an object, got ${show(value)}`);
+    extras[key] = value;
+  }
+  if (extras.maker_response === undefined) return { ok: true, value: extras };
+  const trackers = preLabelTrackers(extras.maker_response);
+  if (!trackers) {
+    return fail('FS_0003', `data.maker_response must hold the pre-labels as ${PRE_LABEL_KEYS.map((k) => `${k}.data.annotations`).join(' or ')}`);
+  }
+  const ids = new Set(frames.map((f) => f.frame_id));
+  for (let t = 0; t < trackers.length; t++) {
+    const tracker = trackers[t];
+    if (!isObject(tracker) || !isObject(tracker.frames)) {
+      return fail('FS_0003', `data.maker_response annotations[${t}] must be a tracker with a frames object`);
+    }
+    const unknown = Object.keys(tracker.frames).find((id) => !ids.has(id));
+    if (unknown !== undefined) {
+      return fail('FS_0003', `data.maker_response annotations[${t}]: frame_id ${show(unknown)} is not a frame of this job`);
+    }
+  }
+  return { ok: true, value: extras };
 }
 
 /** data holds the frames either as video_data (the documents) or as sensor_data (the Python SDK). */

@@ -1,0 +1,197 @@
+/**
+ * A downloaded video result file (API reference, section 5) in forms ready for training:
+ * the frame map `{frame_id: src}`, one row per tracker per frame (for a CSV or database node),
+ * and YOLO label text per frame. Coordinates in result files are normalised to 0..1 (x / image
+ * width, y / image height), so no image size is needed.
+ */
+import { invalidInput } from '../api/errors';
+import { extractAnnotations, type Tracker } from './annotations';
+import { isPlainObject, preview } from './frames';
+
+export interface ResultContent {
+  /** The frames in the order of the file's video_data, then frames only trackers name. */
+  frames: Array<{ frame_id: string; src: string | null }>;
+  trackers: Tracker[];
+}
+
+export interface Point {
+  x: number;
+  y: number;
+}
+
+export interface AnnotationRow {
+  job_id: string;
+  reference_id: string;
+  frame_id: string;
+  src: string | null;
+  tracker_id: string | null;
+  label: string;
+  type: string;
+  /** The shape's points in order: `coordinates` as given, or `points` {p1..pn} in number order. */
+  coordinates: Point[] | null;
+  /** Attribute name → value (the `value` of each `{value, …}`). */
+  attributes: Record<string, unknown>;
+}
+
+export interface YoloEntry {
+  frame_id: string;
+  src: string | null;
+  /** One `class cx cy w h` line per box, each ending in a newline; empty for a frame without boxes. */
+  text: string;
+}
+
+export interface SkippedShape {
+  frame_id: string;
+  tracker_id: string | null;
+  label: string;
+  type: string;
+  reason: string;
+}
+
+type Json = Record<string, unknown>;
+
+const collator = new Intl.Collator('en', { numeric: true });
+
+/** The frames and trackers of a result file; undefined when it holds no trackers in a known place. */
+export function readResult(file: unknown): ResultContent | undefined {
+  const trackers = extractAnnotations(file);
+  if (!trackers) return undefined;
+  const frames: ResultContent['frames'] = [];
+  const known = new Set<string>();
+  const data = (file as { data: Json }).data;
+  const listed = isPlainObject(data.video_data) && Array.isArray(data.video_data.frames) ? data.video_data.frames : [];
+  for (const frame of listed) {
+    if (!isPlainObject(frame) || typeof frame.frame_id !== 'string' || known.has(frame.frame_id)) continue;
+    known.add(frame.frame_id);
+    frames.push({ frame_id: frame.frame_id, src: typeof frame.src === 'string' ? frame.src : null });
+  }
+  for (const tracker of trackers) {
+    for (const frameId of Object.keys(tracker.frames ?? {})) {
+      if (known.has(frameId)) continue;
+      known.add(frameId);
+      frames.push({ frame_id: frameId, src: null });
+    }
+  }
+  return { frames, trackers };
+}
+
+/** `{frame_id: src}` for the frames the file lists (null prototype: any frame id is a plain key). */
+export function frameMap(content: ResultContent): Record<string, string | null> {
+  const map = Object.create(null) as Record<string, string | null>;
+  for (const f of content.frames) map[f.frame_id] = f.src;
+  return map;
+}
+
+interface Shape {
+  frameId: string;
+  src: string | null;
+  tracker: Tracker;
+  annotation: Json;
+  label: string;
+  type: string;
+}
+
+/** Every (frame, tracker) annotation, frame by frame in file order, trackers in file order. */
+function shapes(content: ResultContent): Shape[] {
+  const out: Shape[] = [];
+  for (const { frame_id: frameId, src } of content.frames) {
+    for (const tracker of content.trackers) {
+      const frames = tracker.frames;
+      if (!frames || !Object.prototype.hasOwnProperty.call(frames, frameId)) continue;
+      const annotation = isPlainObject(frames[frameId]) ? (frames[frameId] as Json) : {};
+      const label = typeof annotation.label === 'string' ? annotation.label : (tracker.label ?? '');
+      const type = typeof annotation.type === 'string' ? annotation.type : (tracker.type ?? '');
+      out.push({ frameId, src, tracker, annotation, label, type });
+    }
+  }
+  return out;
+}
+
+function isPoint(p: unknown): p is Point {
+  return isPlainObject(p) && typeof p.x === 'number' && Number.isFinite(p.x) && typeof p.y === 'number' && Number.isFinite(p.y);
+}
+
+/** The shape's points: `coordinates` (rectangles) or `points` {p1..pn} (polygons, lines), in order. */
+function pointsOf(annotation: Json): Point[] | null {
+  const raw = Array.isArray(annotation.coordinates)
+    ? annotation.coordinates
+    : isPlainObject(annotation.points)
+      ? Object.keys(annotation.points)
+          .sort(collator.compare)
+          .map((k) => (annotation.points as Json)[k])
+      : undefined;
+  if (!raw || !raw.every(isPoint)) return null;
+  return raw.map((p) => ({ x: p.x, y: p.y }));
+}
+
+function attributeValues(annotation: Json): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (!isPlainObject(annotation.attributes)) return out;
+  for (const [name, attr] of Object.entries(annotation.attributes)) {
+    out[name] = isPlainObject(attr) && 'value' in attr ? attr.value : attr;
+  }
+  return out;
+}
+
+/** One row per tracker per frame, for a CSV or database node. */
+export function annotationRows(content: ResultContent, job: { job_id: string; reference_id: string }): AnnotationRow[] {
+  return shapes(content).map((s) => ({
+    job_id: job.job_id,
+    reference_id: job.reference_id,
+    frame_id: s.frameId,
+    src: s.src,
+    tracker_id: typeof s.tracker._id === 'string' ? s.tracker._id : null,
+    label: s.label,
+    type: s.type,
+    coordinates: pointsOf(s.annotation),
+    attributes: attributeValues(s.annotation),
+  }));
+}
+
+const yoloNumber = (n: number): string => n.toFixed(6);
+
+/**
+ * YOLO labels: one entry per frame (in file order, also frames without boxes) whose text has a
+ * `class cx cy w h` line per rectangle, the class being the label's index in `labels`. Anything
+ * that cannot be a line (another shape, a label not in the list, points outside 0..1) is listed
+ * in `skipped` with the reason, never dropped silently.
+ */
+export function yoloEntries(content: ResultContent, labels: readonly string[]): { entries: YoloEntry[]; skipped: SkippedShape[] } {
+  if (labels.length === 0) throw invalidInput('the YOLO format needs the label list: each label\'s place in it is its class number');
+  const duplicate = labels.find((l, i) => labels.indexOf(l) !== i);
+  if (duplicate !== undefined) throw invalidInput(`the label list names ${preview(duplicate)} twice: each label needs one class number`);
+  const lines = new Map<string, string[]>();
+  const skipped: SkippedShape[] = [];
+  for (const s of shapes(content)) {
+    const line = yoloLine(s, labels);
+    if (typeof line === 'string') {
+      let frameLines = lines.get(s.frameId);
+      if (!frameLines) lines.set(s.frameId, (frameLines = []));
+      frameLines.push(line);
+    } else {
+      const trackerId = typeof s.tracker._id === 'string' ? s.tracker._id : null;
+      skipped.push({ frame_id: s.frameId, tracker_id: trackerId, label: s.label, type: s.type, reason: line.skip });
+    }
+  }
+  const entries = content.frames.map(({ frame_id: frameId, src }) => ({
+    frame_id: frameId,
+    src,
+    text: (lines.get(frameId) ?? []).map((l) => `${l}\n`).join(''),
+  }));
+  return { entries, skipped };
+}
+
+/** The shape's `class cx cy w h` line, or why it has none. */
+function yoloLine(s: Shape, labels: readonly string[]): string | { skip: string } {
+  if (s.type !== 'rectangle') return { skip: `a ${s.type ? preview(s.type) : 'shape without a type'} has no YOLO box; only rectangles do` };
+  const classIndex = labels.indexOf(s.label);
+  if (classIndex === -1) return { skip: `label ${preview(s.label)} is not in the label list` };
+  const points = pointsOf(s.annotation);
+  if (!points || points.length < 2) return { skip: 'the rectangle has no corner points' };
+  const xs = points.map((p) => p.x);
+  const ys = points.map((p) => p.y);
+  const [left, right, top, bottom] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  if (left < 0 || top < 0 || right > 1 || bottom > 1) return { skip: 'the corner points are not normalised to 0..1' };
+  const box = [(left + right) / 2, (top + bottom) / 2, right - left, bottom - top].map(yoloNumber);
+  return `${classIndex} ${box.join(' ')}`;
+}

@@ -1,0 +1,161 @@
+/** Result files in forms ready for training: frame map, rows, YOLO text with skipped shapes listed. */
+import assert from 'node:assert/strict';
+import type { PlaymentError } from '../../src/api/errors';
+import { annotationRows, frameMap, readResult, yoloEntries, type ResultContent } from '../../src/jobs/result-formats';
+import { buildVideoResult } from '../../src/sandbox/synthetic-result';
+
+const JOB = { job_id: 'job-1', reference_id: 'drive-07' };
+
+const corners = (l: number, t: number, r: number, b: number) => [{ x: l, y: t }, { x: r, y: t }, { x: r, y: b }, { x: l, y: b }];
+
+/** A result file with every kind of shape the API reference names (section 5). */
+const FILE = {
+  data: {
+    annotation_data: {
+      annotations: [
+        {
+          _id: 'car-1',
+          type: 'rectangle',
+          label: 'Car',
+          frames: {
+            f1: { _id: 'a', label: 'Car', attributes: { occluded: { value: true, state: 'editable' }, colour: 'red' }, coordinates: corners(0.1, 0.2, 0.3, 0.6) },
+            f2: { _id: 'b', label: 'Truck', attributes: {}, coordinates: corners(0.5, 0.5, 1, 1) },
+          },
+        },
+        {
+          _id: 'lane-1',
+          type: 'polygon',
+          label: 'Lane',
+          frames: { f1: { label: 'Lane', points: { p10: { x: 0.9, y: 0.9 }, p2: { x: 0.5, y: 0.5 }, p1: { x: 0.1, y: 0.1 } }, edges: { e1: ['p1', 'p2'] } } },
+        },
+        { _id: 'ped-1', type: 'rectangle', label: 'Pedestrian', frames: { f3: { label: 'Pedestrian', coordinates: corners(0.2, 0.2, 0.4, 0.4) } } },
+        { _id: 'px-1', type: 'rectangle', label: 'Car', frames: { f3: { label: 'Car', coordinates: corners(10, 20, 110, 220) } } },
+        { _id: 'odd', type: 'rectangle', label: 'Car', frames: { f9: { label: 'Car', coordinates: [] } } },
+      ],
+    },
+    video_data: {
+      frames: [
+        { frame_id: 'f1', src: 'https://h.example.com/d/f1.jpg' },
+        { frame_id: 'f2', src: 'https://h.example.com/d/f2.jpg' },
+        { frame_id: 'f3', src: 'https://h.example.com/d/f3.jpg' },
+        { frame_id: 'f4', src: 'https://h.example.com/d/f4.jpg' },
+      ],
+    },
+  },
+};
+
+function content(file: unknown = FILE): ResultContent {
+  const read = readResult(file);
+  assert.ok(read, 'the file was not read');
+  return read;
+}
+
+describe('readResult and frameMap', () => {
+  it('maps each frame id to its src, in file order, frames only trackers name last with no src', () => {
+    const map = frameMap(content());
+    assert.deepEqual(Object.entries(map), [
+      ['f1', 'https://h.example.com/d/f1.jpg'],
+      ['f2', 'https://h.example.com/d/f2.jpg'],
+      ['f3', 'https://h.example.com/d/f3.jpg'],
+      ['f4', 'https://h.example.com/d/f4.jpg'],
+      ['f9', null],
+    ]);
+  });
+
+  it('reads a file without video_data, and says undefined for a file with no trackers', () => {
+    assert.deepEqual(content({ data: { annotations_data: { annotations: [{ frames: { x: {} } }] } } }).frames, [{ frame_id: 'x', src: null }]);
+    assert.equal(readResult({ data: {} }), undefined);
+    assert.equal(readResult('not a file'), undefined);
+  });
+
+  it('keeps a frame named __proto__ as an ordinary key', () => {
+    const map = frameMap(content({ data: { annotation_data: { annotations: [] }, video_data: { frames: [{ frame_id: '__proto__', src: 's3://b/p.jpg' }] } } }));
+    assert.deepEqual(Object.keys(map), ['__proto__']);
+    assert.equal(map['__proto__'], 's3://b/p.jpg');
+  });
+});
+
+describe('annotationRows', () => {
+  it('gives one row per tracker per frame, frame by frame, with points in order and attribute values', () => {
+    const rows = annotationRows(content(), JOB);
+    assert.deepEqual(
+      rows.map((r) => [r.frame_id, r.tracker_id, r.label, r.type]),
+      [
+        ['f1', 'car-1', 'Car', 'rectangle'],
+        ['f1', 'lane-1', 'Lane', 'polygon'],
+        ['f2', 'car-1', 'Truck', 'rectangle'],
+        ['f3', 'ped-1', 'Pedestrian', 'rectangle'],
+        ['f3', 'px-1', 'Car', 'rectangle'],
+        ['f9', 'odd', 'Car', 'rectangle'],
+      ],
+    );
+    assert.deepEqual(rows[0], {
+      job_id: 'job-1',
+      reference_id: 'drive-07',
+      frame_id: 'f1',
+      src: 'https://h.example.com/d/f1.jpg',
+      tracker_id: 'car-1',
+      label: 'Car',
+      type: 'rectangle',
+      coordinates: corners(0.1, 0.2, 0.3, 0.6),
+      attributes: { occluded: true, colour: 'red' },
+    });
+    assert.deepEqual(rows[1].coordinates, [{ x: 0.1, y: 0.1 }, { x: 0.5, y: 0.5 }, { x: 0.9, y: 0.9 }]);
+    assert.equal(rows[5].src, null);
+  });
+
+  it('gives null coordinates for a shape whose points are not {x, y} numbers', () => {
+    const file = { data: { annotation_data: { annotations: [{ type: 'cuboid', label: 'Box', frames: { f: { coordinates: [{ x: '1', y: 2 }] } } }] } } };
+    assert.deepEqual(annotationRows(content(file), JOB)[0], {
+      ...JOB, frame_id: 'f', src: null, tracker_id: null, label: 'Box', type: 'cuboid', coordinates: null, attributes: {},
+    });
+  });
+});
+
+describe('yoloEntries', () => {
+  it('writes class cx cy w h lines per frame from normalised corners, every frame listed', () => {
+    const { entries } = yoloEntries(content(), ['Pedestrian', 'Car', 'Truck']);
+    assert.deepEqual(entries, [
+      { frame_id: 'f1', src: 'https://h.example.com/d/f1.jpg', text: '1 0.200000 0.400000 0.200000 0.400000\n' },
+      { frame_id: 'f2', src: 'https://h.example.com/d/f2.jpg', text: '2 0.750000 0.750000 0.500000 0.500000\n' },
+      { frame_id: 'f3', src: 'https://h.example.com/d/f3.jpg', text: '0 0.300000 0.300000 0.200000 0.200000\n' },
+      { frame_id: 'f4', src: 'https://h.example.com/d/f4.jpg', text: '' },
+      { frame_id: 'f9', src: null, text: '' },
+    ]);
+  });
+
+  it('lists every shape it cannot write, with the reason', () => {
+    const { skipped } = yoloEntries(content(), ['Car']);
+    assert.deepEqual(skipped, [
+      { frame_id: 'f1', tracker_id: 'lane-1', label: 'Lane', type: 'polygon', reason: 'a "polygon" has no YOLO box; only rectangles do' },
+      { frame_id: 'f2', tracker_id: 'car-1', label: 'Truck', type: 'rectangle', reason: 'label "Truck" is not in the label list' },
+      { frame_id: 'f3', tracker_id: 'ped-1', label: 'Pedestrian', type: 'rectangle', reason: 'label "Pedestrian" is not in the label list' },
+      { frame_id: 'f3', tracker_id: 'px-1', label: 'Car', type: 'rectangle', reason: 'the corner points are not normalised to 0..1' },
+      { frame_id: 'f9', tracker_id: 'odd', label: 'Car', type: 'rectangle', reason: 'the rectangle has no corner points' },
+    ]);
+  });
+
+  it('writes several boxes of one frame on separate lines, and reads a sandbox result whole', () => {
+    const frames = [1, 2, 3].map((i) => ({ frame_id: `frame_${i}`, src: `https://h.example.com/d/frame_${i}.jpg` }));
+    const file = JSON.parse(JSON.stringify(buildVideoResult('job-with-two-cars', frames))) as unknown;
+    const read = content(file);
+    const { entries, skipped } = yoloEntries(read, ['Car']);
+    assert.deepEqual(skipped, []);
+    // This job id gets two cars on every frame.
+    assert.deepEqual(entries.map((e) => e.text.split('\n').length - 1), [2, 2, 2]);
+    assert.equal(annotationRows(read, JOB).length, 6);
+    for (const e of entries) for (const line of e.text.trimEnd().split('\n').filter(Boolean)) assert.match(line, /^0 (0\.\d{6}|1\.000000) (0\.\d{6}|1\.000000) 0\.\d{6} 0\.\d{6}$/);
+  });
+
+  it('refuses an empty label list or one naming a label twice', () => {
+    for (const [labels, text] of [[[], /needs the label list/], [['Car', 'Bus', 'Car'], /names "Car" twice/]] as const) {
+      try {
+        yoloEntries(content(), labels);
+        assert.fail('expected a refusal');
+      } catch (err) {
+        assert.equal((err as PlaymentError).code, 'INVALID_INPUT');
+        assert.match((err as PlaymentError).message, text);
+      }
+    }
+  });
+});

@@ -49,7 +49,7 @@ export = function register(RED: RED): void {
       });
       const name = text(raw.name ?? fromPayload(msg, 'name'), 'batch name', true, MAX_NAME_LENGTH);
       const description = text(raw.description ?? fromPayload(msg, 'description'), 'batch description', false, 10_000);
-      const res = await ctx.client.createBatch({ name, description }, ctx.call, reuseExisting);
+      const res = await ctx.client.createBatch({ name, description }, ctx.call, { reuseExisting });
       msg.batch_id = res.batch_id;
       msg.payload = {
         batch_id: res.batch_id,

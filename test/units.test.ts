@@ -8,7 +8,8 @@ import { frameIdFromUrl, normalizeFrames, sortFramesNaturally } from '../src/job
 import { deriveReferenceId, withoutSigningParams } from '../src/jobs/reference-id';
 import { planJobs, splitFrames } from '../src/jobs/plan';
 import { backoffDelay, retryAfterMs } from '../src/api/retry';
-import { MAX_RESPONSE_BYTES, parseAnswer, sendAttempt } from '../src/api/transport';
+import { MAX_RESPONSE_BYTES, sendAttempt } from '../src/api/transport';
+import { parseAnswer } from '../src/api/answers';
 import { PlaymentError, redact } from '../src/api/errors';
 import { PROFILES } from '../src/api/profiles';
 import { checkBaseUrl } from '../src/nodes/common/base-url';

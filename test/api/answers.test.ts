@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PlaymentClient } from '../../src/api/client';
 import { PlaymentError, authFailure } from '../../src/api/errors';
-import { parseAnswer } from '../../src/api/transport';
+import { parseAnswer } from '../../src/api/answers';
 
 function thrown(fn: () => unknown): PlaymentError {
   try {

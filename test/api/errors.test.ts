@@ -1,6 +1,6 @@
 /** The error every failure is reported with, and redaction of the API key. */
 import assert from 'node:assert/strict';
-import { invalidInput, isPlaymentError, OWN_CODES, PlaymentError, redact, SERVER_SIDE_CODES } from '../../src/api/errors';
+import { invalidInput, isPlaymentError, OWN_CODES, PLAYMENT_CODES, PlaymentError, redact, SERVER_SIDE_CODES } from '../../src/api/errors';
 
 describe('PlaymentError', () => {
   it('carries every field it is given, and its cause', () => {
@@ -40,9 +40,24 @@ describe('PlaymentError', () => {
   it('lists our own codes and the server-side ones of Playment', () => {
     assert.deepEqual([...OWN_CODES], [
       'INVALID_INPUT', 'NOT_CONFIGURED', 'UNAUTHORIZED', 'HTTP_ERROR', 'NETWORK', 'TIMEOUT', 'BAD_RESPONSE', 'QUEUE_FULL', 'RATE_LIMITED',
-      'ABORTED', 'DUPLICATE_UNRESOLVED',
+      'ABORTED', 'DUPLICATE_UNRESOLVED', 'INTERNAL',
     ]);
     assert.deepEqual([...SERVER_SIDE_CODES].sort(), ['FS_0000', 'FS_0008', 'api_error']);
+    for (const code of SERVER_SIDE_CODES) assert.ok((PLAYMENT_CODES as readonly string[]).includes(code), code);
+  });
+
+  it('copyWith makes a new error with the changes, and leaves the original as it was', () => {
+    const cause = new Error('socket hang up');
+    const original = new PlaymentError({ code: 'ABORTED', message: 'closed', statusCode: 400, retryable: true, apiCode: 'api_error', retryAfter: '2', cause });
+    const copy = original.copyWith({ mayExist: true, referenceId: 'ref-1', message: 'closed; more' });
+    assert.notEqual(copy, original);
+    assert.ok(copy instanceof PlaymentError);
+    assert.deepEqual(
+      [copy.code, copy.message, copy.statusCode, copy.retryable, copy.apiCode, copy.retryAfter, copy.cause, copy.mayExist, copy.referenceId],
+      ['ABORTED', 'closed; more', 400, true, 'api_error', '2', cause, true, 'ref-1'],
+    );
+    assert.deepEqual([original.message, original.mayExist, original.referenceId], ['closed', undefined, undefined]);
+    assert.equal('cause' in new PlaymentError({ code: 'TIMEOUT', message: 't' }).copyWith({ mayExist: true }), false);
   });
 });
 

@@ -4,6 +4,7 @@
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import assert from 'node:assert/strict';
+import { DEMO_EXAMPLE, readExample } from '../../src/demo/flows';
 import type { Sandbox } from '../../src/sandbox/server';
 import { PROJECT, SUBMIT_NODE, frames, inject, loadFlow, useSandboxRuntime } from '../support/harness';
 
@@ -64,6 +65,28 @@ describe('create batch: keep msg.payload', () => {
     assert.match(rec.caught[0].error.message, /batch name is required: with "Keep msg\.payload" the node does not read msg\.payload; set the name in the node/);
     assert.deepEqual(rec.caught[0].payload, { name: 'Payload name' });
     assert.equal(sandbox.state.batches(PROJECT).some((b: any) => b.name === 'Payload name'), false);
+  });
+
+  it(`the example "${DEMO_EXAMPLE}": inject → create batch → submit, two jobs of six frames in the named batch`, async () => {
+    const example = readExample(DEMO_EXAMPLE);
+    const start = example.find((n) => n.type === 'inject')!;
+    // The example's create-batch and submit nodes as saved, on the test account, the submit node wired to the recorder.
+    const nodes = example
+      .filter((n) => n.type === 'playment-create-batch' || n.type === 'playment-submit-video-job')
+      .map(({ z: _z, config: _config, ...n }) => ({ ...n, wires: n.type === 'playment-submit-video-job' ? [['out']] : n.wires }));
+    assert.deepEqual(start.wires, [[nodes[0].id]], 'the inject node feeds the create-batch node');
+    assert.deepEqual(nodes[0].wires, [[nodes[1].id]], 'create batch feeds the submit node directly');
+    const rec = await loadFlow(sandbox, nodes);
+    inject({ payload: JSON.parse(String(start.payload)) }, nodes[0].id);
+    await rec.settled(2);
+    assert.deepEqual(rec.caught.map((m) => m.error), []);
+    const batch = sandbox.state.batches(PROJECT).find((b: any) => b.name === 'Drive 01 and 02 (example)')!;
+    assert.ok(batch);
+    const jobs = sandbox.state.jobs() as any[];
+    assert.deepEqual(jobs.map((j) => [j.batchId, j.tag, j.frames.length]), [
+      [batch.batchId, 'track_bounding_boxes', 6],
+      [batch.batchId, 'track_bounding_boxes', 6],
+    ]);
   });
 
   it('off (the default, and every node saved before the option): msg.payload becomes the batch and there is no msg.batch', async () => {

@@ -78,6 +78,7 @@ export = function register(RED: RED): void {
       // A dry run sends nothing: it needs the project and the API profile, not a key or a client.
       const dryRun = ctx.sendsNothing ? dryRunTarget(ctx.config) : undefined;
       const settings = await ctx.inputSources(SETTING_KEYS);
+      const extras = await ctx.input(...EXTRA_KEYS);
       // Under a burst, refuse what the account's queue would refuse before planning it (frames,
       // reference-id hashes): same error as the limiter's. Checked right before planning, because
       // messages that arrive together pass their field resolution before any of them is queued.
@@ -85,7 +86,6 @@ export = function register(RED: RED): void {
       const projectId = dryRun ? dryRun.projectId : ctx.client.projectId;
       const { frameOrder, maxFramesPerJob, overlap, existing, groupByFolder } = ctx.props;
       const options = { projectId, frameOrder, maxFramesPerJob, overlap };
-      const extras = await ctx.input(...EXTRA_KEYS);
       const plan = groupByFolder
         ? planFolders(msg.payload, settings.node, settings.msg, options, extras)
         : { jobs: planJobs(msg.payload, settings.node, settings.msg, options, extras) };

@@ -5,6 +5,10 @@
 import { z } from 'zod';
 import { frameSchema, preview, type Frame } from './frames';
 import { invalidInput } from '../api/errors';
+import type { JobExtras } from './pre-labels';
+
+/** An object of extra job data (pre-labels, reference data, metadata), passed as given. */
+const extraObject = z.record(z.string(), z.unknown()).optional();
 
 export const videoJobBodySchema = z.object({
   reference_id: z.string(),
@@ -12,7 +16,12 @@ export const videoJobBodySchema = z.object({
   work_flow_id: z.string().optional(),
   batch_id: z.string().optional(),
   priority_weight: z.number().int().optional(),
-  data: z.object({ video_data: z.object({ frames: z.array(frameSchema) }) }),
+  data: z.object({
+    video_data: z.object({ frames: z.array(frameSchema) }),
+    maker_response: extraObject,
+    reference_data: extraObject,
+    metadata: extraObject,
+  }),
 });
 export type VideoJobBody = z.infer<typeof videoJobBodySchema>;
 
@@ -74,8 +83,9 @@ export function parseJobSettings(raw: Record<string, unknown>, label: string): J
 
 export type FrameOrder = 'given' | 'natural';
 
-export function makeBody(s: JobSettings, frames: Frame[], referenceId: string): VideoJobBody {
-  const body: VideoJobBody = { reference_id: referenceId, data: { video_data: { frames } } };
+/** The job's body; `extras` (already checked against `frames`) go into `data` beside `video_data`. */
+export function makeBody(s: JobSettings, frames: Frame[], referenceId: string, extras: JobExtras = {}): VideoJobBody {
+  const body: VideoJobBody = { reference_id: referenceId, data: { video_data: { frames }, ...extras } };
   if (s.tag !== undefined) body.tag = s.tag;
   if (s.work_flow_id !== undefined) body.work_flow_id = s.work_flow_id;
   if (s.batch_id !== undefined) body.batch_id = s.batch_id;

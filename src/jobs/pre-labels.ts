@@ -12,12 +12,18 @@ export const PRE_LABEL_KEYS = ['video_2d', 'video2d'] as const;
 export const REFERENCE_DATA_KEYS = ['vector', 'raster'] as const;
 
 export const EXTRA_KEYS = ['maker_response', 'reference_data', 'metadata'] as const;
-export type JobExtras = Partial<Record<(typeof EXTRA_KEYS)[number], Record<string, unknown>>>;
+export type ExtraKey = (typeof EXTRA_KEYS)[number];
+export type JobExtras = Partial<Record<ExtraKey, Record<string, unknown>>>;
 
 type Json = Record<string, unknown>;
 
 function blank(v: unknown): boolean {
   return v === undefined || v === null;
+}
+
+/** The extras `source` gives (not missing or null), in EXTRA_KEYS order. */
+export function givenExtraKeys(source: Json): ExtraKey[] {
+  return EXTRA_KEYS.filter((key) => !blank(source[key]));
 }
 
 /** The pre-label key a maker_response uses, when it holds `<key>.data.annotations` as an array. */
@@ -88,7 +94,7 @@ function checkReferenceData(value: unknown, ids: ReadonlySet<string>, where: str
  */
 export function parseJobExtras(source: Json, frames: readonly Frame[], label: string): JobExtras {
   const extras: JobExtras = {};
-  if (EXTRA_KEYS.every((key) => blank(source[key]))) return extras;
+  if (givenExtraKeys(source).length === 0) return extras;
   const ids = new Set(frames.map((f) => f.frame_id));
   if (!blank(source.maker_response)) extras.maker_response = checkMakerResponse(source.maker_response, ids, `${label}.maker_response`);
   if (!blank(source.reference_data)) extras.reference_data = checkReferenceData(source.reference_data, ids, `${label}.reference_data`);

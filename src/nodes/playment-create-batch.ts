@@ -1,7 +1,9 @@
 /** playment-create-batch: creates (or reuses) a batch and passes its id on as msg.batch_id. */
 import { z } from 'zod';
+import { invalidInput } from '../api/errors';
+import { isBlank } from '../jobs/fill-blanks';
 import { preview } from '../jobs/frames';
-import { setupActionNode, type ActionNodeDef } from './common/action-node';
+import { setupActionNode, type ActionContext, type ActionNodeDef } from './common/action-node';
 import { STRING_TYPES, defineContract, flag } from './common/input-contract';
 import { migrate } from './common/migrations';
 import type { Msg, Node, RED } from './common/red';
@@ -50,8 +52,29 @@ const CONTRACT = defineContract({
   properties: z.object({
     /** Pass an existing batch of the same name on instead of creating another. */
     reuseExisting: flag(true),
+    /** Neither read nor replace msg.payload: the batch goes on msg.batch (a submit node can follow directly). */
+    keepPayload: flag(false),
   }),
 });
+
+/**
+ * The batch's name and description. With keepPayload, msg.payload holds something else (frames):
+ * only the node's fields count (fixed, or read from msg, flow, global or env).
+ */
+async function batchInput(ctx: ActionContext<typeof CONTRACT>): Promise<{ name: string; description: string }> {
+  if (!ctx.props.keepPayload) return ctx.input('name', 'description');
+  const { node } = await ctx.inputSources(['name', 'description'] as const);
+  if (isBlank(node.name)) {
+    throw invalidInput('batch name is required: with "Keep msg.payload" the node does not read msg.payload; set the name in the node (a fixed value, or a msg, flow, global or env property)');
+  }
+  return { name: checked('name', node.name), description: checked('description', node.description) };
+}
+
+function checked(field: 'name' | 'description', value: unknown): string {
+  const res = CONTRACT.fields[field].schema.safeParse(value);
+  if (!res.success) throw invalidInput(res.error.issues[0].message);
+  return res.data;
+}
 
 export = function register(RED: RED): void {
   function PlaymentCreateBatch(this: Node, def: ActionNodeDef) {
@@ -65,16 +88,18 @@ export = function register(RED: RED): void {
       type: TYPE,
       contract: CONTRACT,
       handler: async (msg, ctx) => {
-        const { name, description } = await ctx.input('name', 'description');
+        const { name, description } = await batchInput(ctx);
         const res = await ctx.client.createBatch({ name, description }, ctx.call, { reuseExisting: ctx.props.reuseExisting });
-        msg.batch_id = res.batch_id;
-        msg.payload = {
+        const batch = {
           batch_id: res.batch_id,
           name,
           description,
           ...(res.reused ? { reused: true } : {}),
           ...(res.recovered ? { recovered: true } : {}),
         };
+        msg.batch_id = res.batch_id;
+        if (ctx.props.keepPayload) msg.batch = batch;
+        else msg.payload = batch;
         return { messages: [msg], statusText: ctx.status.text('batch', { id: res.batch_id.slice(0, 8) }) };
       },
     });

@@ -1,6 +1,7 @@
 /**
- * playment-submit-video-job: one video (image-sequence) job per sequence in msg.payload; passes
- * msg.job_id and msg.reference_id on. Bulk payloads and split sequences give one output each.
+ * playment-submit-video-job: one video (image-sequence) job per sequence in msg.payload (or per
+ * folder of a flat list); passes msg.job_id and msg.reference_id on. Bulk payloads, folders and
+ * split sequences give one output each.
  */
 import { z } from 'zod';
 import { PlaymentError } from '../api/errors';
@@ -8,8 +9,9 @@ import type { CreateJobResult, IfJobExists } from '../api/client';
 import { jobCreateRequest } from '../api/profiles';
 import { MAX_FRAMES_PER_JOB } from '../jobs/frames';
 import { jobSettingsSchema } from '../jobs/job-body';
-import { SETTING_KEYS, planJobs, type PlannedJob, type SettingKey } from '../jobs/plan';
-import { setupActionNode, type ActionContext, type ActionNodeDef } from './common/action-node';
+import { SETTING_KEYS, planFolders, planJobs, type PlannedJob, type SettingKey } from '../jobs/plan';
+import { EXTRA_KEYS, type ExtraKey } from '../jobs/pre-labels';
+import { setupActionNode, type ActionContext, type ActionNodeDef, type ActionResult } from './common/action-node';
 import { clientOf, dryRunTarget } from './common/config-node';
 import { NUMBER_TYPES, STRING_TYPES, choice, defineContract, flag, type InputField } from './common/input-contract';
 import { settingSchema } from './common/limits';
@@ -31,14 +33,23 @@ const frameCount = z.preprocess(
   settingSchema({ default: 0, min: 0, max: MAX_FRAMES_PER_JOB, integer: true, unit: 'frames' }),
 );
 
+const SETTING_FIELDS = {
+  reference_id: jobSetting('reference_id', 'referenceId'),
+  tag: jobSetting('tag', 'tag'),
+  work_flow_id: jobSetting('work_flow_id', 'workFlowId'),
+  batch_id: jobSetting('batch_id', 'batchId'),
+  priority_weight: jobSetting('priority_weight', 'priorityWeight', NUMBER_TYPES),
+} satisfies Record<SettingKey, InputField>;
+
+/** Extra job data only the message gives (for a single sequence); the planner checks it against the frames. */
+const EXTRA_FIELDS = {
+  maker_response: { msg: ['maker_response'] },
+  reference_data: { msg: ['reference_data'] },
+  metadata: { msg: ['metadata'] },
+} satisfies Record<ExtraKey, InputField>;
+
 const CONTRACT = defineContract({
-  fields: {
-    reference_id: jobSetting('reference_id', 'referenceId'),
-    tag: jobSetting('tag', 'tag'),
-    work_flow_id: jobSetting('work_flow_id', 'workFlowId'),
-    batch_id: jobSetting('batch_id', 'batchId'),
-    priority_weight: jobSetting('priority_weight', 'priorityWeight', NUMBER_TYPES),
-  } satisfies Record<SettingKey, InputField>,
+  fields: { ...SETTING_FIELDS, ...EXTRA_FIELDS },
   properties: z.object({
     /** Build the requests and send them on instead of submitting. */
     dryRun: flag(false),
@@ -49,6 +60,8 @@ const CONTRACT = defineContract({
     frameOrder: choice(['given', 'natural']),
     /** If the job exists: 'send' passes the existing job on, 'error' reports FS_0001. */
     existing: choice(['send', 'error']),
+    /** A flat frame list becomes one job per parent folder, the folder's URL its reference id. */
+    groupByFolder: flag(false),
   }),
 });
 
@@ -65,23 +78,33 @@ export = function register(RED: RED): void {
       // A dry run sends nothing: it needs the project and the API profile, not a key or a client.
       const dryRun = ctx.sendsNothing ? dryRunTarget(ctx.config) : undefined;
       const settings = await ctx.inputSources(SETTING_KEYS);
+      const extras = await ctx.input(...EXTRA_KEYS);
       // Under a burst, refuse what the account's queue would refuse before planning it (frames,
       // reference-id hashes): same error as the limiter's. Checked right before planning, because
       // messages that arrive together pass their field resolution before any of them is queued.
       if (!dryRun && ctx.client.limiter.full) throw ctx.client.limiter.queueFullError();
       const projectId = dryRun ? dryRun.projectId : ctx.client.projectId;
-      const { frameOrder, maxFramesPerJob, overlap, existing } = ctx.props;
-      const jobs = planJobs(msg.payload, settings.node, settings.msg, { projectId, frameOrder, maxFramesPerJob, overlap });
+      const { frameOrder, maxFramesPerJob, overlap, existing, groupByFolder } = ctx.props;
+      const options = { projectId, frameOrder, maxFramesPerJob, overlap };
+      const plan = groupByFolder
+        ? planFolders(msg.payload, settings.node, settings.msg, options, extras)
+        : { jobs: planJobs(msg.payload, settings.node, settings.msg, options, extras) };
+      const jobs = plan.jobs;
       const outputs = outputsFor(RED, msg, jobs);
 
+      let result: ActionResult;
       if (dryRun) {
         jobs.forEach((job, i) => {
           outputs[i].reference_id = job.body.reference_id;
           outputs[i].payload = { dry_run: true, request: jobCreateRequest(dryRun.profile, projectId, job.body) };
         });
-        return { messages: outputs, statusText: ctx.status.text('dryRun') };
+        result = { messages: outputs, statusText: ctx.status.text('dryRun') };
+      } else {
+        result = await submitAll(ctx, jobs, outputs, msg, existing);
       }
-      return submitAll(ctx, jobs, outputs, msg, existing);
+      // What grouping left out is counted on every output: no file is dropped unseen.
+      if ('skipped' in plan) for (const out of result.messages) out.skipped = plan.skipped.length;
+      return result;
     };
     setupActionNode({
       red: RED,
@@ -177,6 +200,7 @@ function failedEntry(f: Failure, redact: (text: string) => string): Record<strin
     index: f.index,
     sequence: f.job.sequence,
     reference_id: f.job.body.reference_id,
+    ...(f.job.folder !== undefined && { folder: f.job.folder }),
     code: f.err.code,
     message: redact(f.err.message),
   };

@@ -178,7 +178,7 @@ describe('editor (browser): the packed package in a real Node-RED, driven by Chr
     const byType = (t: string) => nodes.filter((n) => n.type === t);
     assert.deepEqual(
       nodes.map((n) => n.type).sort(),
-      ['change', 'comment', 'debug', 'inject', 'playment-create-batch', 'playment-submit-video-job'],
+      ['comment', 'debug', 'inject', 'playment-create-batch', 'playment-submit-video-job'],
     );
     ids = Object.fromEntries(nodes.map((n) => [n.type, n.id]));
     assert.equal(byType('playment-submit-video-job')[0].name, 'submit video jobs');
@@ -236,7 +236,7 @@ describe('editor (browser): the packed package in a real Node-RED, driven by Chr
 
   it('opens every node\'s edit dialog with its fields', async function () {
     // Core nodes: the dialog opens and Cancel closes it.
-    for (const type of ['comment', 'inject', 'change', 'debug']) {
+    for (const type of ['comment', 'inject', 'debug']) {
       await openNodeDialog(page, ids[type]);
       await page.locator('#node-input-name').waitFor({ state: 'visible' });
       await closeNodeDialog(page, 'cancel');
@@ -247,9 +247,10 @@ describe('editor (browser): the packed package in a real Node-RED, driven by Chr
     await page.locator('#node-input-config').waitFor({ state: 'visible' });
     assert.equal(await inputValue(page, '#node-input-config'), configId);
     assert.match(await page.locator('#node-input-config option:checked').innerText(), /Playment sandbox/);
-    await assertTypedInput(page, 'node-input-batchName', 'str', '');
+    await assertTypedInput(page, 'node-input-batchName', 'str', 'Drive 01 and 02 (example)');
     await assertTypedInput(page, 'node-input-batchDescription', 'str', 'Created by the Node-RED example flow');
     assert.equal(await page.locator('#node-input-reuseExisting').isChecked(), true);
+    assert.equal(await page.locator('#node-input-keepPayload').isChecked(), true);
     assert.equal(await inputValue(page, '#node-input-name'), 'create batch');
     // Node-RED's own "Name" label.
     assert.equal((await page.locator('label[for="node-input-name"]').innerText()).trim(), 'Name');

@@ -1,7 +1,10 @@
-/** Frame limits: the per-job limit applies to each part of a split; the whole message has its own bound. */
+/**
+ * The planner: frame limits (the per-job limit applies to each part of a split; the whole message
+ * has its own bound), extra job data per sequence, and one job per folder of a flat list.
+ */
 import assert from 'node:assert/strict';
 import { MAX_FRAMES_PER_JOB, MAX_FRAMES_PER_MESSAGE } from '../../src/jobs/frames';
-import { planJobs, type PlanOptions } from '../../src/jobs/plan';
+import { planFolders, planJobs, type PlanOptions } from '../../src/jobs/plan';
 import type { PlaymentError } from '../../src/api/errors';
 
 const NODE = { tag: 'track_bounding_boxes' };
@@ -65,5 +68,120 @@ describe('frame limits', function () {
     const err = refused(() => planJobs(new Array(600_000).fill('not read'), NODE, {}, options(10, 5)));
     assert.equal(err.code, 'INVALID_INPUT');
     assert.match(err.message, /^msg\.payload has 600000 frames \(1199990 with the frames the overlap repeats\), more than 1000000 in one message/);
+  });
+});
+
+/** Pre-labels on frames `ids` (one tracker), in TELUS's video_2d form. */
+function preLabels(...ids: string[]) {
+  const frames = Object.fromEntries(ids.map((id) => [id, { label: 'Car', coordinates: [{ x: 0.1, y: 0.1 }] }]));
+  return { video_2d: { data: { annotations: [{ _id: 'car-1', type: 'rectangle', label: 'Car', frames }] } } };
+}
+
+describe('extra job data (pre-labels, reference data, metadata)', () => {
+  const seq = ['https://h.example/d/f1.jpg', 'https://h.example/d/f2.jpg', 'https://h.example/d/f3.jpg'];
+
+  it("puts a single sequence's message extras into data, beside video_data, and keeps the derived reference id", () => {
+    const extras = { maker_response: preLabels('f1.jpg', 'f3.jpg'), metadata: { drive: 7 } };
+    const [job] = planJobs(seq, NODE, {}, options(0), extras);
+    assert.deepEqual(Object.keys(job.body.data), ['video_data', 'maker_response', 'metadata']);
+    assert.deepEqual(job.body.data.maker_response, extras.maker_response);
+    assert.deepEqual(job.body.data.metadata, { drive: 7 });
+    assert.equal(job.body.reference_id, planJobs(seq, NODE, {}, options(0))[0].body.reference_id);
+  });
+
+  it('refuses pre-labels on a frame the job lacks, naming it', () => {
+    const err = refused(() => planJobs(seq, NODE, {}, options(0), { maker_response: preLabels('f1.jpg', 'f9.jpg') }));
+    assert.equal(err.code, 'INVALID_INPUT');
+    assert.equal(err.message, 'msg.maker_response.video_2d.data.annotations[0] (tracker "car-1"): frame "f9.jpg" is not a frame of this job');
+  });
+
+  it("takes each bulk sequence's own extras, and refuses message extras with a bulk payload", () => {
+    const bulk = [
+      { frames: seq, reference_id: 'a', maker_response: preLabels('f2.jpg') },
+      { frames: seq.slice(0, 1), reference_id: 'b', metadata: { cam: 'rear' } },
+    ];
+    const jobs = planJobs(bulk, NODE, {}, options(0));
+    assert.deepEqual(jobs[0].body.data.maker_response, preLabels('f2.jpg'));
+    assert.equal(jobs[0].body.data.metadata, undefined);
+    assert.deepEqual(jobs[1].body.data.metadata, { cam: 'rear' });
+    assert.equal(jobs[1].body.data.maker_response, undefined);
+
+    const bad = refused(() => planJobs([{ frames: seq, maker_response: preLabels('nope') }], NODE, {}, options(0)));
+    assert.match(bad.message, /^msg\.payload\[0\]\.maker_response\.video_2d\.data\.annotations\[0\] \(tracker "car-1"\): frame "nope"/);
+    const onMsg = refused(() => planJobs(bulk, NODE, {}, options(0), { metadata: { drive: 7 }, reference_data: { vector: { images: [] } } }));
+    assert.equal(onMsg.message, 'msg.reference_data, msg.metadata are for a single sequence; with a bulk payload (an array of sequences), give them in each sequence object');
+  });
+
+  it("gives each part of a split sequence its own frames' pre-labels", () => {
+    const jobs = planJobs(seq, NODE, {}, options(2), { maker_response: preLabels('f1.jpg', 'f3.jpg'), metadata: { drive: 7 } });
+    assert.deepEqual(
+      jobs.map((j) => JSON.parse(JSON.stringify(j.body.data.maker_response)).video_2d.data.annotations.map((t: { frames: object }) => Object.keys(t.frames))),
+      [[['f1.jpg']], [['f3.jpg']]],
+    );
+    assert.deepEqual(jobs.map((j) => j.body.data.metadata), [{ drive: 7 }, { drive: 7 }]);
+  });
+});
+
+describe('planFolders: one job per folder of a flat list', () => {
+  const LIST = [
+    's3://cams/d7/rear/frame_2.jpg',
+    's3://cams/d7/front/frame_10.jpg',
+    's3://cams/d7/calibration.json',
+    's3://cams/d7/front/frame_9.jpg',
+    's3://cams/d7/rear/frame_1.jpg',
+    's3://cams/d7/',
+  ];
+  const framesOf = (jobs: Array<{ body: { data: { video_data: { frames: Array<{ frame_id: string }> } } } }>) =>
+    jobs.map((j) => j.body.data.video_data.frames.map((f) => f.frame_id));
+
+  it('the folder URL is the reference id, frames in natural order, other files skipped', () => {
+    const { jobs, skipped } = planFolders(LIST, NODE, {}, options(0));
+    assert.deepEqual(jobs.map((j) => [j.body.reference_id, j.folder, j.sequence]), [
+      ['s3://cams/d7/front', 's3://cams/d7/front', 0],
+      ['s3://cams/d7/rear', 's3://cams/d7/rear', 1],
+    ]);
+    assert.deepEqual(framesOf(jobs), [['frame_9.jpg', 'frame_10.jpg'], ['frame_1.jpg', 'frame_2.jpg']]);
+    assert.deepEqual(skipped, ['s3://cams/d7/calibration.json', 's3://cams/d7/']);
+  });
+
+  it("puts a node's or message's reference id before each folder, the node's first", () => {
+    const fromMsg = planFolders(LIST, NODE, { reference_id: 'round2' }, options(0)).jobs;
+    assert.deepEqual(fromMsg.map((j) => j.body.reference_id), ['round2-s3://cams/d7/front', 'round2-s3://cams/d7/rear']);
+    const fromNode = planFolders(LIST, { ...NODE, reference_id: 'node' }, { reference_id: 'msg' }, options(0)).jobs;
+    assert.deepEqual(fromNode.map((j) => j.body.reference_id), ['node-s3://cams/d7/front', 'node-s3://cams/d7/rear']);
+  });
+
+  it('a folder keeps its reference id whatever other folders the list holds', () => {
+    const alone = planFolders(LIST.filter((u) => u.includes('/rear/')), NODE, { reference_id: 'r' }, options(0)).jobs;
+    assert.deepEqual(alone.map((j) => j.body.reference_id), ['r-s3://cams/d7/rear']);
+  });
+
+  it('splits each folder on its own: parts named after the folder', () => {
+    const { jobs } = planFolders(LIST, NODE, {}, options(1));
+    assert.deepEqual(jobs.map((j) => j.body.reference_id), [
+      's3://cams/d7/front-part-1', 's3://cams/d7/front-part-2', 's3://cams/d7/rear-part-1', 's3://cams/d7/rear-part-2',
+    ]);
+    assert.deepEqual(jobs.map((j) => j.folder), ['s3://cams/d7/front', 's3://cams/d7/front', 's3://cams/d7/rear', 's3://cams/d7/rear']);
+  });
+
+  it('refuses a bulk payload, message pre-labels, a list without images, and names the folder of a bad frame', () => {
+    assert.match(refused(() => planFolders([{ frames: LIST }], NODE, {}, options(0))).message, /^msg\.payload is an array of sequences; "group frames by folder" takes one flat list/);
+    assert.equal(
+      refused(() => planFolders(LIST, NODE, {}, options(0), { maker_response: preLabels('frame_1.jpg') })).message,
+      'msg.maker_response is for a single sequence; frames grouped by folder cannot carry them (frame ids repeat from folder to folder)',
+    );
+    assert.equal(
+      refused(() => planFolders(['s3://cams/d7/a.json', 's3://cams/d7/'], NODE, {}, options(0))).message,
+      'msg.payload holds no image files to group by folder (2 other entries, such as "s3://cams/d7/a.json", "s3://cams/d7/")',
+    );
+    const bad = refused(() => planFolders(['s3://cams/d7/front/1.jpg', 'ftp://cams/d7/front/2.jpg'], NODE, {}, options(0)));
+    assert.equal(bad.code, 'INVALID_INPUT');
+    assert.match(bad.message, /^msg\.payload \(folder "ftp:\/\/cams\/d7\/front"\) frame 0: src scheme "ftp" is not allowed/);
+    assert.match(refused(() => planFolders(LIST, {}, {}, options(0))).message, /^msg\.payload \(folder "s3:\/\/cams\/d7\/front"\): tag or work_flow_id is required/);
+  });
+
+  it('bounds the list before grouping it', () => {
+    const err = refused(() => planFolders(new Array(MAX_FRAMES_PER_MESSAGE + 1).fill(7), NODE, {}, options(0)));
+    assert.match(err.message, /^msg\.payload has 1000001 frames, more than 1000000 in one message/);
   });
 });

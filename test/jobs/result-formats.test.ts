@@ -1,7 +1,7 @@
 /** Result files in forms ready for training: frame map, rows, YOLO text with skipped shapes listed. */
 import assert from 'node:assert/strict';
 import type { PlaymentError } from '../../src/api/errors';
-import { annotationRows, frameMap, readResult, yoloEntries, type ResultContent } from '../../src/jobs/result-formats';
+import { annotationRows, frameMap, labelListSchema, readResult, resultPayload, yoloEntries, type ResultContent } from '../../src/jobs/result-formats';
 import { buildVideoResult } from '../../src/sandbox/synthetic-result';
 
 const JOB = { job_id: 'job-1', reference_id: 'drive-07' };
@@ -157,5 +157,68 @@ describe('yoloEntries', () => {
         assert.match((err as PlaymentError).message, text);
       }
     }
+  });
+});
+
+describe('labelListSchema', () => {
+  const parse = (v: unknown) => labelListSchema.safeParse(v);
+  const problem = (v: unknown) => {
+    const res = parse(v);
+    assert.equal(res.success, false, `${JSON.stringify(v)} was taken`);
+    return res.error!.issues[0].message;
+  };
+
+  it('splits the node text on commas and new lines, trims each label and drops empty ones', () => {
+    assert.deepEqual(parse(' Car, Pedestrian ,\nTruck\r\n\n Traffic light ,').data, ['Car', 'Pedestrian', 'Truck', 'Traffic light']);
+  });
+
+  it('takes msg.labels as an array of strings, trimmed, so a label may hold a comma', () => {
+    assert.deepEqual(parse(['Car', ' Bus, articulated ']).data, ['Car', 'Bus, articulated']);
+  });
+
+  it('refuses a blank list, saying where to set it', () => {
+    for (const blank of [undefined, null, '', ' , \n', []]) {
+      assert.match(problem(blank), /^the YOLO format needs the label list \(each label's place in it is its class number\): set Labels in the node \(separated by commas or new lines\) or send msg\.labels as an array of strings/);
+    }
+  });
+
+  it('refuses an item that is not a label, a list that is neither text nor array, and duplicates', () => {
+    assert.equal(problem(['Car', 7]), 'msg.labels[1] must be a label (a string that is not blank); got 7');
+    assert.equal(problem(['Car', ' ']), 'msg.labels[1] must be a label (a string that is not blank); got " "');
+    assert.match(problem({ Car: 0 }), /^the label list must be text or an array of strings: set Labels/);
+    assert.equal(problem('Car, Bus, Car'), 'the label list names "Car" twice: each label needs one class number');
+    assert.equal(problem(['Car', ' Car']), 'the label list names "Car" twice: each label needs one class number');
+  });
+});
+
+describe('resultPayload', () => {
+  const frames = {
+    f1: 'https://h.example.com/d/f1.jpg',
+    f2: 'https://h.example.com/d/f2.jpg',
+    f3: 'https://h.example.com/d/f3.jpg',
+    f4: 'https://h.example.com/d/f4.jpg',
+    f9: null,
+  };
+
+  it('trackers: the frame map and the file\'s trackers', () => {
+    const out = resultPayload(content(), 'trackers', JOB);
+    assert.deepEqual(Object.keys(out), ['frames', 'annotations']);
+    assert.deepEqual({ ...(out.frames as object) }, frames);
+    assert.deepEqual(out.annotations, FILE.data.annotation_data.annotations);
+  });
+
+  it('rows: the frame map and the rows', () => {
+    const out = resultPayload(content(), 'rows', JOB);
+    assert.deepEqual(Object.keys(out), ['frames', 'rows']);
+    assert.deepEqual(out.rows, annotationRows(content(), JOB));
+  });
+
+  it('yolo: the frame map, the entries, the skipped shapes and the label list', () => {
+    const out = resultPayload(content(), 'yolo', JOB, ['Car']);
+    assert.deepEqual(Object.keys(out), ['frames', 'yolo', 'skipped', 'labels']);
+    const { entries, skipped } = yoloEntries(content(), ['Car']);
+    assert.deepEqual(out.yolo, entries);
+    assert.deepEqual(out.skipped, skipped);
+    assert.deepEqual(out.labels, ['Car']);
   });
 });

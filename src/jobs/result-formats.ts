@@ -81,10 +81,18 @@ export function readResult(file: unknown): ResultContent | undefined {
   return { frames, trackers };
 }
 
-/** `{frame_id: src}` for the frames the file lists (null prototype: any frame id is a plain key). */
+/**
+ * Sets `key` as an own property, also `__proto__` (which `=` would take for the prototype): a
+ * plain object whose methods a Function node can call, with any frame id or attribute name a key.
+ */
+function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** `{frame_id: src}` for the frames the file lists. */
 export function frameMap(content: ResultContent): Record<string, string | null> {
-  const map = Object.create(null) as Record<string, string | null>;
-  for (const f of content.frames) map[f.frame_id] = f.src;
+  const map: Record<string, string | null> = {};
+  for (const f of content.frames) setOwn(map, f.frame_id, f.src);
   return map;
 }
 
@@ -134,7 +142,7 @@ function attributeValues(annotation: Json): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (!isPlainObject(annotation.attributes)) return out;
   for (const [name, attr] of Object.entries(annotation.attributes)) {
-    out[name] = isPlainObject(attr) && 'value' in attr ? attr.value : attr;
+    setOwn(out, name, isPlainObject(attr) && 'value' in attr ? attr.value : attr);
   }
   return out;
 }

@@ -68,10 +68,14 @@ describe('readResult and frameMap', () => {
     assert.equal(readResult('not a file'), undefined);
   });
 
-  it('keeps a frame named __proto__ as an ordinary key', () => {
+  it('keeps a frame named __proto__ as an ordinary key of a plain object', () => {
     const map = frameMap(content({ data: { annotation_data: { annotations: [] }, video_data: { frames: [{ frame_id: '__proto__', src: 's3://b/p.jpg' }] } } }));
     assert.deepEqual(Object.keys(map), ['__proto__']);
-    assert.equal(map['__proto__'], 's3://b/p.jpg');
+    assert.equal(Object.getOwnPropertyDescriptor(map, '__proto__')?.value, 's3://b/p.jpg');
+    // A Function node may call the object's methods.
+    assert.equal(Object.getPrototypeOf(map), Object.prototype);
+    assert.equal(map.hasOwnProperty('__proto__'), true);
+    assert.equal(JSON.stringify(map), '{"__proto__":"s3://b/p.jpg"}');
   });
 });
 
@@ -102,6 +106,14 @@ describe('annotationRows', () => {
     });
     assert.deepEqual(rows[1].coordinates, [{ x: 0.1, y: 0.1 }, { x: 0.5, y: 0.5 }, { x: 0.9, y: 0.9 }]);
     assert.equal(rows[5].src, null);
+  });
+
+  it('keeps an attribute named __proto__ as an ordinary key', () => {
+    const file = JSON.parse('{"data":{"annotation_data":{"annotations":[{"type":"rectangle","label":"Car","frames":{"f":{"attributes":{"__proto__":{"value":"odd"}}}}}]}}}');
+    const { attributes } = annotationRows(content(file), JOB)[0];
+    assert.deepEqual(Object.keys(attributes), ['__proto__']);
+    assert.equal(Object.getPrototypeOf(attributes), Object.prototype);
+    assert.equal(JSON.stringify(attributes), '{"__proto__":"odd"}');
   });
 
   it('gives null coordinates for a shape whose points are not {x, y} numbers', () => {
@@ -203,7 +215,7 @@ describe('resultPayload', () => {
   it('trackers: the frame map and the file\'s trackers', () => {
     const out = resultPayload(content(), 'trackers', JOB);
     assert.deepEqual(Object.keys(out), ['frames', 'annotations']);
-    assert.deepEqual({ ...(out.frames as object) }, frames);
+    assert.deepEqual(out.frames, frames);
     assert.deepEqual(out.annotations, FILE.data.annotation_data.annotations);
   });
 

@@ -82,7 +82,7 @@ describe('playment-job-result: result formats', function () {
   it('trackers, the default (a node saved before Format existed): the frame map and the file\'s trackers', async () => {
     const out = await runOne({});
     assert.equal(out.payload.status, 'completed');
-    assert.deepEqual({ ...out.payload.frames }, FRAMES);
+    assert.deepEqual(out.payload.frames, FRAMES);
     assert.deepEqual(
       out.payload.annotations.map((t: any) => [t._id, t.type, Object.keys(t.frames)]),
       [
@@ -100,7 +100,7 @@ describe('playment-job-result: result formats', function () {
     const { job_id: jobId, reference_id: referenceId } = out.payload;
     assert.equal(out.job_id, jobId);
     assert.equal(referenceId, 'drive-11');
-    assert.deepEqual({ ...out.payload.frames }, FRAMES);
+    assert.deepEqual(out.payload.frames, FRAMES);
     assert.deepEqual(out.payload.rows, [
       { job_id: jobId, reference_id: 'drive-11', frame_id: 'frame_0001.jpg', src: SRC[0], tracker_id: 'car-1', label: 'Car', type: 'rectangle', coordinates: corners(0.1, 0.2, 0.3, 0.6), attributes: { occluded: false } },
       { job_id: jobId, reference_id: 'drive-11', frame_id: 'frame_0001.jpg', src: SRC[0], tracker_id: 'lane-1', label: 'Lane', type: 'polygon', coordinates: [{ x: 0.1, y: 0.9 }, { x: 0.5, y: 0.5 }, { x: 0.9, y: 0.9 }], attributes: {} },
@@ -112,7 +112,7 @@ describe('playment-job-result: result formats', function () {
 
   it('yolo with the node\'s Labels: a line per listed rectangle, every frame, other shapes and labels listed as skipped', async () => {
     const out = await runOne({ format: 'yolo', labels: 'Pedestrian,\n Car ' });
-    assert.deepEqual({ ...out.payload.frames }, FRAMES);
+    assert.deepEqual(out.payload.frames, FRAMES);
     assert.deepEqual(out.payload.labels, ['Pedestrian', 'Car']);
     assert.deepEqual(out.payload.yolo, [
       { frame_id: 'frame_0001.jpg', src: SRC[0], text: '1 0.200000 0.400000 0.200000 0.400000\n' },
@@ -195,7 +195,7 @@ describe('playment-job-result: result formats', function () {
     const job = rec.outputs.find((m) => m.topic === 'job');
     assert.ok(job, JSON.stringify(rec.outputs.map((m) => m.topic)));
     assert.equal(job.job_id, jobId);
-    assert.deepEqual({ ...job.payload.frames }, FRAMES);
+    assert.deepEqual(job.payload.frames, FRAMES);
     assert.deepEqual(job.payload.rows.map((r: any) => [r.frame_id, r.tracker_id]), [
       ['frame_0001.jpg', 'car-1'],
       ['frame_0001.jpg', 'lane-1'],

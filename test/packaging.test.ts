@@ -38,11 +38,16 @@ const EXPECTED_EXAMPLES = [
   'Submit frame lists read from a file',
   'Wait for results and write annotations',
   'Watch a batch and show its progress',
+  'Write YOLO labels and a CSV of rows',
 ];
 
 /** Every string value anywhere in `value`. */
 function containsKeyDeep(value: unknown, key: string): boolean {
   return JSON.stringify(value).includes(key);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function jsonString(text: string): string {
@@ -183,6 +188,8 @@ describe('packaging: the npm tarball in a real Node-RED', function () {
     const annotationsDir = path.join(tmp, 'annotations');
     const framesFile = path.join(tmp, 'frames.txt');
     const localFramesFile = path.join(tmp, 'local-frames.txt');
+    const yoloDir = path.join(tmp, 'yolo');
+    const rowsFile = path.join(tmp, 'rows.csv');
 
     // The demo flow holds the "Create a batch…" example unchanged; it runs once on deploy.
     const flow: FlowNode[] = demoFlow({ baseUrl: sb.url, apiKey, projectId: PROJECT, runOnce: true, pollInterval: 1 });
@@ -193,7 +200,9 @@ describe('packaging: the npm tarball in a real Node-RED', function () {
       const text = JSON.stringify(readExample(title))
         .replaceAll('/tmp/frames.txt', jsonString(framesFile))
         .replaceAll('/tmp/local-frames.txt', jsonString(localFramesFile))
-        .replaceAll('/tmp/playment-annotations/', jsonString(`${annotationsDir}${path.sep}`));
+        .replaceAll('/tmp/playment-annotations/', jsonString(`${annotationsDir}${path.sep}`))
+        .replaceAll('/tmp/playment-yolo/', jsonString(`${yoloDir}${path.sep}`))
+        .replaceAll('/tmp/playment-rows.csv', jsonString(rowsFile));
       const nodes = (JSON.parse(text) as FlowNode[]).map((n) => {
         if (n.type === 'debug') return { ...n, console: true };
         if (n.type === 'playment-job-result') return { ...n, pollInterval: 1 };
@@ -293,8 +302,39 @@ describe('packaging: the npm tarball in a real Node-RED', function () {
       ['https://frames.example.com/drive-09/cam-rear', ['frame_0001.jpg', 'frame_0002.jpg']],
     ]);
 
+    // "Write YOLO labels and a CSV of rows": per job a label file per frame and classes.txt, and
+    // one CSV row per tracker per frame: as many rows as YOLO lines (the sandbox labels Car boxes).
+    await inject('Write YOLO labels and a CSV of rows', 'start');
+    const yoloJobs = await waitFor('two jobs for the YOLO example', () => {
+      const jobs = [...jobsWithFramesFrom('drive-21'), ...jobsWithFramesFrom('drive-22')];
+      return jobs.length >= 2 && jobs;
+    });
+    const readIfThere = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : undefined);
+    const written = await waitFor('the label files and the rows of both jobs', () => {
+      const csv = readIfThere(rowsFile)?.split('\n').filter(Boolean);
+      const perJob = yoloJobs.map((job) => {
+        const texts = job.frames.map((f) => readIfThere(path.join(yoloDir, job.jobId, `${f.frame_id.replace(/\.[^.]*$/, '')}.txt`)));
+        const rows = csv?.filter((row) => row.startsWith(`${job.jobId},`)) ?? [];
+        const lines = texts.flatMap((t) => t?.split('\n').filter(Boolean) ?? []);
+        const done = texts.every((t) => t !== undefined) && rows.length > 0 && rows.length === lines.length;
+        return done && { job, lines, rows, classes: readIfThere(path.join(yoloDir, job.jobId, 'classes.txt')) };
+      });
+      return csv && perJob.every(Boolean) && { header: csv[0], rows: csv.length - 1, perJob: perJob.filter((j) => j !== false) };
+    }, 30_000);
+    assert.equal(written.header, 'job_id,reference_id,frame_id,src,tracker_id,label,type,coordinates,attributes');
+    assert.equal(written.rows, written.perJob.reduce((n, j) => n + j.rows.length, 0), 'the header once, then rows');
+    for (const { job, lines, rows, classes } of written.perJob) {
+      assert.equal(classes, 'Car\nPedestrian\nTruck\n');
+      // Each frame has a box: the first Car spans the clip.
+      assert.ok(lines.length >= job.frames.length);
+      for (const line of lines) assert.match(line, /^0 [01]\.\d{6} [01]\.\d{6} [01]\.\d{6} [01]\.\d{6}$/);
+      for (const row of rows) {
+        assert.match(row, new RegExp(`^${job.jobId},${escapeRegExp(job.referenceId)},frame_\\d{4}\\.jpg,https://frames\\.example\\.com/drive-2[12]/frame_\\d{4}\\.jpg,[0-9a-f-]{36},Car,rectangle,"\\[\\{""x"":`));
+      }
+    }
+
     assert.deepEqual(logProblems(nr), []);
-    assert.ok(sb.state.jobs().length >= 13);
+    assert.ok(sb.state.jobs().length >= 15);
     assert.ok(sb.state.requests.every((r) => r.apiKeyPresent));
   });
 

@@ -4,9 +4,15 @@
  * and YOLO label text per frame. Coordinates in result files are normalised to 0..1 (x / image
  * width, y / image height), so no image size is needed.
  */
+import { z } from 'zod';
 import { invalidInput } from '../api/errors';
 import { extractAnnotations, type Tracker } from './annotations';
+import { isBlank } from './fill-blanks';
 import { isPlainObject, preview } from './frames';
+
+/** What a downloaded result becomes: the file's trackers, rows, or YOLO labels. */
+export const RESULT_FORMATS = ['trackers', 'rows', 'yolo'] as const;
+export type ResultFormat = (typeof RESULT_FORMATS)[number];
 
 export interface ResultContent {
   /** The frames in the order of the file's video_data, then frames only trackers name. */
@@ -75,10 +81,18 @@ export function readResult(file: unknown): ResultContent | undefined {
   return { frames, trackers };
 }
 
-/** `{frame_id: src}` for the frames the file lists (null prototype: any frame id is a plain key). */
+/**
+ * Sets `key` as an own property, also `__proto__` (which `=` would take for the prototype): a
+ * plain object whose methods a Function node can call, with any frame id or attribute name a key.
+ */
+function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** `{frame_id: src}` for the frames the file lists. */
 export function frameMap(content: ResultContent): Record<string, string | null> {
-  const map = Object.create(null) as Record<string, string | null>;
-  for (const f of content.frames) map[f.frame_id] = f.src;
+  const map: Record<string, string | null> = {};
+  for (const f of content.frames) setOwn(map, f.frame_id, f.src);
   return map;
 }
 
@@ -128,7 +142,7 @@ function attributeValues(annotation: Json): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (!isPlainObject(annotation.attributes)) return out;
   for (const [name, attr] of Object.entries(annotation.attributes)) {
-    out[name] = isPlainObject(attr) && 'value' in attr ? attr.value : attr;
+    setOwn(out, name, isPlainObject(attr) && 'value' in attr ? attr.value : attr);
   }
   return out;
 }
@@ -157,9 +171,8 @@ const yoloNumber = (n: number): string => n.toFixed(6);
  * in `skipped` with the reason, never dropped silently.
  */
 export function yoloEntries(content: ResultContent, labels: readonly string[]): { entries: YoloEntry[]; skipped: SkippedShape[] } {
-  if (labels.length === 0) throw invalidInput('the YOLO format needs the label list: each label\'s place in it is its class number');
-  const duplicate = labels.find((l, i) => labels.indexOf(l) !== i);
-  if (duplicate !== undefined) throw invalidInput(`the label list names ${preview(duplicate)} twice: each label needs one class number`);
+  const problem = labelListProblem(labels);
+  if (problem) throw invalidInput(problem);
   const lines = new Map<string, string[]>();
   const skipped: SkippedShape[] = [];
   for (const s of shapes(content)) {
@@ -194,4 +207,56 @@ function yoloLine(s: Shape, labels: readonly string[]): string | { skip: string 
   if (left < 0 || top < 0 || right > 1 || bottom > 1) return { skip: 'the corner points are not normalised to 0..1' };
   const box = [(left + right) / 2, (top + bottom) / 2, right - left, bottom - top].map(yoloNumber);
   return `${classIndex} ${box.join(' ')}`;
+}
+
+/** Why a label list cannot give class numbers, or undefined when it can. */
+function labelListProblem(labels: readonly string[]): string | undefined {
+  if (labels.length === 0) return 'the YOLO format needs the label list (each label\'s place in it is its class number)';
+  const duplicate = labels.find((l, i) => labels.indexOf(l) !== i);
+  if (duplicate !== undefined) return `the label list names ${preview(duplicate)} twice: each label needs one class number`;
+  return undefined;
+}
+
+const LABELS_WANTED =
+  'set Labels in the node (separated by commas or new lines) or send msg.labels as an array of strings';
+
+/**
+ * The YOLO label list, from the node's text (labels separated by commas or new lines) or from
+ * `msg.labels` (an array of strings, for labels that hold a comma); each label trimmed.
+ */
+export const labelListSchema = z.unknown().transform((v, ctx): string[] => {
+  const fail = (message: string) => {
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  };
+  let labels: string[];
+  if (isBlank(v)) labels = [];
+  else if (typeof v === 'string') labels = v.split(/[,\r\n]/).map((l) => l.trim()).filter((l) => l !== '');
+  else if (Array.isArray(v)) {
+    const bad = v.findIndex((l) => typeof l !== 'string' || l.trim() === '');
+    if (bad !== -1) return fail(`msg.labels[${bad}] must be a label (a string that is not blank); got ${preview(v[bad])}`);
+    labels = (v as string[]).map((l) => l.trim());
+  } else return fail(`the label list must be text or an array of strings: ${LABELS_WANTED}; got ${preview(v)}`);
+  const problem = labelListProblem(labels);
+  return problem ? fail(labels.length === 0 ? `${problem}: ${LABELS_WANTED}` : problem) : labels;
+});
+
+/**
+ * What a result file adds to the job-result node's payload: always `frames` ({frame_id: src}),
+ * then `annotations` (the trackers as in the file), `rows`, or `yolo` with `skipped` and the
+ * `labels` whose places are the class numbers.
+ */
+export function resultPayload(
+  content: ResultContent,
+  format: ResultFormat,
+  job: { job_id: string; reference_id: string },
+  labels: readonly string[] = [],
+): Record<string, unknown> {
+  const frames = frameMap(content);
+  if (format === 'rows') return { frames, rows: annotationRows(content, job) };
+  if (format === 'yolo') {
+    const { entries, skipped } = yoloEntries(content, labels);
+    return { frames, yolo: entries, skipped, labels: [...labels] };
+  }
+  return { frames, annotations: content.trackers };
 }

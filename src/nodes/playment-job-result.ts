@@ -1,13 +1,14 @@
 /**
  * playment-job-result: fetches a job's record, waits until it is completed, or watches a whole
- * batch, and optionally downloads annotations through the attachment API. Waits and batch
+ * batch, and optionally downloads annotations through the attachment API, as the file's trackers,
+ * rows or YOLO labels (src/jobs/result-formats.ts). Waits and batch
  * watches are served by the account's result poller (src/api/result-poller.ts).
  */
 import { z } from 'zod';
 import { PlaymentError, isPlaymentError } from '../api/errors';
 import type { JobRecord } from '../api/schemas';
 import { resultPollerOf, type BatchProgress } from '../api/result-poller';
-import { extractAnnotations } from '../jobs/annotations';
+import { RESULT_FORMATS, labelListSchema, readResult, resultPayload } from '../jobs/result-formats';
 import { preview } from '../jobs/frames';
 import { setupActionNode, type ActionContext, type ActionNodeDef } from './common/action-node';
 import { STRING_TYPES, choice, defineContract, flag } from './common/input-contract';
@@ -68,6 +69,12 @@ const CONTRACT = defineContract({
       msg: BATCH_ID_PATHS,
       schema: pathIdSchema('batch id', true, (v) => `batch id is required to watch a batch: send msg.batch_id (or msg.payload.batch_id); got ${preview(v)}`),
     },
+    /** The YOLO format's classes, in class-number order. */
+    labels: {
+      property: 'labels',
+      msg: ['labels'],
+      schema: labelListSchema,
+    },
   },
   properties: z
     .object({
@@ -75,6 +82,8 @@ const CONTRACT = defineContract({
       mode: choice(['once', 'wait', 'batch']),
       /** Download the annotations of a completed job. */
       download: flag(false),
+      /** What a download puts in the payload (src/jobs/result-formats.ts). */
+      format: choice(RESULT_FORMATS),
       /** Seconds. */
       pollInterval: settingSchema(LIMITS.pollInterval),
       /** Hours. */
@@ -83,7 +92,7 @@ const CONTRACT = defineContract({
       maxResultSize: settingSchema(LIMITS.maxResultSize),
     })
     // In milliseconds and bytes; the values are in range here.
-    .transform(({ mode, download, ...numbers }) => ({ mode, download, ...parseJobResultSettings(numbers) })),
+    .transform(({ mode, download, format, ...numbers }) => ({ mode, download, format, ...parseJobResultSettings(numbers) })),
 });
 
 /** A message's context in this node: its settings are `ctx.props`. */
@@ -99,8 +108,11 @@ export = function register(RED: RED): void {
     const sentJobs = new SentJobs(this, storeConfigured);
     const node = this;
 
-    /** The output payload of a job: its record, and its annotations when the node downloads them. */
-    async function jobPayload(ctx: Ctx, record: JobRecord): Promise<Record<string, unknown>> {
+    /**
+     * The output payload of a job: its record, and when the node downloads them its annotations
+     * in the node's format (`labels`: the YOLO format's label list).
+     */
+    async function jobPayload(ctx: Ctx, record: JobRecord, labels: readonly string[] | undefined): Promise<Record<string, unknown>> {
       const payload: Record<string, unknown> = {
         job_id: record.job_id,
         reference_id: record.reference_id ?? undefined,
@@ -118,11 +130,12 @@ export = function register(RED: RED): void {
           maxBytes: ctx.props.maxResultBytes,
           hint: `raise "Max result size" in the job-result node (${RESULT_SIZE.min}–${RESULT_SIZE.max} MB)`,
         });
-        const annotations = extractAnnotations(file);
-        if (!annotations) {
+        const content = readResult(file);
+        if (!content) {
           throw new PlaymentError({ code: 'BAD_RESPONSE', message: `the result file of job ${record.job_id} has no annotation_data.annotations` });
         }
-        payload.annotations = annotations;
+        const job = { job_id: record.job_id, reference_id: record.reference_id ?? '' };
+        Object.assign(payload, resultPayload(content, ctx.props.format, job, labels));
       }
       return payload;
     }
@@ -132,7 +145,7 @@ export = function register(RED: RED): void {
      * (topic 'job'), each change of the counts as a progress message (topic 'progress'); the
      * input message ends with the last progress message, when every job is completed.
      */
-    async function watchBatch(ctx: Ctx, msg: Msg, batchId: string): Promise<BatchProgress> {
+    async function watchBatch(ctx: Ctx, msg: Msg, batchId: string, labels: readonly string[] | undefined): Promise<BatchProgress> {
       const sent = await sentJobs.load(batchId);
       const shown = { waiting: 0, done: 0 };
       const derived = (topic: string, payload: unknown): Msg => {
@@ -153,7 +166,7 @@ export = function register(RED: RED): void {
             const out = derived('job', undefined);
             out.job_id = record.job_id;
             try {
-              out.payload = await jobPayload(ctx, record);
+              out.payload = await jobPayload(ctx, record, labels);
               node.send(out);
             } catch (err) {
               // This job's message ends with its error (Catch sees it); the batch watch goes on.
@@ -184,9 +197,11 @@ export = function register(RED: RED): void {
       contract: CONTRACT,
       handler: async (msg, ctx) => {
         const { mode } = ctx.props;
+        // Read before any request: a message without a usable label list waits for nothing.
+        const labels = await labelsFor(ctx);
         if (mode === 'batch') {
           const { watchedBatchId } = await ctx.input('watchedBatchId');
-          const progress = await keptWhileWaiting(ctx, pendingWaits, msg, () => watchBatch(ctx, msg, watchedBatchId));
+          const progress = await keptWhileWaiting(ctx, pendingWaits, msg, () => watchBatch(ctx, msg, watchedBatchId, labels));
           msg.topic = 'progress';
           msg.payload = { ...progress };
           return { messages: [msg], statusText: ctx.status.text('batchDone', { completed: progress.completed, total: progress.total }) };
@@ -200,7 +215,7 @@ export = function register(RED: RED): void {
           record = await ctx.client.getJob(jobId, ctx.call);
         }
         msg.job_id = record.job_id;
-        msg.payload = await jobPayload(ctx, record);
+        msg.payload = await jobPayload(ctx, record, labels);
         return { messages: [msg], statusText: ctx.status.text('status', { status: record.status }) };
       },
     });
@@ -217,6 +232,12 @@ export = function register(RED: RED): void {
   }
   RED.nodes.registerType(TYPE, PlaymentJobResult as never);
 };
+
+/** The label list when the node writes YOLO labels; undefined otherwise. */
+async function labelsFor(ctx: Ctx): Promise<string[] | undefined> {
+  if (!ctx.props.download || ctx.props.format !== 'yolo') return undefined;
+  return (await ctx.input('labels')).labels;
+}
 
 /**
  * Keeps the waiting message in the node's context until the wait ends. A wait cut short by a

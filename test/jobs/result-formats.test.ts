@@ -1,7 +1,7 @@
 /** Result files in forms ready for training: frame map, rows, YOLO text with skipped shapes listed. */
 import assert from 'node:assert/strict';
 import type { PlaymentError } from '../../src/api/errors';
-import { annotationRows, frameMap, readResult, yoloEntries, type ResultContent } from '../../src/jobs/result-formats';
+import { annotationRows, frameMap, labelListSchema, readResult, resultPayload, yoloEntries, type ResultContent } from '../../src/jobs/result-formats';
 import { buildVideoResult } from '../../src/sandbox/synthetic-result';
 
 const JOB = { job_id: 'job-1', reference_id: 'drive-07' };
@@ -68,10 +68,14 @@ describe('readResult and frameMap', () => {
     assert.equal(readResult('not a file'), undefined);
   });
 
-  it('keeps a frame named __proto__ as an ordinary key', () => {
+  it('keeps a frame named __proto__ as an ordinary key of a plain object', () => {
     const map = frameMap(content({ data: { annotation_data: { annotations: [] }, video_data: { frames: [{ frame_id: '__proto__', src: 's3://b/p.jpg' }] } } }));
     assert.deepEqual(Object.keys(map), ['__proto__']);
-    assert.equal(map['__proto__'], 's3://b/p.jpg');
+    assert.equal(Object.getOwnPropertyDescriptor(map, '__proto__')?.value, 's3://b/p.jpg');
+    // A Function node may call the object's methods.
+    assert.equal(Object.getPrototypeOf(map), Object.prototype);
+    assert.equal(map.hasOwnProperty('__proto__'), true);
+    assert.equal(JSON.stringify(map), '{"__proto__":"s3://b/p.jpg"}');
   });
 });
 
@@ -102,6 +106,14 @@ describe('annotationRows', () => {
     });
     assert.deepEqual(rows[1].coordinates, [{ x: 0.1, y: 0.1 }, { x: 0.5, y: 0.5 }, { x: 0.9, y: 0.9 }]);
     assert.equal(rows[5].src, null);
+  });
+
+  it('keeps an attribute named __proto__ as an ordinary key', () => {
+    const file = JSON.parse('{"data":{"annotation_data":{"annotations":[{"type":"rectangle","label":"Car","frames":{"f":{"attributes":{"__proto__":{"value":"odd"}}}}}]}}}');
+    const { attributes } = annotationRows(content(file), JOB)[0];
+    assert.deepEqual(Object.keys(attributes), ['__proto__']);
+    assert.equal(Object.getPrototypeOf(attributes), Object.prototype);
+    assert.equal(JSON.stringify(attributes), '{"__proto__":"odd"}');
   });
 
   it('gives null coordinates for a shape whose points are not {x, y} numbers', () => {
@@ -157,5 +169,68 @@ describe('yoloEntries', () => {
         assert.match((err as PlaymentError).message, text);
       }
     }
+  });
+});
+
+describe('labelListSchema', () => {
+  const parse = (v: unknown) => labelListSchema.safeParse(v);
+  const problem = (v: unknown) => {
+    const res = parse(v);
+    assert.equal(res.success, false, `${JSON.stringify(v)} was taken`);
+    return res.error!.issues[0].message;
+  };
+
+  it('splits the node text on commas and new lines, trims each label and drops empty ones', () => {
+    assert.deepEqual(parse(' Car, Pedestrian ,\nTruck\r\n\n Traffic light ,').data, ['Car', 'Pedestrian', 'Truck', 'Traffic light']);
+  });
+
+  it('takes msg.labels as an array of strings, trimmed, so a label may hold a comma', () => {
+    assert.deepEqual(parse(['Car', ' Bus, articulated ']).data, ['Car', 'Bus, articulated']);
+  });
+
+  it('refuses a blank list, saying where to set it', () => {
+    for (const blank of [undefined, null, '', ' , \n', []]) {
+      assert.match(problem(blank), /^the YOLO format needs the label list \(each label's place in it is its class number\): set Labels in the node \(separated by commas or new lines\) or send msg\.labels as an array of strings/);
+    }
+  });
+
+  it('refuses an item that is not a label, a list that is neither text nor array, and duplicates', () => {
+    assert.equal(problem(['Car', 7]), 'msg.labels[1] must be a label (a string that is not blank); got 7');
+    assert.equal(problem(['Car', ' ']), 'msg.labels[1] must be a label (a string that is not blank); got " "');
+    assert.match(problem({ Car: 0 }), /^the label list must be text or an array of strings: set Labels/);
+    assert.equal(problem('Car, Bus, Car'), 'the label list names "Car" twice: each label needs one class number');
+    assert.equal(problem(['Car', ' Car']), 'the label list names "Car" twice: each label needs one class number');
+  });
+});
+
+describe('resultPayload', () => {
+  const frames = {
+    f1: 'https://h.example.com/d/f1.jpg',
+    f2: 'https://h.example.com/d/f2.jpg',
+    f3: 'https://h.example.com/d/f3.jpg',
+    f4: 'https://h.example.com/d/f4.jpg',
+    f9: null,
+  };
+
+  it('trackers: the frame map and the file\'s trackers', () => {
+    const out = resultPayload(content(), 'trackers', JOB);
+    assert.deepEqual(Object.keys(out), ['frames', 'annotations']);
+    assert.deepEqual(out.frames, frames);
+    assert.deepEqual(out.annotations, FILE.data.annotation_data.annotations);
+  });
+
+  it('rows: the frame map and the rows', () => {
+    const out = resultPayload(content(), 'rows', JOB);
+    assert.deepEqual(Object.keys(out), ['frames', 'rows']);
+    assert.deepEqual(out.rows, annotationRows(content(), JOB));
+  });
+
+  it('yolo: the frame map, the entries, the skipped shapes and the label list', () => {
+    const out = resultPayload(content(), 'yolo', JOB, ['Car']);
+    assert.deepEqual(Object.keys(out), ['frames', 'yolo', 'skipped', 'labels']);
+    const { entries, skipped } = yoloEntries(content(), ['Car']);
+    assert.deepEqual(out.yolo, entries);
+    assert.deepEqual(out.skipped, skipped);
+    assert.deepEqual(out.labels, ['Car']);
   });
 });

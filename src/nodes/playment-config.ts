@@ -1,5 +1,4 @@
 /** playment-config: base URL, API profile, project id and API key; owns the shared client. */
-import type { ConnectionOptions } from 'node:tls';
 import { PlaymentClient } from '../api/client';
 import { PlaymentError } from '../api/errors';
 import { closeResultPoller } from '../api/result-poller';
@@ -7,15 +6,12 @@ import { apiKeyProblem } from './common/api-key';
 import { checkBaseUrl } from './common/base-url';
 import { configPropertiesSchema } from './common/config-settings';
 import { selectedProxy } from './common/http-proxy';
+import { selectedTls } from './common/tls-config';
 import { DEFAULT_CLOSE_GRACE_MS } from './common/action-node';
 import { migrate } from './common/migrations';
 import { registerTestConnectionRoute } from './common/test-connection';
 import type { PlaymentConfigNode } from './common/config-node';
 import type { NodeDef, RED } from './common/red';
-
-interface TlsConfigNode {
-  addTLSOptions(opts: Record<string, unknown>): void;
-}
 
 const TYPE = 'playment-config';
 
@@ -50,7 +46,7 @@ export = function register(RED: RED): void {
         rateLimit: props.rateLimit,
         maxConcurrent: props.maxConcurrent,
         maxQueue: props.maxQueue,
-        tls: tlsOptions(RED, props.tls),
+        tls: selectedTls(RED, props.tls),
         proxy: selectedProxy(RED, props.proxy),
         // The runtime's log at debug and trace level (settings.js logging.console.level).
         logger: { debug: (text) => node.debug(text), trace: (text) => node.trace(text) },
@@ -94,15 +90,6 @@ function closeGraceSetting(RED: RED): number {
       `using ${DEFAULT_CLOSE_GRACE_MS} ms`,
   );
   return DEFAULT_CLOSE_GRACE_MS;
-}
-
-function tlsOptions(RED: RED, tlsId: string | undefined): ConnectionOptions | undefined {
-  if (!tlsId) return undefined;
-  const tlsNode = RED.nodes.getNode(tlsId) as unknown as TlsConfigNode | null;
-  if (!tlsNode) throw new Error('the selected TLS configuration node does not exist');
-  const opts: Record<string, unknown> = {};
-  tlsNode.addTLSOptions(opts);
-  return opts as ConnectionOptions;
 }
 
 function describe(err: unknown): string {

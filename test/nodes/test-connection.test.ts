@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Sandbox } from '../../src/sandbox/server';
-import { API_KEY, PROJECT, helper, loadFlow, useSandboxRuntime } from '../support/harness';
+import { API_KEY, PROJECT, helper, loadFlow, useSandboxRuntime, type FlowOptions } from '../support/harness';
+import { PROXIED_HOST, PROXIED_HOST_CERT, basicAuthorization, startRecordingProxy, type RecordingProxy } from '../support/recording-proxy';
 
 const SECRET_VAR = 'PLAYMENT_TEST_CONNECTION_SECRET';
 const SECRET = 'env-secret-4b1d9e0a77c3';
@@ -15,6 +16,9 @@ const BASE_URL_VAR = 'PLAYMENT_TEST_CONNECTION_BASE_URL';
 const NOT_A_URL_VAR = 'PLAYMENT_TEST_CONNECTION_NOT_A_URL';
 const NOT_A_URL = 'not-a-url-secret-93f1c2';
 const ROUTE = '/playment-config/test';
+const PROXY_USER = 'corp-user';
+const PROXY_PASSWORD = 'proxy-pw-5e8a03b6';
+const PROXY_VARIABLES = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy'];
 
 interface Recorded {
   url: string;
@@ -251,6 +255,137 @@ describe('Test connection route (config dialog)', function () {
       }
       // One request each: an auth failure is not a reason to try the other profile.
       assert.equal(recorder.requests.length, cases.length);
+    });
+  });
+  describe('the way the deployed node takes: its http proxy and tls-config nodes', () => {
+    /** The deployed config node's proxy (with credentials): reaches the sandbox as https://api.example.test. */
+    let deployedProxy: RecordingProxy;
+    /** Another http proxy node of the flow, which a request may name. */
+    let otherProxy: RecordingProxy;
+    const savedEnv = new Map<string, string | undefined>();
+    const proxiedUrl = `https://${PROXIED_HOST}`;
+    const secrets = () => [PROXY_PASSWORD, basicAuthorization(PROXY_USER, PROXY_PASSWORD).slice('Basic '.length)];
+
+    before(async () => {
+      deployedProxy = await startRecordingProxy();
+      otherProxy = await startRecordingProxy();
+      deployedProxy.tunnelToPort = otherProxy.tunnelToPort = Number(new URL(sandbox.url).port);
+      // No proxy from the environment: a request that goes direct does not reach a proxy at all.
+      for (const name of PROXY_VARIABLES) savedEnv.set(name, process.env[name]);
+      for (const name of PROXY_VARIABLES) delete process.env[name];
+    });
+    after(async () => {
+      for (const [name, value] of savedEnv) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      await deployedProxy.close();
+      await otherProxy.close();
+    });
+    beforeEach(async () => {
+      deployedProxy.records.length = 0;
+      otherProxy.records.length = 0;
+      deployedProxy.requireAuthorization = undefined;
+      // The flow users build: "Use proxy" ticked, a TLS node trusting the host, deployed.
+      await helper.unload();
+      await loadFlow(sandbox, [], proxiedFlow());
+    });
+    afterEach(() => {
+      for (const text of answers) {
+        for (const secret of secrets()) assert.ok(!text.includes(secret), `an answer holds the proxy credentials: ${text}`);
+      }
+    });
+
+    function proxiedFlow(proxy: Record<string, unknown> = {}): FlowOptions {
+      return {
+        baseUrl: proxiedUrl,
+        config: { proxy: 'deployed-proxy', tls: 'tls' },
+        coreConfigNodes: [
+          { id: 'deployed-proxy', type: 'http proxy', name: 'corporate', url: deployedProxy.url, noproxy: [], ...proxy },
+          { id: 'other-proxy', type: 'http proxy', name: 'other', url: otherProxy.url, noproxy: [] },
+          { id: 'tls', type: 'tls-config', cert: '', key: '', ca: '', verifyservercert: true, servername: '' },
+        ],
+        coreCredentials: { 'deployed-proxy': { username: PROXY_USER, password: PROXY_PASSWORD }, tls: { cadata: PROXIED_HOST_CERT } },
+      };
+    }
+
+    it("a typed key goes through the dialog's proxy and TLS nodes: recorded at that proxy, connected", async () => {
+      const res = await post(dialog({ baseUrl: proxiedUrl, apiKey: API_KEY, proxy: 'other-proxy', tls: 'tls' }));
+      assert.deepEqual(res.body, { result: 'connected', message: 'connected: the key has access to the project' });
+      assert.deepEqual(otherProxy.records, [{ line: `CONNECT ${PROXIED_HOST}:443`, proxyAuthorization: undefined }]);
+      assert.deepEqual(deployedProxy.records, []);
+      // Without the dialog's TLS node the proxy's certificate is not trusted: the TLS id is used too.
+      assert.equal((await post(dialog({ baseUrl: proxiedUrl, apiKey: API_KEY, proxy: 'other-proxy' }))).body.result, 'unreachable');
+      assert.equal(otherProxy.records.length, 2);
+      // The deployed proxy, with its credentials.
+      assert.equal((await post(dialog({ baseUrl: proxiedUrl, apiKey: API_KEY, proxy: 'deployed-proxy', tls: 'tls' }))).body.result, 'connected');
+      assert.deepEqual(deployedProxy.records, [{ line: `CONNECT ${PROXIED_HOST}:443`, proxyAuthorization: basicAuthorization(PROXY_USER, PROXY_PASSWORD) }]);
+    });
+
+    it("the stored key takes the deployed node's proxy and TLS, whatever proxy or TLS ids the request names", async () => {
+      for (const named of [{}, { proxy: 'other-proxy' }, { proxy: 'other-proxy', tls: 'other-proxy' }, { proxy: 'cfg', tls: 'no-such-node' }]) {
+        const res = await post(dialog({ baseUrl: proxiedUrl, ...named }));
+        assert.equal(res.body.result, 'connected', JSON.stringify(named));
+      }
+      assert.equal(deployedProxy.records.length, 4);
+      for (const record of deployedProxy.records) {
+        assert.deepEqual(record, { line: `CONNECT ${PROXIED_HOST}:443`, proxyAuthorization: basicAuthorization(PROXY_USER, PROXY_PASSWORD) });
+      }
+      assert.deepEqual(otherProxy.records, []);
+    });
+
+    it('a typed key with a proxy or TLS id that is not a deployed node of that type: invalid, nothing sent', async () => {
+      const before = sandbox.state.requestCount;
+      const named: Array<Record<string, unknown>> = [
+        { proxy: 'tls' },
+        { proxy: 'cfg' },
+        { proxy: 'out' },
+        { proxy: 'no-such-node' },
+        { proxy: `\${${SECRET_VAR}}` },
+        { proxy: 'other-proxy', tls: 'other-proxy' },
+        { proxy: 'other-proxy', tls: 'cfg' },
+        { tls: 'no-such-node' },
+      ];
+      for (const ids of named) {
+        const res = await post(dialog({ baseUrl: proxiedUrl, apiKey: API_KEY, ...ids }));
+        assert.equal(res.body.result, 'invalid', JSON.stringify(ids));
+        assert.match(res.body.message, /deployed http proxy node/);
+      }
+      assert.deepEqual(deployedProxy.records, []);
+      assert.deepEqual(otherProxy.records, []);
+      assert.equal(sandbox.state.requestCount, before);
+    });
+
+    it('a loopback base URL never goes through the proxy, with a typed key or the stored one', async () => {
+      // The same proxy node carries a test of the https host: it is in force.
+      assert.equal((await post(dialog({ baseUrl: proxiedUrl, apiKey: API_KEY, proxy: 'deployed-proxy', tls: 'tls' }))).body.result, 'connected');
+      assert.equal(deployedProxy.records.length, 1);
+      assert.equal((await post(dialog({ apiKey: API_KEY, proxy: 'deployed-proxy', tls: 'tls' }))).body.result, 'connected');
+      await helper.unload();
+      const { baseUrl: _https, ...loopbackFlow } = proxiedFlow();
+      await loadFlow(sandbox, [], loopbackFlow);
+      assert.equal((await post(dialog())).body.result, 'connected');
+      assert.equal(deployedProxy.records.length, 1, 'a loopback test reached the proxy');
+    });
+
+    it('a proxy that refuses the credentials (407), or one whose URL is not http(s): fixed answers, the credentials in none', async () => {
+      deployedProxy.requireAuthorization = basicAuthorization(PROXY_USER, 'the-right-one');
+      for (const body of [dialog({ baseUrl: proxiedUrl }), dialog({ baseUrl: proxiedUrl, apiKey: API_KEY, proxy: 'deployed-proxy', tls: 'tls' })]) {
+        const res = await post(body);
+        assert.deepEqual(res.body, { result: 'unreachable', message: 'the API could not be reached, or did not answer as the Playment API does' });
+      }
+      // The proxy saw (and refused) both tests: they went its way.
+      assert.equal(deployedProxy.records.length, 2);
+      assert.equal(sandbox.state.requestCount, 0);
+
+      // A proxy URL holding the credentials, not http(s): refused with a fixed text.
+      await helper.unload();
+      await loadFlow(sandbox, [], proxiedFlow({ url: `socks5://${PROXY_USER}:${PROXY_PASSWORD}@127.0.0.1:1080` }));
+      for (const body of [dialog({ baseUrl: proxiedUrl }), dialog({ baseUrl: proxiedUrl, apiKey: API_KEY, proxy: 'deployed-proxy' })]) {
+        const res = await post(body);
+        assert.equal(res.body.result, 'invalid');
+      }
+      assert.equal(sandbox.state.requestCount, 0);
     });
   });
 });

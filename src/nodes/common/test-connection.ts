@@ -10,15 +10,22 @@
  *   with; testing another base URL needs the key typed in the dialog.
  * - A whole-value `${NAME}` (or `$(NAME)`) in the key, base URL or project id is replaced from the
  *   environment as the runtime does at deploy, for this one test only.
+ * - The test takes the way the deployed node would (its http proxy and tls-config nodes, through
+ *   the same dispatcher). With the stored key, the deployed node's own proxy and TLS nodes; the
+ *   dialog's selection only with a typed key, and only deployed nodes of those types.
  */
+import type { ConnectionOptions } from 'node:tls';
 import { z } from 'zod';
 import { PlaymentClient } from '../../api/client';
 import { authFailure, isPlaymentError } from '../../api/errors';
+import type { ProxySettings } from '../../api/dispatcher';
 import { API_VERSIONS, type ApiVersion } from '../../api/profiles';
 import { checkBaseUrl } from './base-url';
 import { apiKeyProblem } from './api-key';
 import { lookupConfig, type PlaymentConfigNode } from './config-node';
 import { configPropertiesSchema } from './config-settings';
+import { selectedProxy } from './http-proxy';
+import { selectedTls } from './tls-config';
 import type { RED } from './red';
 
 export const CONNECTION_RESULTS = [
@@ -53,6 +60,7 @@ const MESSAGES = {
   projectId: 'a project id is required, and it cannot be . or ..',
   apiKey: 'an API key is required',
   apiKeyChars: 'the API key contains a line break, control character, space or non-ASCII character, which an HTTP header cannot carry',
+  route: 'the proxy must be a deployed http proxy node with an http:// or https:// URL, the TLS configuration a deployed tls-config node',
 } as const;
 
 function wrongProfile(use: ApiVersion): ConnectionAnswer {
@@ -68,12 +76,17 @@ export interface ConnectionCheck {
   apiVersion: ApiVersion;
   projectId: string;
   apiKey: string;
+  /** A core http proxy node's proxy; without one, the proxy environment variables apply. */
+  proxy?: ProxySettings;
+  /** A core tls-config node's options. */
+  tls?: ConnectionOptions;
 }
 
 /** What one request for the project's details said. `no_route`: this API profile has no such route (HTTP 404). */
 type Probe = 'connected' | 'wrong_key' | 'unknown_project' | 'no_route' | 'unreachable';
 
 async function probe(check: ConnectionCheck): Promise<Probe> {
+  // The proxy and TLS options go to the client's own dispatcher, as the deployed node's do.
   const client = new PlaymentClient({ ...check, maxRetries: 0, timeoutMs: 10_000, connectTimeoutMs: 5_000, rateLimit: 0 });
   try {
     await client.projectDetails();
@@ -114,6 +127,9 @@ const testRequestSchema = z.object({
   projectId: z.string(),
   /** Absent, empty or Node-RED's placeholder `__PWRD__`: the stored key. */
   apiKey: z.string().optional(),
+  /** Ids of the http proxy and tls-config nodes selected in the dialog: used with a typed key only. */
+  proxy: z.string().optional(),
+  tls: z.string().optional(),
 });
 
 /** The settings of one test, resolved; or the answer that ends it before anything is sent. */
@@ -142,21 +158,46 @@ export function settingsToTest(red: RED, body: unknown): ConnectionCheck | Conne
     if (!apiKey) return invalid(MESSAGES.apiKey);
     // The same rule as the config node's; the answer says what is wrong, never where or with what.
     if (apiKeyProblem(apiKey)) return invalid(MESSAGES.apiKeyChars);
-    return { baseUrl, apiVersion: request.apiVersion, projectId, apiKey };
+    const route = selectedRoute(red, request.proxy, request.tls);
+    if (!route) return invalid(MESSAGES.route);
+    return { baseUrl, apiVersion: request.apiVersion, projectId, apiKey, ...route };
   }
 
   const storedKey = deployed?.credentials?.apiKey;
   if (!deployed || !storedKey) return invalid(MESSAGES.apiKey);
-  if (deployedBaseUrl(red, deployed) !== baseUrl) return { result: 'key_needed', message: MESSAGES.key_needed };
-  return { baseUrl, apiVersion: request.apiVersion, projectId, apiKey: storedKey };
+  const definition = deployedDefinition(red, deployed);
+  if (deployedBaseUrl(red, deployed, definition.baseUrl) !== baseUrl) return { result: 'key_needed', message: MESSAGES.key_needed };
+  // The stored key takes only the deployed node's way: the dialog's proxy and TLS are not used.
+  const route = selectedRoute(red, idOrUndefined(definition.proxy), idOrUndefined(definition.tls));
+  if (!route) return invalid(MESSAGES.route);
+  return { baseUrl, apiVersion: request.apiVersion, projectId, apiKey: storedKey, ...route };
+}
+
+/**
+ * The proxy and TLS options of these http proxy and tls-config nodes, read by the same code as the
+ * config node's; undefined when one is named but not usable. Never expanded from the environment.
+ */
+function selectedRoute(red: RED, proxyId: string | undefined, tlsId: string | undefined): Pick<ConnectionCheck, 'proxy' | 'tls'> | undefined {
+  try {
+    return { proxy: selectedProxy(red, proxyId), tls: selectedTls(red, tlsId) };
+  } catch {
+    return undefined;
+  }
+}
+
+const idOrUndefined = (value: unknown): string | undefined => (typeof value === 'string' && value ? value : undefined);
+
+/** The properties a config node was deployed with (the flow's definition, not the dialog's). */
+function deployedDefinition(red: RED, node: PlaymentConfigNode): Record<string, unknown> {
+  let found: Record<string, unknown> = {};
+  red.nodes.eachNode((def) => {
+    if (def.id === node.id) found = def as unknown as Record<string, unknown>;
+  });
+  return found;
 }
 
 /** The base URL a deployed config node uses, normalised; undefined when it has none that works. */
-function deployedBaseUrl(red: RED, node: PlaymentConfigNode): string | undefined {
-  let raw: unknown;
-  red.nodes.eachNode((def) => {
-    if (def.id === node.id) raw = (def as unknown as Record<string, unknown>).baseUrl;
-  });
+function deployedBaseUrl(red: RED, node: PlaymentConfigNode, raw: unknown): string | undefined {
   const value = configPropertiesSchema.shape.baseUrl.safeParse(typeof raw === 'string' ? fromEnvironment(red, node, raw) : raw);
   if (!value.success) return undefined;
   try {

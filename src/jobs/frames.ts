@@ -2,11 +2,13 @@
  * Frames of an image sequence: what users send (URL strings or {frame_id?, src}) turned into
  * what Playment takes ({frame_id, src}), with errors that name the frame.
  */
-import { z } from 'zod';
 import { invalidInput } from '../api/errors';
 
-export const frameSchema = z.object({ frame_id: z.string(), src: z.string() });
-export type Frame = z.infer<typeof frameSchema>;
+/** One frame of a job, after normalisation. */
+export interface Frame {
+  frame_id: string;
+  src: string;
+}
 
 export const ALLOWED_SCHEMES = ['http:', 'https:', 's3:', 'gs:'] as const;
 /** Playment's limit for one job: a longer sequence must be split ("frames per job"). */

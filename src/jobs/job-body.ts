@@ -3,27 +3,24 @@
  * The zod schemas are the source of the TypeScript types.
  */
 import { z } from 'zod';
-import { frameSchema, preview, type Frame } from './frames';
+import { preview, type Frame } from './frames';
 import { invalidInput } from '../api/errors';
 import type { JobExtras } from './pre-labels';
 
-/** An object of extra job data (pre-labels, reference data, metadata), passed as given. */
-const extraObject = z.record(z.string(), z.unknown()).optional();
-
-export const videoJobBodySchema = z.object({
-  reference_id: z.string(),
-  tag: z.string().optional(),
-  work_flow_id: z.string().optional(),
-  batch_id: z.string().optional(),
-  priority_weight: z.number().int().optional(),
-  data: z.object({
-    video_data: z.object({ frames: z.array(frameSchema) }),
-    maker_response: extraObject,
-    reference_data: extraObject,
-    metadata: extraObject,
-  }),
-});
-export type VideoJobBody = z.infer<typeof videoJobBodySchema>;
+/**
+ * The body of one job as this package builds it (`makeBody`). A type, not a schema: the body is
+ * made here from values the schemas below have already parsed, so there is nothing left to parse.
+ */
+export interface VideoJobBody {
+  reference_id: string;
+  tag?: string;
+  work_flow_id?: string;
+  batch_id?: string;
+  priority_weight?: number;
+  data: {
+    video_data: { frames: Frame[] };
+  } & JobExtras;
+}
 
 const MAX_ID_LENGTH = 256;
 

@@ -1,7 +1,7 @@
 /**
  * The numeric settings of the config node and the job-result node: default, range and unit, in
  * one table. The runtime checks flows against it (config-settings.ts, parsePollSettings) and the
- * build writes it into the editor dialogs (src/build/editor-html.ts, nodes/numeric-settings.js),
+ * build writes it to resources/limits.js (src/build/editor-resources.ts), which the dialogs load,
  * so the editor accepts exactly the values the runtime accepts.
  */
 import { z } from 'zod';
@@ -60,7 +60,7 @@ export function describeRange(s: NumericSetting): string {
 /**
  * The setting's value as a number, or undefined when it is not acceptable. Missing (undefined or
  * null) means the default; a number or a string holding one is accepted when in range. The
- * editor's copy of this rule is in nodes/numeric-settings.js.
+ * editor's copy of this rule is `numericSettings` in resources/editor.js.
  */
 export function settingValue(s: NumericSetting, v: unknown): number | undefined {
   if (v === undefined || v === null) return s.default;

@@ -51,3 +51,14 @@ describe('plain http base URLs', () => {
     }
   });
 });
+
+describe('profiles and base URLs', () => {
+  it('accept https anywhere and plain http only on loopback', () => {
+    assert.equal(checkBaseUrl('https://api.playment.io/'), 'https://api.playment.io');
+    assert.equal(checkBaseUrl('http://127.0.0.1:4010'), 'http://127.0.0.1:4010');
+    assert.equal(checkBaseUrl('http://localhost:4010/base/'), 'http://localhost:4010/base');
+    assert.throws(() => checkBaseUrl('http://api.playment.io'), /must use https/);
+    assert.throws(() => checkBaseUrl('ftp://x'), /must use https/);
+    assert.throws(() => checkBaseUrl('https://u:p@x'), /user name/);
+  });
+});

@@ -34,7 +34,7 @@ export interface NodeRedOptions {
 export interface AdminResponse {
   status: number;
   text: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Admin API bodies are checked field by field
+  // Admin API bodies are checked field by field.
   json: any;
 }
 
@@ -101,7 +101,7 @@ export async function startNodeRed(opts: NodeRedOptions): Promise<NodeRedProcess
     await waitForAdmin(url, child, opts.startTimeoutMs ?? 30_000, 200);
   } catch (err) {
     await stop();
-    throw new Error(`${(err as Error).message}:\n${output}`);
+    throw new Error(`${(err as Error).message}:\n${output}`, { cause: err });
   }
 
   return {

@@ -53,7 +53,18 @@ export const helper = testHelper as unknown as Helper;
 // node's context when the node stops (it drops it when only the implicit memory store exists).
 helper.init(require.resolve('node-red'), { contextStorage: { default: { module: 'memory' } } });
 
-const ALL_NODES = [configNode, createBatchNode, submitNode, jobResultNode, functionNode, changeNode, injectNode, fileNodes, jsonNode, splitJoinNodes];
+const ALL_NODES = [
+  configNode,
+  createBatchNode,
+  submitNode,
+  jobResultNode,
+  functionNode,
+  changeNode,
+  injectNode,
+  fileNodes,
+  jsonNode,
+  splitJoinNodes,
+];
 
 export const API_KEY = 'sk-test-3f9a27c1e8b54d06';
 export const PROJECT = 'proj-cv-1';
@@ -157,7 +168,11 @@ export async function assertEachEndedOnce(rec: Recorder, ids: ReadonlySet<string
 /** Each message of `ids` gave exactly one of {Complete event, Catch}: `done` was called once. */
 export function assertDoneOnce(rec: Recorder, ids: ReadonlySet<string>): void {
   const done = [...rec.completed, ...rec.caught].map((m) => m._msgid);
-  assert.equal(done.length, ids.size, `done once per message: ${rec.completed.length} complete events, ${rec.caught.length} errors, ${ids.size} messages`);
+  assert.equal(
+    done.length,
+    ids.size,
+    `done once per message: ${rec.completed.length} complete events, ${rec.caught.length} errors, ${ids.size} messages`,
+  );
   assert.deepEqual(new Set(done), ids, 'every message called done');
 }
 

@@ -59,11 +59,15 @@ export async function startNodeRed(opts: NodeRedOptions): Promise<NodeRedProcess
   const settings = path.join(opts.userDir, 'settings.js');
   writeFileSync(settings, settingsFileText({ credentialSecret: opts.credentialSecret ?? 'node-red-process-test-secret' }));
 
-  const child = spawn(opts.nodeBinary ?? process.execPath, [redJs, '--userDir', opts.userDir, '--settings', settings, '--port', String(port)], {
-    cwd: opts.userDir,
-    env: { ...process.env, ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    opts.nodeBinary ?? process.execPath,
+    [redJs, '--userDir', opts.userDir, '--settings', settings, '--port', String(port)],
+    {
+      cwd: opts.userDir,
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString('utf8')));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString('utf8')));

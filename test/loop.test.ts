@@ -1,7 +1,7 @@
 /** The labeling loop: dry runs, split and bulk submissions, natural order, results and annotations. */
 import assert from 'node:assert/strict';
 import type { Sandbox } from '../src/sandbox/server';
-import { PROJECT, SUBMIT_NODE, frames, helper, inject, loadFlow, useSandboxRuntime } from './support/harness';
+import { PROJECT, SUBMIT_NODE, frames, helper, inject, loadContextStores, loadFlow, startFlowsAgain, useSandboxRuntime } from './support/harness';
 import { waitFor } from './support/wait';
 
 const SUBMIT = SUBMIT_NODE;
@@ -236,7 +236,7 @@ describe('the labeling loop', function () {
       inject({ job_id: jobId, _msgid: 'w2' });
       // Both wait for the same job: the account's poller learns its batch with one GET for both.
       await waitFor('the waits to poll', () => sandbox.state.routeCounts['job.get'] >= 1, 5000, 10);
-      await helper._redNodes.stopFlows();
+      await helper.clearFlows();
       const errs = node.error.args.map(([e, m]: [any, any]) => [e.code, m._msgid]);
       assert.deepEqual(errs.sort(), [['ABORTED', 'w1'], ['ABORTED', 'w2']]);
     });
@@ -245,17 +245,17 @@ describe('the labeling loop', function () {
       const jobId = await submitOne();
       await loadFlow(sandbox, [{ ...RESULT, id: 'n1', mode: 'wait', pollInterval: '30' }]);
       // The helper never loads the context stores of its settings; load them as a runtime does.
-      await helper._context.load();
+      await loadContextStores();
       const before = helper.getNode('n1');
       inject({ job_id: jobId, topic: 'resume-me' });
       await waitFor('the first poll', () => sandbox.state.routeCounts['job.get'] >= 1, 5000, 10);
-      await helper._redNodes.stopFlows();
+      await helper.clearFlows();
       const [err] = before.error.args[0];
       assert.equal(err.code, 'ABORTED');
       assert.match(err.message, /resumes when the node starts again/);
       // Let the sandbox complete the job, then start the flows again: the kept wait resumes.
       await new Promise((r) => setTimeout(r, 400));
-      await helper._redNodes.startFlows();
+      await startFlowsAgain();
       const outputs: any[] = [];
       helper.getNode('out').on('input', (m: any) => outputs.push(m));
       await waitFor('the resumed wait to end', () => outputs.length >= 1, 5000, 10);

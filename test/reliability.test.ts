@@ -194,7 +194,7 @@ describe('reliability under injected faults', function () {
   });
 
   it('a redeploy with 50 requests in flight ends all 50, with no close timeout', async function () {
-    const rec = await loadFlow(sandbox, [SUBMIT], { config: { maxConcurrent: 50, requestTimeout: 30 } });
+    await loadFlow(sandbox, [SUBMIT], { config: { maxConcurrent: 50, requestTimeout: 30 } });
     sandbox.injectFault({ route: 'job.create', mode: 'delay', delayMs: 20_000, count: 50 });
     for (let i = 0; i < 60; i++) inject({ _msgid: `d${i}`, payload: frames(1, `https://cdn.example.com/d${i}`) });
     // Wait until 50 are at the sandbox; 10 more wait in the queue.
@@ -203,7 +203,7 @@ describe('reliability under injected faults', function () {
     // Stop the flows as a redeploy does (helper.unload would drop the spies first).
     const node = helper.getNode('n1');
     const t0 = Date.now();
-    await helper._redNodes.stopFlows();
+    await helper.clearFlows();
     const closeMs = Date.now() - t0;
     const reported: Array<{ err: any; msg: any }> = node.error.args.map(([err, msg]: [any, any]) => ({ err, msg }));
     assert.equal(reported.length, 60);

@@ -118,3 +118,20 @@ describe('error pages without the envelope (a proxy or gateway page)', () => {
     }
   });
 });
+
+describe('answers from the API', () => {
+  it('maps the envelope, statuses and non-JSON bodies to codes', () => {
+    assert.deepEqual(parseAnswer(200, '{"success":true,"data":{"job_id":"j"}}'), { job_id: 'j' });
+    const dup = thrown(() => parseAnswer(400, '{"success":false,"error":{"code":"FS_0001","message":"dup"}}'));
+    assert.deepEqual([dup.code, dup.statusCode, dup.retryable], ['FS_0001', 400, false]);
+    const server = thrown(() => parseAnswer(400, '{"success":false,"error":{"code":"FS_0000","message":"later"}}'));
+    assert.equal(server.retryable, true);
+    const notFound = thrown(() => parseAnswer(404, '{"success":false,"error":{"code":"api_error","message":"x"}}'));
+    assert.equal(notFound.retryable, false);
+    assert.equal(thrown(() => parseAnswer(401, 'nope')).code, 'UNAUTHORIZED');
+    const gateway = thrown(() => parseAnswer(502, '<html>'));
+    assert.deepEqual([gateway.code, gateway.retryable], ['HTTP_ERROR', true]);
+    assert.equal(thrown(() => parseAnswer(200, '<html>')).code, 'BAD_RESPONSE');
+    assert.equal(thrown(() => parseAnswer(200, '{"ok":1}')).code, 'BAD_RESPONSE');
+  });
+});

@@ -73,3 +73,10 @@ describe('redact', () => {
     assert.equal(redact('no key here', 'sk-abcdef'), 'no key here');
   });
 });
+
+describe('answers from the API', () => {
+  it('redacts a secret from any text', () => {
+    assert.equal(redact('key sk-123456 leaked sk-123456', 'sk-123456'), 'key *** leaked ***');
+    assert.equal(redact('nothing here', undefined), 'nothing here');
+  });
+});

@@ -46,3 +46,12 @@ describe('request paths', () => {
     }
   });
 });
+
+describe('profiles and base URLs', () => {
+  it('build both path layouts with encoded segments', () => {
+    assert.equal(PROFILES.v0.createBatch('p 1'), '/v1/project/p%201/batch');
+    assert.equal(PROFILES.v1.createBatch('p'), '/v1/projects/p/batch');
+    assert.equal(PROFILES.v0.batchJobs('p', 'b', 't/1'), '/v0/projects/p/batch/b?page_token=t%2F1');
+    assert.equal(PROFILES.v1.getJob('p', '../x'), '/v1/projects/p/jobs/..%2Fx');
+  });
+});

@@ -80,3 +80,23 @@ describe('sleep', () => {
     await sleep(1);
   });
 });
+
+describe('retry policy', () => {
+  it('backs off exponentially with full jitter, capped', () => {
+    const policy = { maxRetries: 4, baseDelayMs: 100, maxDelayMs: 1000 };
+    assert.equal(backoffDelay(0, policy, () => 0.999), 99);
+    assert.equal(backoffDelay(3, policy, () => 0.5), 400);
+    assert.equal(backoffDelay(10, policy, () => 0.999), 999);
+    assert.equal(backoffDelay(2, policy, () => 0), 0);
+  });
+
+  it('reads Retry-After as seconds or as an HTTP date', () => {
+    assert.equal(retryAfterMs('3'), 3000);
+    assert.equal(retryAfterMs('0.5'), 500);
+    const now = Date.parse('2026-11-29T10:00:00Z');
+    assert.equal(retryAfterMs('Sun, 29 Nov 2026 10:00:05 GMT', now), 5000);
+    assert.equal(retryAfterMs('Sun, 29 Nov 2026 09:00:00 GMT', now), 0);
+    assert.equal(retryAfterMs('soon'), undefined);
+    assert.equal(retryAfterMs(undefined), undefined);
+  });
+});

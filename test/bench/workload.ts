@@ -43,7 +43,6 @@ export function diyFunctionSource(apiKey: string): string {
 /** Runs the DIY function source outside Node-RED, to check it builds exactly our body. */
 export function diyBodyMatches(frames: string[]): boolean {
   const ref = bodyFor(frames).reference_id;
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const fn = new Function('msg', diyFunctionSource(API_KEY)) as (m: Record<string, unknown>) => { payload: unknown };
   const diy = fn({ payload: frames, ref }).payload;
   return JSON.stringify(diy) === JSON.stringify(bodyFor(frames));

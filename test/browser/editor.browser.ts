@@ -3,7 +3,6 @@
 // editor the way a user does: palette, Import → Examples, edit dialogs, Test connection, Deploy,
 // the inject button and the debug sidebar. It also checks that the API key, once entered, never
 // comes back to the browser, and writes the README screenshots.
-/* eslint-disable @typescript-eslint/no-explicit-any -- RED and jQuery are the editor's untyped globals */
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

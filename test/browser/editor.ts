@@ -2,7 +2,6 @@
  * Page helpers for the Node-RED editor (4.x): they use the editor's own element ids and wait for
  * elements and states, never for fixed times.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any -- RED is the editor's untyped global */
 import type { Locator, Page } from 'playwright-core';
 
 export const PACKAGE_NAME = '@labelops/node-red-playment';

@@ -4,8 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { MAX_FRAMES_PER_JOB, MAX_FRAMES_PER_MESSAGE } from '../../src/jobs/frames';
-import { planFolders, planJobs, type PlanOptions } from '../../src/jobs/plan';
+import { planFolders, planJobs, splitFrames, type PlanOptions } from '../../src/jobs/plan';
 import type { PlaymentError } from '../../src/api/errors';
+import { thrown } from '../support/thrown';
 
 const NODE = { tag: 'track_bounding_boxes' };
 
@@ -183,5 +184,32 @@ describe('planFolders: one job per folder of a flat list', () => {
   it('bounds the list before grouping it', () => {
     const err = refused(() => planFolders(new Array(MAX_FRAMES_PER_MESSAGE + 1).fill(7), NODE, {}, options(0)));
     assert.match(err.message, /^msg\.payload has 1000001 frames, more than 1000000 in one message/);
+  });
+});
+
+describe('planning jobs', () => {
+  const opts = { projectId: 'p', frameOrder: 'given' as const, maxFramesPerJob: 0, overlap: 0 };
+
+  it('lets node values win over msg values', () => {
+    const [job] = planJobs(['https://h/1.jpg'], { tag: 'node' }, { tag: 'msg', work_flow_id: 'wf', priority_weight: '3' }, opts);
+    assert.equal(job.body.tag, 'node');
+    assert.equal(job.body.work_flow_id, 'wf');
+    assert.equal(job.body.priority_weight, 3);
+  });
+
+  it('numbers a shared reference id across bulk sequences', () => {
+    const jobs = planJobs([{ frames: ['https://h/1.jpg'] }, { frames: ['https://h/2.jpg'] }], { tag: 't' }, { reference_id: 'run' }, opts);
+    assert.deepEqual(jobs.map((j) => j.body.reference_id), ['run-1', 'run-2']);
+  });
+
+  it('refuses two bulk sequences with the same reference id', () => {
+    const err = thrown(() => planJobs([{ frames: ['https://h/1.jpg'], reference_id: 'x' }, { frames: ['https://h/2.jpg'], reference_id: 'x' }], { tag: 't' }, {}, opts));
+    assert.match(err.message, /msg\.payload\[0\] and msg\.payload\[1\] have the same reference_id/);
+  });
+
+  it('splits with overlap into windows that cover every frame', () => {
+    assert.deepEqual(splitFrames([1, 2, 3, 4, 5, 6, 7], 3, 1), [[1, 2, 3], [3, 4, 5], [5, 6, 7]]);
+    assert.deepEqual(splitFrames([1, 2, 3, 4], 3, 0), [[1, 2, 3], [4]]);
+    assert.deepEqual(splitFrames([1, 2], 3, 2), [[1, 2]]);
   });
 });

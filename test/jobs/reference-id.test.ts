@@ -1,6 +1,7 @@
 /** Reference ids: which parts of a frame URL count, and that every field changes the id. */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { normalizeFrames } from '../../src/jobs/frames';
 import { deriveReferenceId, withoutSigningParams } from '../../src/jobs/reference-id';
 
 describe('withoutSigningParams', () => {
@@ -68,5 +69,52 @@ describe('deriveReferenceId', () => {
       const digest = createHash('sha256').update(text).digest('hex').slice(0, 32);
       assert.equal(deriveReferenceId({ projectId: 'p', tag: 't', frames: seq }), `nr-${digest}`);
     }
+  });
+});
+
+describe('reference ids', () => {
+  const frames = normalizeFrames(['https://h/s/1.jpg', 'https://h/s/2.jpg']);
+  const base = { projectId: 'p', tag: 't', frames };
+
+  it('are stable for the same content and differ when any part differs', () => {
+    const id = deriveReferenceId(base);
+    assert.match(id, /^nr-[0-9a-f]{32}$/);
+    assert.equal(deriveReferenceId({ ...base }), id);
+    assert.notEqual(deriveReferenceId({ ...base, projectId: 'q' }), id);
+    assert.notEqual(deriveReferenceId({ ...base, tag: 'u' }), id);
+    assert.notEqual(deriveReferenceId({ ...base, batchId: 'b' }), id);
+    assert.notEqual(deriveReferenceId({ ...base, frames: [...frames].reverse() }), id);
+    // No ambiguity from concatenation.
+    assert.notEqual(deriveReferenceId({ projectId: 'ab', tag: 'c', frames }), deriveReferenceId({ projectId: 'a', tag: 'bc', frames }));
+  });
+
+  it('keep their exact digest (ids already sent to Playment must not change)', () => {
+    // Pinned from the implementation before the hash input was batched: any change here breaks
+    // duplicate detection for sequences resent after an upgrade.
+    assert.equal(deriveReferenceId(base), 'nr-6edc02f6b9053aa18e0520ce3b14a1e6');
+    const big = normalizeFrames(
+      Array.from({ length: 5000 }, (_, i) =>
+        i % 7 === 0
+          ? { frame_id: `café ${i} ✓`, src: `s3://bucket/seq/caf%C3%A9_${i}.png?X-Amz-Signature=${i}&v=${i % 3}` }
+          : `https://cdn.example.com/run/seq-000001/frame_${String(i).padStart(5, '0')}.jpg`,
+      ),
+    );
+    assert.equal(
+      deriveReferenceId({ projectId: 'proj-é', tag: 'track', workFlowId: 'wf', batchId: 'b', frames: big }),
+      'nr-3fecfd770ed59e73813e4dab8e3a696a',
+    );
+    // Lone surrogates at field edges (each field is hashed as UTF-8, so U+FFFD each).
+    const odd = [
+      { frame_id: 'a\uD83D', src: 'https://h/\uDE00.jpg' },
+      { frame_id: '\uDE00b', src: 'https://h/x.jpg?sig=1' },
+    ];
+    assert.equal(deriveReferenceId({ projectId: 'p\uD800', tag: '\uDC00t', frames: odd }), 'nr-6ed3aeef884fcbd075b45d915ce5b255');
+  });
+
+  it('ignore URL signing parameters, so a re-signed sequence keeps its id', () => {
+    assert.equal(withoutSigningParams('https://h/a.jpg?X-Amz-Signature=1&X-Amz-Expires=2&v=3'), 'https://h/a.jpg?v=3');
+    assert.equal(withoutSigningParams('https://h/a.jpg?sig=abc&se=2026&sp=r'), 'https://h/a.jpg');
+    const signed = normalizeFrames(['https://h/s/1.jpg?X-Goog-Signature=zz', 'https://h/s/2.jpg?Signature=y&Expires=1']);
+    assert.equal(deriveReferenceId({ ...base, frames: signed }), deriveReferenceId(base));
   });
 });

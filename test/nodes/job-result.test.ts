@@ -2,13 +2,12 @@
  * playment-job-result: ids that would leave their path segment, what a waiting message shows and
  * says when it ends (in both context-store cases), and bounded result downloads.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any */
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Sandbox } from '../../src/sandbox/server';
 import { StatusBoard } from '../../src/nodes/common/status';
-import { SUBMIT_NODE, frames, helper, inject, loadFlow, useSandboxRuntime } from '../support/harness';
+import { SUBMIT_NODE, frames, helper, inject, loadContextStores, loadFlow, useSandboxRuntime } from '../support/harness';
 import { waitFor } from '../support/wait';
 import { readFileSync } from 'node:fs';
 
@@ -104,32 +103,32 @@ describe('playment-job-result', function () {
     it('with a configured context store: ABORTED says the wait is kept and resumes', async () => {
       const jobId = await submitOne();
       await loadFlow(sandbox, [{ ...RESULT, mode: 'wait', pollInterval: '30' }]);
-      await helper._context.load();
+      await loadContextStores();
       const node = helper.getNode('n1');
       inject({ job_id: jobId });
       await waitFor('the first poll', () => sandbox.state.routeCounts['job.get'] >= 1, 5000, 10);
-      await helper._redNodes.stopFlows();
+      await helper.clearFlows();
       const [err] = node.error.args[0];
       assert.equal(err.code, 'ABORTED');
       assert.match(err.message, /the wait is kept .* resumes when the node starts again .*do not send the message again/);
     });
 
     it('without a configured context store: ABORTED says the wait is lost and to send the message again', async () => {
-      const saved = helper._settings;
-      helper._settings = { ...saved, contextStorage: undefined };
+      const saved = helper.settings();
+      helper.settings({ ...saved, contextStorage: undefined });
       try {
         const jobId = await submitOne();
         await loadFlow(sandbox, [{ ...RESULT, mode: 'wait', pollInterval: '30' }]);
         const node = helper.getNode('n1');
         inject({ job_id: jobId });
         await waitFor('the first poll', () => sandbox.state.routeCounts['job.get'] >= 1, 5000, 10);
-        await helper._redNodes.stopFlows();
+        await helper.clearFlows();
         const [err] = node.error.args[0];
         assert.equal(err.code, 'ABORTED');
         assert.match(err.message, /the wait is lost .*send the message again/);
         assert.doesNotMatch(err.message, /kept|resumes/);
       } finally {
-        helper._settings = saved;
+        helper.settings(saved);
       }
     });
   });

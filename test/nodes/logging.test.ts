@@ -3,7 +3,6 @@
  * recoveries, poller sweeps and close at debug level, all through the config node (so
  * `logging.console.level` shows them), and never the API key, at any level.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any */
 import assert from 'node:assert/strict';
 import { startKeyEchoApi, type KeyEchoApi } from '../support/key-echo-api';
 import type { Sandbox } from '../../src/sandbox/server';

@@ -3,7 +3,6 @@
  * saved before nodes had a version), and flows saved that way run in a real runtime as before:
  * the examples as they are today, and a value today's ranges refuse.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any */
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';

@@ -3,11 +3,10 @@
  * queue's size, polls and submissions sharing the budget (counted in the request log, not
  * timed), and watching a whole batch with progress, once per job across a restart.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any */
 import assert from 'node:assert/strict';
 import type { Sandbox } from '../../src/sandbox/server';
 import { PlaymentClient } from '../../src/api/client';
-import { API_KEY, PROJECT, SUBMIT_NODE, frames, helper, inject, loadFlow, useSandboxRuntime, assertEachEndedOnce } from '../support/harness';
+import { API_KEY, PROJECT, SUBMIT_NODE, frames, helper, inject, loadContextStores, loadFlow, startFlowsAgain, useSandboxRuntime, assertEachEndedOnce } from '../support/harness';
 import { waitFor } from '../support/wait';
 
 const RESULT = { id: 'n1', type: 'playment-job-result', pollInterval: '1', wires: [['out']] };
@@ -184,14 +183,14 @@ describe('the result poller in a flow', function () {
       const batchId = await seedBatch(sandbox, 'watched-twice');
       const first = await seedJobs(sandbox, 120, batchId);
       await loadFlow(sandbox, [WATCH]);
-      await helper._context.load();
+      await loadContextStores();
       const outputs: any[] = [];
       helper.getNode('out').on('input', (m: any) => outputs.push(m));
       inject({ batch_id: batchId });
       await waitFor('the first watch to end', () => outputs.some((m) => m.topic === 'progress' && m.payload.completed === 120), 30_000, 20);
-      await helper._redNodes.stopFlows();
+      await helper.clearFlows();
       const second = await seedJobs(sandbox, 30, batchId);
-      await helper._redNodes.startFlows();
+      await startFlowsAgain();
       const after: any[] = [];
       helper.getNode('out').on('input', (m: any) => after.push(m));
       inject({ batch_id: batchId });
@@ -209,15 +208,15 @@ describe('the result poller in a flow', function () {
       await new Promise((r) => setTimeout(r, 3000));
       const late = await seedJobs(sandbox, 20, batchId);
       await loadFlow(sandbox, [WATCH]);
-      await helper._context.load();
+      await loadContextStores();
       const before: any[] = [];
       helper.getNode('out').on('input', (m: any) => before.push(m));
       const first = helper.getNode('n1');
       inject({ batch_id: batchId, topic: 'resume-me' });
       await waitFor('the early jobs', () => before.filter((m) => m.topic === 'job').length >= early.length, 30_000, 20);
-      await helper._redNodes.stopFlows();
+      await helper.clearFlows();
       assert.equal(first.error.args[0]?.[0].code, 'ABORTED', 'the watch was still going when the node stopped');
-      await helper._redNodes.startFlows();
+      await startFlowsAgain();
       const after: any[] = [];
       helper.getNode('out').on('input', (m: any) => after.push(m));
       await waitFor('the resumed watch to end', () => after.some((m) => m.topic === 'progress' && m.payload.completed === 70), 30_000, 20);

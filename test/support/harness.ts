@@ -2,34 +2,74 @@
  * Runs our nodes in a real Node-RED runtime (node-red-node-test-helper) against the sandbox on
  * 127.0.0.1, and records every way a message can end: an output, a Catch, a log line, a status.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any */
 import assert from 'node:assert/strict';
+import type { Node } from 'node-red';
+import testHelper from 'node-red-node-test-helper';
+import type { SinonSpy } from 'sinon';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server';
+import configNode from '../../src/nodes/playment-config';
+import createBatchNode from '../../src/nodes/playment-create-batch';
+import submitNode from '../../src/nodes/playment-submit-video-job';
+import jobResultNode from '../../src/nodes/playment-job-result';
+// Core nodes used in test flows besides the ones the helper preloads (catch, complete): the
+// nodes users build their messages with.
+import functionNode from '@node-red/nodes/core/function/10-function.js';
+import changeNode from '@node-red/nodes/core/function/15-change.js';
+import injectNode from '@node-red/nodes/core/common/20-inject.js';
+import fileNodes from '@node-red/nodes/core/storage/10-file.js';
+import jsonNode from '@node-red/nodes/core/parsers/70-JSON.js';
+import splitJoinNodes from '@node-red/nodes/core/sequence/17-split.js';
+// Core config nodes a playment-config node can select.
+import tlsNode from '@node-red/nodes/core/network/05-tls.js';
+import httpProxyNode from '@node-red/nodes/core/network/06-httpproxy.js';
 import { waitFor } from './wait';
 
-// The helper ships no types; it is only used from here.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-export const helper: any = require('node-red-node-test-helper');
+/** The methods of every node that the helper replaces with sinon spies while a flow is loaded. */
+type SpiedMethod = 'log' | 'status' | 'warn' | 'error' | 'debug' | 'trace' | 'send';
+
+/**
+ * A running node as tests see it: the spied methods (their calls' arguments are whatever the node
+ * passed), and the fields of our own nodes (client, configError, ...), read without a static type.
+ */
+export type TestNode = Omit<Node, SpiedMethod> & { [M in SpiedMethod]: Node[M] & SinonSpy<any, any> } & { [field: string]: any };
+
+/** Runtime settings: Node-RED's, and our own (playmentConfigCloseGrace, ...). */
+export type RuntimeSettings = Record<string, unknown>;
+
+/**
+ * The helper as its package types it, but as it behaves: settings hold more than LocalSettings
+ * and `settings()` reads them, server start and stop also answer with a promise and report
+ * errors to the callback, and nodes are TestNodes.
+ */
+type Helper = Omit<typeof testHelper, 'init' | 'getNode' | 'settings' | 'startServer' | 'stopServer'> & {
+  init(runtimePath: string, userSettings?: RuntimeSettings): void;
+  getNode(id: string): TestNode;
+  /** With settings: replaces the runtime settings (merged with Node-RED's defaults); returns them. */
+  settings(userSettings?: RuntimeSettings): RuntimeSettings;
+  startServer(done?: (err?: any) => void): Promise<void>;
+  stopServer(done?: (err?: any) => void): Promise<void>;
+};
+
+// The package types nodes without the spies the helper puts on them.
+export const helper = testHelper as unknown as Helper;
 // A configured context store, as users with persistent context have: Node-RED then keeps a
 // node's context when the node stops (it drops it when only the implicit memory store exists).
 helper.init(require.resolve('node-red'), { contextStorage: { default: { module: 'memory' } } });
 
-const configNode = require('../../src/nodes/playment-config');
-const createBatchNode = require('../../src/nodes/playment-create-batch');
-const submitNode = require('../../src/nodes/playment-submit-video-job');
-const jobResultNode = require('../../src/nodes/playment-job-result');
-// Core nodes used in test flows besides the ones the helper preloads (catch, complete): the
-// nodes users build their messages with.
-const functionNode = require('@node-red/nodes/core/function/10-function.js');
-const changeNode = require('@node-red/nodes/core/function/15-change.js');
-const injectNode = require('@node-red/nodes/core/common/20-inject.js');
-const fileNodes = require('@node-red/nodes/core/storage/10-file.js');
-const jsonNode = require('@node-red/nodes/core/parsers/70-JSON.js');
-const splitJoinNodes = require('@node-red/nodes/core/sequence/17-split.js');
-// Core config nodes a playment-config node can select.
-const tlsNode = require('@node-red/nodes/core/network/05-tls.js');
-const httpProxyNode = require('@node-red/nodes/core/network/06-httpproxy.js');
-const ALL_NODES = [configNode, createBatchNode, submitNode, jobResultNode, functionNode, changeNode, injectNode, fileNodes, jsonNode, splitJoinNodes, tlsNode, httpProxyNode];
+const ALL_NODES = [
+  configNode,
+  createBatchNode,
+  submitNode,
+  jobResultNode,
+  functionNode,
+  changeNode,
+  injectNode,
+  fileNodes,
+  jsonNode,
+  splitJoinNodes,
+  tlsNode,
+  httpProxyNode,
+];
 
 export const API_KEY = 'sk-test-3f9a27c1e8b54d06';
 export const PROJECT = 'proj-cv-1';
@@ -137,7 +177,11 @@ export async function assertEachEndedOnce(rec: Recorder, ids: ReadonlySet<string
 /** Each message of `ids` gave exactly one of {Complete event, Catch}: `done` was called once. */
 export function assertDoneOnce(rec: Recorder, ids: ReadonlySet<string>): void {
   const done = [...rec.completed, ...rec.caught].map((m) => m._msgid);
-  assert.equal(done.length, ids.size, `done once per message: ${rec.completed.length} complete events, ${rec.caught.length} errors, ${ids.size} messages`);
+  assert.equal(
+    done.length,
+    ids.size,
+    `done once per message: ${rec.completed.length} complete events, ${rec.caught.length} errors, ${ids.size} messages`,
+  );
   assert.deepEqual(new Set(done), ids, 'every message called done');
 }
 
@@ -154,6 +198,27 @@ export function watchEndings(id = 'n1'): Array<{ id: string; code?: string }> {
     complete(msg, err);
   };
   return ended;
+}
+
+/**
+ * A restart with the configured context store kept, in this process: the helper has no public way
+ * to load the context stores of its settings (a runtime does at start) or to start stopped flows,
+ * so these two reach into its internals, here only.
+ */
+interface HelperInternals {
+  _context: { load(): Promise<void> };
+  _redNodes: { startFlows(): Promise<void> };
+}
+const internals = testHelper as unknown as HelperInternals;
+
+/** Loads the context stores of the runtime settings, as Node-RED does when it starts. */
+export function loadContextStores(): Promise<void> {
+  return internals._context.load();
+}
+
+/** Starts the stopped flows again with the same nodes, as after a restart. */
+export function startFlowsAgain(): Promise<void> {
+  return internals._redNodes.startFlows();
 }
 
 export function inject(msg: Record<string, unknown>, id = 'n1'): void {

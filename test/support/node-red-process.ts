@@ -34,7 +34,7 @@ export interface NodeRedOptions {
 export interface AdminResponse {
   status: number;
   text: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Admin API bodies are checked field by field
+  // Admin API bodies are checked field by field.
   json: any;
 }
 
@@ -59,11 +59,15 @@ export async function startNodeRed(opts: NodeRedOptions): Promise<NodeRedProcess
   const settings = path.join(opts.userDir, 'settings.js');
   writeFileSync(settings, settingsFileText({ credentialSecret: opts.credentialSecret ?? 'node-red-process-test-secret' }));
 
-  const child = spawn(opts.nodeBinary ?? process.execPath, [redJs, '--userDir', opts.userDir, '--settings', settings, '--port', String(port)], {
-    cwd: opts.userDir,
-    env: { ...process.env, ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    opts.nodeBinary ?? process.execPath,
+    [redJs, '--userDir', opts.userDir, '--settings', settings, '--port', String(port)],
+    {
+      cwd: opts.userDir,
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString('utf8')));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString('utf8')));
@@ -101,7 +105,7 @@ export async function startNodeRed(opts: NodeRedOptions): Promise<NodeRedProcess
     await waitForAdmin(url, child, opts.startTimeoutMs ?? 30_000, 200);
   } catch (err) {
     await stop();
-    throw new Error(`${(err as Error).message}:\n${output}`);
+    throw new Error(`${(err as Error).message}:\n${output}`, { cause: err });
   }
 
   return {

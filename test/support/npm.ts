@@ -116,7 +116,9 @@ export async function installIntoUserDir(userDir: string, tarball: string, opts:
   writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-user-dir', version: '0.0.0', private: true }));
   const mode = opts.offline ? ['--offline', '--no-audit', '--no-fund'] : QUIET_INSTALL;
   await npm(['install', tarball, ...mode], userDir, opts.nodeBinary).catch((err: Error) => {
-    throw new Error(`installing ${path.basename(tarball)}${opts.offline ? ' offline (run npm install in the repository first)' : ''} failed.\n${err.message}`);
+    throw new Error(
+      `installing ${path.basename(tarball)}${opts.offline ? ' offline (run npm install in the repository first)' : ''} failed.\n${err.message}`,
+    );
   });
   return userDir;
 }

@@ -1,5 +1,4 @@
 /** How an action node finds its config node, its client and its dry-run target, and what it says when it cannot. */
-/* eslint-disable @typescript-eslint/no-explicit-any */
 import assert from 'node:assert/strict';
 import { clientOf, dryRunTarget, lookupConfig, selectedConfig, type PlaymentConfigNode } from '../../../src/nodes/common/config-node';
 import { PROFILES } from '../../../src/api/profiles';

@@ -2,7 +2,6 @@
  * Waits kept in a node's context: in a real Node-RED runtime's context store, what is kept of a
  * message, and which instance resumes which waits.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any */
 import assert from 'node:assert/strict';
 import { helper } from '../../support/harness';
 import { PendingWaits } from '../../../src/nodes/common/pending-waits';

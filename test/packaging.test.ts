@@ -237,12 +237,22 @@ describe('packaging: the npm tarball in a real Node-RED', function () {
       assert.ok(nr.output().includes(`job ${job.jobId}  reference ${job.referenceId}  batch ${demoBatch.batchId}`));
     }
 
-    // "Submit frame lists read from a file": write the sample, then 25 lines → jobs of 10, 10 and 5 frames.
+    // "Submit frame lists read from a file": write the sample, then its 25 lines are one sequence,
+    // split into parts of 10, 10 and 5 frames, in file order, named <base>-part-1..3.
     await inject('Submit frame lists read from a file', '1. write sample');
     await waitFor('the sample frame list', () => existsSync(framesFile) && readFileSync(framesFile, 'utf8').split('\n').length > 25);
     await inject('Submit frame lists read from a file', '2. submit');
     const fileJobs = await waitFor('three jobs from the file', () => jobsWithFramesFrom('drive-03').length >= 3 && jobsWithFramesFrom('drive-03'), 15_000);
-    assert.deepEqual(fileJobs.map((j) => j.frames.length).sort((a, b) => b - a), [10, 10, 5]);
+    const fileParts = fileJobs
+      .map((j) => [j.referenceId, j.frames.map((f) => f.frame_id)] as const)
+      .sort(([a], [b]) => a.localeCompare(b));
+    const base = fileParts[0][0].replace(/-part-1$/, '');
+    const sampleIds = Array.from({ length: 25 }, (_, i) => `frame_${String(i + 1).padStart(4, '0')}.jpg`);
+    assert.deepEqual(fileParts, [
+      [`${base}-part-1`, sampleIds.slice(0, 10)],
+      [`${base}-part-2`, sampleIds.slice(10, 20)],
+      [`${base}-part-3`, sampleIds.slice(20)],
+    ]);
     const defaultBatch = sb.state.batches(PROJECT).find((b) => b.isDefault);
     for (const job of fileJobs) assert.equal(job.batchId, defaultBatch?.batchId);
 

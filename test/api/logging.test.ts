@@ -35,4 +35,16 @@ describe('client logger', () => {
     assert.deepEqual(changes[1], { kind: 'recovered', concurrency: 3, ratePerSecond: 500 });
     assert.equal(describeLimiterChange(changes[1]), 'limiter: stepped back up after successes: concurrency 3, rate 500/s');
   });
+
+  it('logs a path that is only a query without it', () => {
+    assert.equal(loggedPath('?page_token=abc'), '?…');
+  });
+
+  it('tells an unlimited rate, a missing Retry-After and rates to two decimals', () => {
+    assert.equal(
+      describeLimiterChange({ kind: 'throttled', concurrency: 1, ratePerSecond: 0, pauseMs: 1000 }),
+      'limiter: throttled after a 429 (no Retry-After): new requests pause 1000 ms, concurrency 1, rate unlimited',
+    );
+    assert.equal(describeLimiterChange({ kind: 'recovered', concurrency: 2, ratePerSecond: 1 / 3 }), 'limiter: stepped back up after successes: concurrency 2, rate 0.33/s');
+  });
 });

@@ -1,6 +1,6 @@
 /** Ids become path segments: none may leave its segment. */
 import assert from 'node:assert/strict';
-import { PROFILES, API_VERSIONS, pathSegment } from '../../src/api/profiles';
+import { PROFILES, API_VERSIONS, jobCreateRequest, pathSegment } from '../../src/api/profiles';
 import { PlaymentClient } from '../../src/api/client';
 import { PlaymentError } from '../../src/api/errors';
 
@@ -44,6 +44,46 @@ describe('request paths', () => {
     } finally {
       await client.close(0);
     }
+  });
+
+  it('builds the documented paths of both profiles', () => {
+    const paths = (v: 'v0' | 'v1') => {
+      const p = PROFILES[v];
+      return [p.createJob('p 1'), p.createBatch('p 1'), p.getJob('p 1', 'j/1'), p.batchJobs('p 1', 'b1'), p.batchJobs('p 1', 'b1', 'a+b=='), p.projectDetails('p 1')];
+    };
+    assert.deepEqual(paths('v0'), [
+      '/v0/projects/p%201/jobs',
+      '/v1/project/p%201/batch',
+      '/v0/projects/p%201/jobs/j%2F1',
+      '/v0/projects/p%201/batch/b1',
+      '/v0/projects/p%201/batch/b1?page_token=a%2Bb%3D%3D',
+      '/v0/projects/p%201/details',
+    ]);
+    assert.deepEqual(paths('v1'), [
+      '/v1/projects/p%201/jobs',
+      '/v1/projects/p%201/batch',
+      '/v1/projects/p%201/jobs/j%2F1',
+      '/v1/projects/p%201/batch/b1',
+      '/v1/projects/p%201/batch/b1?page_token=a%2Bb%3D%3D',
+      '/v1/projects/p%201/details',
+    ]);
+    assert.deepEqual(jobCreateRequest(PROFILES.v1, 'p', { x: 1 }), { method: 'POST', path: '/v1/projects/p/jobs', body: { x: 1 } });
+  });
+
+  it('says which id cannot be used, and why', () => {
+    const message = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return assert.fail('accepted');
+    };
+    const why = 'cannot be used in a request path: it is empty, "." or ".."';
+    assert.equal(message(() => pathSegment('..')), `id ".." ${why}`);
+    assert.equal(message(() => PROFILES.v0.createBatch('.')), `project id "." ${why}`);
+    assert.equal(message(() => PROFILES.v1.getJob('p', '')), `job id "" ${why}`);
+    assert.equal(message(() => PROFILES.v1.batchJobs('p', '..')), `batch id ".." ${why}`);
   });
 });
 

@@ -52,6 +52,26 @@ describe('plain http base URLs', () => {
       assert.equal(checkBaseUrl(`https://${host}`), `https://${host}`);
     }
   });
+
+  it('says what is wrong with a base URL it refuses', () => {
+    const refusal = (raw: string) => {
+      try {
+        checkBaseUrl(raw);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return assert.fail(`${raw} was accepted`);
+    };
+    assert.equal(refusal('api.playment.io'), 'base URL "api.playment.io" is not a URL');
+    assert.equal(refusal('ftp://api.playment.io'), 'base URL must use https, not ftp');
+    for (const raw of ['https://user@api.playment.io', 'https://:secret@api.playment.io', 'https://user:secret@api.playment.io']) {
+      assert.equal(refusal(raw), 'base URL must not contain a user name or password', raw);
+    }
+    for (const raw of ['https://api.playment.io/?x=1', 'https://api.playment.io/#top']) {
+      assert.equal(refusal(raw), 'base URL must not contain a query string or fragment', raw);
+    }
+    assert.equal(checkBaseUrl('https://api.playment.io/v2//'), 'https://api.playment.io/v2');
+  });
 });
 
 describe('profiles and base URLs', () => {

@@ -10,7 +10,7 @@ import vm from 'node:vm';
 import { EDITOR_SOURCE, resourceScripts, resourceText } from '../../src/build/editor-resources';
 import { configPropertiesSchema } from '../../src/nodes/common/config-settings';
 import { MAX_TIMER_DELAY_MS } from '../../src/api/timer-delay';
-import { NUMERIC_SETTINGS, formatNumber, parseJobResultSettings, type NumericSetting } from '../../src/nodes/common/limits';
+import { NUMERIC_SETTINGS, formatNumber, parseJobResultSettings, settingProblem, type NumericSetting } from '../../src/nodes/common/limits';
 
 type Validate = (this: unknown, v: unknown, opt?: unknown) => true | string;
 interface EditorDefinition {
@@ -126,6 +126,27 @@ describe('numeric settings: one table for the editor and the runtime', () => {
         err.code === 'NOT_CONFIGURED' && err.message.includes('pollInterval: must be a number from 1 to 86,400 (seconds); got 0.01'),
     );
     assert.throws(() => parseJobResultSettings({ maxWait: 721 }), /maxWait: must be a number from 0\.0001 to 576 \(hours\); got 721/);
+  });
+
+  it('a refused value is shown as given, a long one cut after 40 characters', () => {
+    const interval = NUMERIC_SETTINGS['playment-job-result'].pollInterval;
+    const problem = (v: unknown) => {
+      try {
+        parseJobResultSettings({ pollInterval: v });
+      } catch (err) {
+        return /; got (.*)$/.exec((err as Error).message)?.[1];
+      }
+      return assert.fail(`${String(v)} was accepted`);
+    };
+    // Strings quoted (40 characters with the quotes: whole; 41: cut), anything else as text.
+    assert.equal(problem('x'.repeat(38)), `"${'x'.repeat(38)}"`);
+    assert.equal(problem('x'.repeat(39)), `"${'x'.repeat(39)}…`);
+    assert.equal(problem(NaN), 'NaN');
+    assert.equal(problem({}), '[object Object]');
+    assert.equal(problem(-1), '-1');
+    assert.equal(settingProblem(interval, 30), undefined);
+    assert.equal(settingProblem(interval, undefined), undefined);
+    assert.equal(settingProblem(interval, 0), 'must be a number from 1 to 86,400 (seconds); got 0');
   });
 
   describe('project id', () => {

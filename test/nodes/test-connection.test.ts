@@ -9,12 +9,16 @@ import type { AddressInfo } from 'node:net';
 import type { Sandbox } from '../../src/sandbox/server';
 import { API_KEY, PROJECT, helper, loadFlow, useSandboxRuntime, type FlowOptions } from '../support/harness';
 import { PROXIED_HOST, PROXIED_HOST_CERT, basicAuthorization, startRecordingProxy, type RecordingProxy } from '../support/recording-proxy';
+import { waitFor } from '../support/wait';
+import configNode from '../../src/nodes/playment-config';
 
 const SECRET_VAR = 'PLAYMENT_TEST_CONNECTION_SECRET';
 const SECRET = 'env-secret-4b1d9e0a77c3';
 const BASE_URL_VAR = 'PLAYMENT_TEST_CONNECTION_BASE_URL';
 const NOT_A_URL_VAR = 'PLAYMENT_TEST_CONNECTION_NOT_A_URL';
 const NOT_A_URL = 'not-a-url-secret-93f1c2';
+const EMPTY_VAR = 'PLAYMENT_TEST_CONNECTION_EMPTY';
+const UNSET_VAR = 'PLAYMENT_TEST_CONNECTION_UNSET';
 const ROUTE = '/playment-config/test';
 const PROXY_USER = 'corp-user';
 const PROXY_PASSWORD = 'proxy-pw-5e8a03b6';
@@ -46,8 +50,14 @@ class Recorder {
       const { status, body } = this.reply(recorded);
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     });
+    // Idle connections stay open until the client closes them.
+    this.server.keepAliveTimeout = 120_000;
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  openConnections(): Promise<number> {
+    return new Promise((resolve, reject) => this.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
   }
 
   async stop(): Promise<void> {
@@ -67,11 +77,14 @@ describe('Test connection route (config dialog)', function () {
     await recorder.start();
     process.env[SECRET_VAR] = SECRET;
     process.env[NOT_A_URL_VAR] = NOT_A_URL;
+    process.env[EMPTY_VAR] = '';
+    delete process.env[UNSET_VAR];
   });
   after(async () => {
     delete process.env[SECRET_VAR];
     delete process.env[NOT_A_URL_VAR];
     delete process.env[BASE_URL_VAR];
+    delete process.env[EMPTY_VAR];
     await recorder.stop();
   });
   beforeEach(async () => {
@@ -204,10 +217,57 @@ describe('Test connection route (config dialog)', function () {
       recorder.reply = (req) => ({ status: 500, body: { success: false, error: { code: 'FS_0000', message: `bad ${String(req.headers['x-api-key'])}` } } });
       try {
         const res = await post(dialog({ baseUrl: recorder.url, apiKey: `\${${SECRET_VAR}}` }));
-        assert.equal(res.body.result, 'unreachable');
+        assert.deepEqual(res.body, { result: 'unreachable', message: 'the API could not be reached, or did not answer as the Playment API does' });
+        // A server error is no sign of another API profile: that is only tried after a 404.
+        assert.equal(recorder.requests.length, 1);
       } finally {
         recorder.reply = new Recorder().reply;
       }
+    });
+
+    it('resolves ${NAME} as the deployed config node would: its flow\'s values, or the process environment without a config node', async () => {
+      const sentKey = async (body: Record<string, unknown>) => {
+        recorder.requests = [];
+        assert.equal((await post(dialog({ baseUrl: recorder.url, ...body }))).body.result, 'connected');
+        assert.equal(recorder.requests.length, 1);
+        return recorder.requests[0].headers['x-api-key'];
+      };
+      // The flow's own settings (NR_FLOW_NAME: the tab's label) apply for the deployed config node only.
+      assert.equal(await sentKey({ apiKey: '${NR_FLOW_NAME}' }), 'test');
+      assert.equal(await sentKey({ id: 'catch', apiKey: '${NR_FLOW_NAME}' }), '${NR_FLOW_NAME}');
+      assert.equal(await sentKey({ id: undefined, apiKey: '${NR_FLOW_NAME}' }), '${NR_FLOW_NAME}');
+      assert.equal(await sentKey({ id: undefined, apiKey: `\${${SECRET_VAR}}` }), SECRET);
+      // A name that is not set leaves the value as typed.
+      assert.equal(await sentKey({ apiKey: `\${${UNSET_VAR}}` }), `\${${UNSET_VAR}}`);
+      assert.equal(await sentKey({ id: undefined, apiKey: `$(${UNSET_VAR})` }), `$(${UNSET_VAR})`);
+    });
+
+    it('a typed ${NAME} that is set but empty is no key: refused, nothing sent', async () => {
+      for (const id of ['cfg', undefined]) {
+        const res = await post(dialog({ id, baseUrl: recorder.url, apiKey: `\${${EMPTY_VAR}}` }));
+        assert.deepEqual(res.body, { result: 'invalid', message: 'an API key is required' });
+      }
+      assert.equal(recorder.requests.length, 0);
+    });
+
+    it('closes its connection once it has the answer', async () => {
+      assert.equal((await post(dialog({ baseUrl: recorder.url, apiKey: 'typed-key' }))).body.result, 'connected');
+      await waitFor('the test connection to be closed', async () => (await recorder.openConnections()) === 0, 10_000, 20);
+    });
+  });
+
+  describe('a deployed config node without a stored key', () => {
+    it('asks for a key instead of sending none', async () => {
+      await helper.unload();
+      await helper.load(configNode, [
+        { id: 'tab', type: 'tab', label: 'test' },
+        { id: 'cfg', type: 'playment-config', z: 'tab', baseUrl: sandbox.url, apiVersion: 'v0', projectId: PROJECT },
+      ] as unknown as Parameters<typeof helper.load>[1]);
+      const before = sandbox.state.requestCount;
+      const res = await post(dialog());
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.body, { result: 'invalid', message: 'an API key is required' });
+      assert.equal(sandbox.state.requestCount, before);
     });
   });
 
@@ -228,7 +288,7 @@ describe('Test connection route (config dialog)', function () {
         const res = await post(dialog({ apiVersion: chosen }));
         assert.equal(res.body.result, 'wrong_profile', JSON.stringify(res.body));
         assert.equal(res.body.useVersion, use);
-        assert.match(res.body.message, new RegExp(`use ${use}$`));
+        assert.equal(res.body.message, `this base URL does not serve the ${chosen} API profile but serves ${use}: use ${use}`);
       }
       // Neither profile has the route: not Playment's API at this base URL.
       sandbox.injectFault({ route: 'project.details', mode: 'status', status: 404, count: 2 });
@@ -243,6 +303,8 @@ describe('Test connection route (config dialog)', function () {
         ['core.webutil.token_auth', 'wrong_key'],
         ['unauthorized', 'unknown_project'],
         ['core.webutil.auther', 'unknown_project'],
+        // A project id Playment cannot parse.
+        ['GE_0001', 'unknown_project'],
       ];
       try {
         for (const [code, result] of cases) {

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { helper } from '../../support/harness';
-import { PendingWaits } from '../../../src/nodes/common/pending-waits';
+import { PendingWaits, SentJobs } from '../../../src/nodes/common/pending-waits';
 
 describe('PendingWaits', () => {
   let node: any;
@@ -83,5 +83,52 @@ describe('PendingWaits', () => {
       set: () => assert.fail('nothing to remove'),
     };
     assert.deepEqual(await new PendingWaits({ context: () => unreadable } as any, true).takeAll(), []);
+  });
+});
+
+describe('SentJobs', () => {
+  let node: any;
+
+  before(() => new Promise<void>((resolve) => helper.startServer(resolve)));
+  after(async () => {
+    await helper.unload();
+    await new Promise((resolve) => helper.stopServer(resolve));
+  });
+  beforeEach(async () => {
+    await helper.load([], [{ id: 'h', type: 'helper' }]);
+    node = helper.getNode('h');
+  });
+  afterEach(() => helper.unload());
+
+  it('keeps the sent jobs of a batch in the context, for the next instance of the node', async () => {
+    const sent = new SentJobs(node, true);
+    assert.deepEqual([...(await sent.load('b1'))], []);
+    await sent.add('b1', 'j1');
+    await sent.add('b1', 'j2');
+    await sent.add('b1', 'j1');
+    assert.deepEqual(node.context().get('playment-sent:b1'), ['j1', 'j2']);
+    assert.deepEqual([...(await new SentJobs(node, true).load('b1'))], ['j1', 'j2']);
+  });
+
+  it('reads only the job ids of what the context holds, and the store once per batch', async () => {
+    const ctx = node.context();
+    ctx.set('playment-sent:b1', ['j1', 7, null, 'j2', { id: 'j3' }]);
+    ctx.set('playment-sent:b2', { j1: true });
+    const reads: string[] = [];
+    const counting = { ...ctx, get: (key: string, cb: (err: Error | null, v: unknown) => void) => (reads.push(key), ctx.get(key, cb)) };
+    const sent = new SentJobs({ context: () => counting } as any, true);
+    assert.deepEqual([...(await sent.load('b1'))], ['j1', 'j2']);
+    assert.deepEqual([...(await sent.load('b2'))], []);
+    assert.equal(await sent.load('b1'), await sent.load('b1'));
+    assert.deepEqual(reads, ['playment-sent:b1', 'playment-sent:b2']);
+  });
+
+  it('without a store that outlives the node, keeps them in memory only', async () => {
+    node.context().set('playment-sent:b1', ['old']);
+    const sent = new SentJobs(node, false);
+    assert.deepEqual([...(await sent.load('b1'))], []);
+    await sent.add('b1', 'j1');
+    assert.deepEqual([...(await sent.load('b1'))], ['j1']);
+    assert.deepEqual(node.context().get('playment-sent:b1'), ['old']);
   });
 });

@@ -61,14 +61,31 @@ function generator(random: () => number) {
       case 2:
         return { payload: Array.from({ length: n }, (_, i) => (random() < 0.8 ? url(i) : scalar())) };
       case 3:
-        return { payload: Array.from({ length: n }, (_, i) => ({ frame_id: random() < 0.7 ? `f${i}` : scalar(), src: random() < 0.8 ? url(i) : scalar() })) };
+        return {
+          payload: Array.from({ length: n }, (_, i) => ({
+            frame_id: random() < 0.7 ? `f${i}` : scalar(),
+            src: random() < 0.8 ? url(i) : scalar(),
+          })),
+        };
       case 4:
-        return { payload: Array.from({ length: n }, (_, i) => url(i)), reference_id: scalar(), priority_weight: scalar(), batch_id: random() < 0.5 ? scalar() : undefined };
+        return {
+          payload: Array.from({ length: n }, (_, i) => url(i)),
+          reference_id: scalar(),
+          priority_weight: scalar(),
+          batch_id: random() < 0.5 ? scalar() : undefined,
+        };
       case 5:
-        return { payload: Array.from({ length: n }, () => ({ frames: random() < 0.7 ? [url(0), url(1)] : scalar(), reference_id: scalar() })) };
+        return {
+          payload: Array.from({ length: n }, () => ({ frames: random() < 0.7 ? [url(0), url(1)] : scalar(), reference_id: scalar() })),
+        };
       case 6:
         // Long sequences: valid or with one bad frame somewhere.
-        return { payload: Array.from({ length: 20_000 }, (_, i) => (random() < 0.00005 ? scalar() : `https://cdn.example.com/long${kind}/${i}.jpg`)), dry_run: true };
+        return {
+          payload: Array.from({ length: 20_000 }, (_, i) =>
+            random() < 0.00005 ? scalar() : `https://cdn.example.com/long${kind}/${i}.jpg`,
+          ),
+          dry_run: true,
+        };
       case 7:
         return { payload: [url(0)], tag: scalar(), work_flow_id: scalar() };
       case 8:
@@ -113,7 +130,11 @@ describe('fuzzing the submit node', function () {
     }
     const codes = new Map<string, number>();
     for (const m of rec.caught) codes.set(m.error.code, (codes.get(m.error.code) ?? 0) + 1);
-    assert.deepEqual([...codes.keys()].filter((c) => c !== 'INVALID_INPUT' && c !== 'FS_0001'), [], JSON.stringify([...codes]));
+    assert.deepEqual(
+      [...codes.keys()].filter((c) => c !== 'INVALID_INPUT' && c !== 'FS_0001'),
+      [],
+      JSON.stringify([...codes]),
+    );
     assert.ok(rec.outputs.length > 100 && rec.caught.length > 100, `${rec.outputs.length} outputs, ${rec.caught.length} errors`);
     assert.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution');
     for (const m of rec.caught) assert.ok(m.error.message.length < 2000, 'error messages stay short');

@@ -5,7 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import type { Sandbox } from '../src/sandbox/server';
-import { API_KEY, SUBMIT_NODE, everythingVisible, frames, helper, inject, loadFlow, useSandboxRuntime, watchEndings } from './support/harness';
+import {
+  API_KEY,
+  SUBMIT_NODE,
+  everythingVisible,
+  frames,
+  helper,
+  inject,
+  loadFlow,
+  useSandboxRuntime,
+  watchEndings,
+} from './support/harness';
 import { waitFor } from './support/wait';
 
 const warnings: Error[] = [];
@@ -33,13 +43,20 @@ describe('a huge Retry-After', function () {
     assert.equal(failed.error.code, 'RATE_LIMITED');
     assert.equal(failed.statusCode, 429);
     assert.match(failed.error.message, /asked to wait 1000000000 s before retrying \(Retry-After\).*nothing more was sent/);
-    assert.deepEqual(createCalls().map((r) => r.status), [429], 'one attempt, no resend');
+    assert.deepEqual(
+      createCalls().map((r) => r.status),
+      [429],
+      'one attempt, no resend',
+    );
 
     inject({ _msgid: 'second', payload: frames(2, 'https://cdn.example.com/second') });
     await rec.settled(2, 60_000);
     assert.equal(rec.outputs.length, 1, JSON.stringify(rec.caught.map((m) => m.error)));
     assert.equal(rec.outputs[0]._msgid, 'second');
-    assert.deepEqual(createCalls().map((r) => r.status), [429, 200]);
+    assert.deepEqual(
+      createCalls().map((r) => r.status),
+      [429, 200],
+    );
 
     // Give a timer that overflowed (it would fire every millisecond) a moment to show itself.
     await new Promise((r) => setTimeout(r, 50));

@@ -1,7 +1,17 @@
 /** The labeling loop: dry runs, split and bulk submissions, natural order, results and annotations. */
 import assert from 'node:assert/strict';
 import type { Sandbox } from '../src/sandbox/server';
-import { PROJECT, SUBMIT_NODE, frames, helper, inject, loadContextStores, loadFlow, startFlowsAgain, useSandboxRuntime } from './support/harness';
+import {
+  PROJECT,
+  SUBMIT_NODE,
+  frames,
+  helper,
+  inject,
+  loadContextStores,
+  loadFlow,
+  startFlowsAgain,
+  useSandboxRuntime,
+} from './support/harness';
 import { waitFor } from './support/wait';
 
 const SUBMIT = SUBMIT_NODE;
@@ -41,9 +51,12 @@ describe('the labeling loop', function () {
       await rec.settled(1);
       assert.equal(rec.caught.length, 0, JSON.stringify(rec.caught.map((m) => m.error)));
       const joined = rec.outputs[0].payload;
-      assert.deepEqual(joined.map((p: any) => p.reference_id), ['drive-7-part-1', 'drive-7-part-2', 'drive-7-part-3']);
-      const stored = ['drive-7-part-1', 'drive-7-part-2', 'drive-7-part-3'].map(
-        (ref) => sandbox.state.jobsByReferenceId(PROJECT, ref)[0].frames.map((f) => f.frame_id.slice(6, 10)),
+      assert.deepEqual(
+        joined.map((p: any) => p.reference_id),
+        ['drive-7-part-1', 'drive-7-part-2', 'drive-7-part-3'],
+      );
+      const stored = ['drive-7-part-1', 'drive-7-part-2', 'drive-7-part-3'].map((ref) =>
+        sandbox.state.jobsByReferenceId(PROJECT, ref)[0].frames.map((f) => f.frame_id.slice(6, 10)),
       );
       assert.deepEqual(stored, [
         ['0000', '0001', '0002', '0003'],
@@ -58,7 +71,10 @@ describe('the labeling loop', function () {
       inject({ payload: names.map((n) => `https://cdn.example.com/nat/${n}`) });
       await rec.settled(1);
       const job = sandbox.state.jobs()[0];
-      assert.deepEqual(job.frames.map((f) => f.frame_id), ['frame_1.jpg', 'frame_9.jpg', 'frame_10.jpg', 'frame_100.jpg']);
+      assert.deepEqual(
+        job.frames.map((f) => f.frame_id),
+        ['frame_1.jpg', 'frame_9.jpg', 'frame_10.jpg', 'frame_100.jpg'],
+      );
     });
 
     it('keeps the given order by default', async () => {
@@ -66,7 +82,10 @@ describe('the labeling loop', function () {
       const names = ['frame_10.jpg', 'frame_9.jpg'];
       inject({ payload: names.map((n) => `https://cdn.example.com/given/${n}`) });
       await rec.settled(1);
-      assert.deepEqual(sandbox.state.jobs()[0].frames.map((f) => f.frame_id), names);
+      assert.deepEqual(
+        sandbox.state.jobs()[0].frames.map((f) => f.frame_id),
+        names,
+      );
     });
 
     it('submits a bulk payload of sequences, one output each, and reports a failed one after sending the rest', async () => {
@@ -83,7 +102,13 @@ describe('the labeling loop', function () {
       assert.equal(rec.outputs[0].reference_id, 'bulk-a');
       assert.match(rec.outputs[1].reference_id, /^nr-[0-9a-f]{32}$/);
       // Numbered among the outputs sent, so a join completes with them.
-      assert.deepEqual(rec.outputs.map((m) => [m.parts.index, m.parts.count]), [[0, 2], [1, 2]]);
+      assert.deepEqual(
+        rec.outputs.map((m) => [m.parts.index, m.parts.count]),
+        [
+          [0, 2],
+          [1, 2],
+        ],
+      );
       assert.equal(rec.caught.length, 1);
       assert.equal(rec.caught[0].error.code, 'GE_0001');
       assert.match(rec.caught[0].error.message, /: 1 of 3 jobs failed \(the other 2 were sent on\): bulk-c/);
@@ -92,7 +117,10 @@ describe('the labeling loop', function () {
 
     it('says so when every job of a bulk or split message failed: no output, one error, none sent on', async () => {
       const unknownBatch = '6f1c2d4e-8a9b-4c3d-9e8f-0a1b2c3d4e5f';
-      const rec = await loadFlow(sandbox, [SUBMIT, { ...SUBMIT, id: 'n2', maxFramesPerJob: '2', batchId: unknownBatch, batchIdType: 'str' }]);
+      const rec = await loadFlow(sandbox, [
+        SUBMIT,
+        { ...SUBMIT, id: 'n2', maxFramesPerJob: '2', batchId: unknownBatch, batchIdType: 'str' },
+      ]);
       inject({
         payload: [
           { reference_id: 'all-a', frames: frames(2, 'https://cdn.example.com/all-a'), batch_id: unknownBatch },
@@ -119,7 +147,9 @@ describe('the labeling loop', function () {
       // The same dry runs with a usable account, for comparison.
       const withKey = await loadFlow(sandbox, [{ ...SUBMIT, dryRun: true }], { apiVersion: 'v1' });
       inject({ payload: frames(3, 'https://cdn.example.com/dry-nokey') });
-      inject({ payload: [{ frames: frames(1, 'https://cdn.example.com/dry-bulk') }, { frames: frames(2, 'https://cdn.example.com/dry-bulk2') }] });
+      inject({
+        payload: [{ frames: frames(1, 'https://cdn.example.com/dry-bulk') }, { frames: frames(2, 'https://cdn.example.com/dry-bulk2') }],
+      });
       await withKey.settled(3);
       assert.equal(withKey.caught.length, 0, JSON.stringify(withKey.caught.map((m) => m.error)));
       const expected = withKey.outputs.map((m) => ({ reference_id: m.reference_id, payload: m.payload }));
@@ -129,11 +159,23 @@ describe('the labeling loop', function () {
       for (const opts of accounts) {
         const rec = await loadFlow(sandbox, [SUBMIT, { ...SUBMIT, id: 'n2', dryRun: true }], { apiVersion: 'v1', ...opts });
         inject({ payload: frames(3, 'https://cdn.example.com/dry-nokey'), dry_run: true });
-        inject({ payload: [{ frames: frames(1, 'https://cdn.example.com/dry-bulk') }, { frames: frames(2, 'https://cdn.example.com/dry-bulk2') }] }, 'n2');
+        inject(
+          {
+            payload: [
+              { frames: frames(1, 'https://cdn.example.com/dry-bulk') },
+              { frames: frames(2, 'https://cdn.example.com/dry-bulk2') },
+            ],
+          },
+          'n2',
+        );
         // Sending still needs the key, with the same error as before.
         inject({ payload: frames(1, 'https://cdn.example.com/dry-real') });
         await rec.settled(4);
-        assert.deepEqual(rec.outputs.map((m) => ({ reference_id: m.reference_id, payload: m.payload })), expected, JSON.stringify(opts));
+        assert.deepEqual(
+          rec.outputs.map((m) => ({ reference_id: m.reference_id, payload: m.payload })),
+          expected,
+          JSON.stringify(opts),
+        );
         assert.equal(rec.outputs[0].payload.request.path, `/v1/projects/${PROJECT}/jobs`);
         assert.equal(rec.caught.length, 1);
         assert.equal(rec.caught[0].error.code, 'NOT_CONFIGURED');
@@ -215,7 +257,10 @@ describe('the labeling loop', function () {
       const tracker = p.annotations[0];
       assert.ok(tracker.frames['frame_0000.jpg'] || Object.keys(tracker.frames).length > 0);
       assert.ok(sandbox.state.storageRequests.length >= 1, 'the signed URL was fetched');
-      assert.ok(sandbox.state.storageRequests.every((r) => !r.apiKeyPresent), 'no key reached the storage host');
+      assert.ok(
+        sandbox.state.storageRequests.every((r) => !r.apiKeyPresent),
+        'no key reached the storage host',
+      );
       const polls = sandbox.state.requests.filter((r) => r.route === 'job.get').length;
       assert.ok(polls >= 2, `polled ${polls} times`);
     });
@@ -238,7 +283,10 @@ describe('the labeling loop', function () {
       await waitFor('the waits to poll', () => sandbox.state.routeCounts['job.get'] >= 1, 5000, 10);
       await helper.clearFlows();
       const errs = node.error.args.map(([e, m]: [any, any]) => [e.code, m._msgid]);
-      assert.deepEqual(errs.sort(), [['ABORTED', 'w1'], ['ABORTED', 'w2']]);
+      assert.deepEqual(errs.sort(), [
+        ['ABORTED', 'w1'],
+        ['ABORTED', 'w2'],
+      ]);
     });
 
     it('resumes waits kept at a stop when the node starts again', async () => {

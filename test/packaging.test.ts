@@ -18,13 +18,7 @@ import {
   type FlowNode,
 } from '../src/demo/flows';
 import { DEFAULT_PROJECT_ID as PROJECT, startSandbox, type Sandbox } from '../src/sandbox/server';
-import {
-  assertOurNodesLoaded,
-  logProblems,
-  startNodeRed,
-  waitForDemoRun,
-  type NodeRedProcess,
-} from './support/node-red-process';
+import { assertOurNodesLoaded, logProblems, startNodeRed, waitForDemoRun, type NodeRedProcess } from './support/node-red-process';
 import { PKG, ROOT, installIntoUserDir, packOnce, type Packed } from './support/npm';
 import { waitFor } from './support/wait';
 
@@ -99,7 +93,8 @@ describe('packaging: the npm tarball in a real Node-RED', function () {
     }
     for (const title of EXPECTED_EXAMPLES) assert.ok(files.has(`examples/${title}.json`), `example "${title}" is missing`);
     const unwanted = [...files].filter(
-      (f) => /^(src|test|\.demo|node_modules|dist\/demo|dist\/build)\//.test(f) || (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)) || /\.tgz$/.test(f),
+      (f) =>
+        /^(src|test|\.demo|node_modules|dist\/demo|dist\/build)\//.test(f) || (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)) || /\.tgz$/.test(f),
     );
     assert.deepEqual(unwanted, []);
   });
@@ -114,7 +109,10 @@ describe('packaging: the npm tarball in a real Node-RED', function () {
       const ids = new Map(nodes.map((n) => [n.id, n]));
       assert.equal(ids.size, nodes.length, `${where} has duplicate ids`);
       assert.ok(!containsKeyDeep(nodes, '"credentials"'), `${where} holds credentials`);
-      assert.ok(nodes.some((n) => n.type === 'comment' && String(n.info ?? '').length > 0), `${where} has no comment explaining it`);
+      assert.ok(
+        nodes.some((n) => n.type === 'comment' && String(n.info ?? '').length > 0),
+        `${where} has no comment explaining it`,
+      );
       const configs = nodes.filter((n) => n.type === CONFIG_TYPE);
       assert.equal(configs.length, 1, `${where} needs exactly one playment-config node`);
       const [config] = configs;
@@ -242,10 +240,12 @@ describe('packaging: the npm tarball in a real Node-RED', function () {
     await inject('Submit frame lists read from a file', '1. write sample');
     await waitFor('the sample frame list', () => existsSync(framesFile) && readFileSync(framesFile, 'utf8').split('\n').length > 25);
     await inject('Submit frame lists read from a file', '2. submit');
-    const fileJobs = await waitFor('three jobs from the file', () => jobsWithFramesFrom('drive-03').length >= 3 && jobsWithFramesFrom('drive-03'), 15_000);
-    const fileParts = fileJobs
-      .map((j) => [j.referenceId, j.frames.map((f) => f.frame_id)] as const)
-      .sort(([a], [b]) => a.localeCompare(b));
+    const fileJobs = await waitFor(
+      'three jobs from the file',
+      () => jobsWithFramesFrom('drive-03').length >= 3 && jobsWithFramesFrom('drive-03'),
+      15_000,
+    );
+    const fileParts = fileJobs.map((j) => [j.referenceId, j.frames.map((f) => f.frame_id)] as const).sort(([a], [b]) => a.localeCompare(b));
     const base = fileParts[0][0].replace(/-part-1$/, '');
     const sampleIds = Array.from({ length: 25 }, (_, i) => `frame_${String(i + 1).padStart(4, '0')}.jpg`);
     assert.deepEqual(fileParts, [
@@ -289,13 +289,15 @@ describe('packaging: the npm tarball in a real Node-RED', function () {
     // id, image files only, in natural order.
     const folderJobs = async (title: string, ...injects: string[]) => {
       for (const name of injects) await inject(title, name);
-      const jobs = await waitFor(`two folder jobs of "${title}"`, () => {
-        const found = jobsWithFramesFrom(title.startsWith('S3') ? 'drive-07' : title.startsWith('GCS') ? 'drive-08' : 'drive-09');
-        return found.length >= 2 && found;
-      }, 15_000);
-      return jobs
-        .map((j) => [j.referenceId, j.frames.map((f) => f.frame_id)] as const)
-        .sort(([a], [b]) => a.localeCompare(b));
+      const jobs = await waitFor(
+        `two folder jobs of "${title}"`,
+        () => {
+          const found = jobsWithFramesFrom(title.startsWith('S3') ? 'drive-07' : title.startsWith('GCS') ? 'drive-08' : 'drive-09');
+          return found.length >= 2 && found;
+        },
+        15_000,
+      );
+      return jobs.map((j) => [j.referenceId, j.frames.map((f) => f.frame_id)] as const).sort(([a], [b]) => a.localeCompare(b));
     };
     assert.deepEqual(await folderJobs('S3 listing to one job per folder', 'sample S3 listing'), [
       ['s3://example-bucket/drives/drive-07/cam-front', ['frame_1.jpg', 'frame_2.jpg', 'frame_10.jpg']],
@@ -306,7 +308,10 @@ describe('packaging: the npm tarball in a real Node-RED', function () {
       ['gs://example-gcs-bucket/runs/drive-08/cam-side', ['0001.png']],
     ]);
     await inject('Local folder served over HTTPS to one job per folder', '1. write sample');
-    await waitFor('the sample file list', () => existsSync(localFramesFile) && readFileSync(localFramesFile, 'utf8').includes('cam-rear/frame_0002.jpg'));
+    await waitFor(
+      'the sample file list',
+      () => existsSync(localFramesFile) && readFileSync(localFramesFile, 'utf8').includes('cam-rear/frame_0002.jpg'),
+    );
     assert.deepEqual(await folderJobs('Local folder served over HTTPS to one job per folder', '2. submit'), [
       ['https://frames.example.com/drive-09/cam-front', ['frame_0001.jpg', 'frame_0002.jpg', 'frame_0003.jpg']],
       ['https://frames.example.com/drive-09/cam-rear', ['frame_0001.jpg', 'frame_0002.jpg']],
@@ -320,26 +325,39 @@ describe('packaging: the npm tarball in a real Node-RED', function () {
       return jobs.length >= 2 && jobs;
     });
     const readIfThere = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : undefined);
-    const written = await waitFor('the label files and the rows of both jobs', () => {
-      const csv = readIfThere(rowsFile)?.split('\n').filter(Boolean);
-      const perJob = yoloJobs.map((job) => {
-        const texts = job.frames.map((f) => readIfThere(path.join(yoloDir, job.jobId, `${f.frame_id.replace(/\.[^.]*$/, '')}.txt`)));
-        const rows = csv?.filter((row) => row.startsWith(`${job.jobId},`)) ?? [];
-        const lines = texts.flatMap((t) => t?.split('\n').filter(Boolean) ?? []);
-        const done = texts.every((t) => t !== undefined) && rows.length > 0 && rows.length === lines.length;
-        return done && { job, lines, rows, classes: readIfThere(path.join(yoloDir, job.jobId, 'classes.txt')) };
-      });
-      return csv && perJob.every(Boolean) && { header: csv[0], rows: csv.length - 1, perJob: perJob.filter((j) => j !== false) };
-    }, 30_000);
+    const written = await waitFor(
+      'the label files and the rows of both jobs',
+      () => {
+        const csv = readIfThere(rowsFile)?.split('\n').filter(Boolean);
+        const perJob = yoloJobs.map((job) => {
+          const texts = job.frames.map((f) => readIfThere(path.join(yoloDir, job.jobId, `${f.frame_id.replace(/\.[^.]*$/, '')}.txt`)));
+          const rows = csv?.filter((row) => row.startsWith(`${job.jobId},`)) ?? [];
+          const lines = texts.flatMap((t) => t?.split('\n').filter(Boolean) ?? []);
+          const done = texts.every((t) => t !== undefined) && rows.length > 0 && rows.length === lines.length;
+          return done && { job, lines, rows, classes: readIfThere(path.join(yoloDir, job.jobId, 'classes.txt')) };
+        });
+        return csv && perJob.every(Boolean) && { header: csv[0], rows: csv.length - 1, perJob: perJob.filter((j) => j !== false) };
+      },
+      30_000,
+    );
     assert.equal(written.header, 'job_id,reference_id,frame_id,src,tracker_id,label,type,coordinates,attributes');
-    assert.equal(written.rows, written.perJob.reduce((n, j) => n + j.rows.length, 0), 'the header once, then rows');
+    assert.equal(
+      written.rows,
+      written.perJob.reduce((n, j) => n + j.rows.length, 0),
+      'the header once, then rows',
+    );
     for (const { job, lines, rows, classes } of written.perJob) {
       assert.equal(classes, 'Car\nPedestrian\nTruck\n');
       // Each frame has a box: the first Car spans the clip.
       assert.ok(lines.length >= job.frames.length);
       for (const line of lines) assert.match(line, /^0 [01]\.\d{6} [01]\.\d{6} [01]\.\d{6} [01]\.\d{6}$/);
       for (const row of rows) {
-        assert.match(row, new RegExp(`^${job.jobId},${escapeRegExp(job.referenceId)},frame_\\d{4}\\.jpg,https://frames\\.example\\.com/drive-2[12]/frame_\\d{4}\\.jpg,[0-9a-f-]{36},Car,rectangle,"\\[\\{""x"":`));
+        assert.match(
+          row,
+          new RegExp(
+            `^${job.jobId},${escapeRegExp(job.referenceId)},frame_\\d{4}\\.jpg,https://frames\\.example\\.com/drive-2[12]/frame_\\d{4}\\.jpg,[0-9a-f-]{36},Car,rectangle,"\\[\\{""x"":`,
+          ),
+        );
       }
     }
 

@@ -4,7 +4,18 @@
  */
 import assert from 'node:assert/strict';
 import type { FaultSpec, Sandbox } from '../src/sandbox/server';
-import { API_KEY, PROJECT, SUBMIT_NODE, assertEachEndedOnce, everythingVisible, frames, helper, inject, loadFlow, useSandboxRuntime } from './support/harness';
+import {
+  API_KEY,
+  PROJECT,
+  SUBMIT_NODE,
+  assertEachEndedOnce,
+  everythingVisible,
+  frames,
+  helper,
+  inject,
+  loadFlow,
+  useSandboxRuntime,
+} from './support/harness';
 import { waitFor } from './support/wait';
 
 const SUBMIT = SUBMIT_NODE;
@@ -26,14 +37,38 @@ describe('reliability under injected faults', function () {
     ['HTTP 500', { route: 'job.create', mode: 'status', status: 500, count: 30 }, { recovered: false, requestTimeout: LONG }],
     ['HTTP 502', { route: 'job.create', mode: 'status', status: 502, count: 30 }, { recovered: false, requestTimeout: LONG }],
     ['HTTP 503', { route: 'job.create', mode: 'status', status: 503, count: 30 }, { recovered: false, requestTimeout: LONG }],
-    ['HTTP 429 with Retry-After', { route: 'job.create', mode: 'status', status: 429, retryAfter: '0', count: 30 }, { recovered: false, requestTimeout: LONG }],
+    [
+      'HTTP 429 with Retry-After',
+      { route: 'job.create', mode: 'status', status: 429, retryAfter: '0', count: 30 },
+      { recovered: false, requestTimeout: LONG },
+    ],
     ['requests handled after the timeout', { route: 'job.create', mode: 'delay', delayMs: 700, count: 10 }, { requestTimeout: SHORT }],
-    ['slow answers past the timeout', { route: 'job.create', mode: 'delay-answer', delayMs: 700, count: 10 }, { recovered: true, requestTimeout: SHORT }],
-    ['connection reset before handling', { route: 'job.create', mode: 'reset-before', count: 30 }, { recovered: false, requestTimeout: LONG }],
-    ['connection reset after the job was stored', { route: 'job.create', mode: 'reset-after', count: 30 }, { recovered: true, requestTimeout: LONG }],
+    [
+      'slow answers past the timeout',
+      { route: 'job.create', mode: 'delay-answer', delayMs: 700, count: 10 },
+      { recovered: true, requestTimeout: SHORT },
+    ],
+    [
+      'connection reset before handling',
+      { route: 'job.create', mode: 'reset-before', count: 30 },
+      { recovered: false, requestTimeout: LONG },
+    ],
+    [
+      'connection reset after the job was stored',
+      { route: 'job.create', mode: 'reset-after', count: 30 },
+      { recovered: true, requestTimeout: LONG },
+    ],
     // A garbled 200 leaves the outcome unknown: the create is resent with the same reference id.
-    ['malformed 200 answers, nothing stored', { route: 'job.create', mode: 'malformed', count: 10 }, { recovered: false, requestTimeout: LONG }],
-    ['200 answers cut short after the job was stored', { route: 'job.create', mode: 'truncated', count: 10 }, { recovered: true, requestTimeout: LONG }],
+    [
+      'malformed 200 answers, nothing stored',
+      { route: 'job.create', mode: 'malformed', count: 10 },
+      { recovered: false, requestTimeout: LONG },
+    ],
+    [
+      '200 answers cut short after the job was stored',
+      { route: 'job.create', mode: 'truncated', count: 10 },
+      { recovered: true, requestTimeout: LONG },
+    ],
   ];
 
   for (const [name, fault, expect] of matrix) {
@@ -129,7 +164,10 @@ describe('reliability under injected faults', function () {
     await rec.settled(1);
     assert.equal(rec.caught.length, 0);
     const attempts = sandbox.state.requests.filter((r) => r.route === 'job.create');
-    assert.deepEqual(attempts.map((r) => r.status), [429, 200]);
+    assert.deepEqual(
+      attempts.map((r) => r.status),
+      [429, 200],
+    );
     assert.ok(attempts[1].receivedAtMs - attempts[0].receivedAtMs >= 1000, 'resent after Retry-After');
   });
 
@@ -140,7 +178,10 @@ describe('reliability under injected faults', function () {
     inject({ payload: frames(2) });
     await rec.settled(1);
     const attempts = sandbox.state.requests.filter((r) => r.route === 'job.create');
-    assert.deepEqual(attempts.map((r) => r.status), [503, 200]);
+    assert.deepEqual(
+      attempts.map((r) => r.status),
+      [503, 200],
+    );
     // HTTP dates have whole seconds: at least the next second boundary.
     assert.ok(attempts[1].receivedAtMs >= Date.parse(when) - 1000);
   });
@@ -188,7 +229,10 @@ describe('reliability under injected faults', function () {
       // A Catch node shows the error as `PlaymentError: <message>`.
       assert.equal(m.error.message, String(fromLimiter));
     }
-    assert.deepEqual(rec.outputs.map((m) => m._msgid), ['ok0']);
+    assert.deepEqual(
+      rec.outputs.map((m) => m._msgid),
+      ['ok0'],
+    );
     assert.equal(sandbox.state.routeCounts['job.create'], 1);
     assert.equal(helper.getNode('n1').status.lastCall.args[0].fill, 'blue', 'two still queued');
   });

@@ -66,7 +66,11 @@ export function parseAnswer(status: number, text: string, retryAfter?: string): 
   if (!parsed) {
     return fail({ code: 'BAD_RESPONSE', statusCode: status, message: `the API answered HTTP ${status} with a body that is not JSON` });
   }
-  return fail({ code: 'BAD_RESPONSE', statusCode: status, message: `the API answered HTTP ${status} without the {success, data} envelope` });
+  return fail({
+    code: 'BAD_RESPONSE',
+    statusCode: status,
+    message: `the API answered HTTP ${status} without the {success, data} envelope`,
+  });
 }
 
 function fail(init: ConstructorParameters<typeof PlaymentError>[0]): never {

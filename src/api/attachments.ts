@@ -38,14 +38,27 @@ export async function fetchAttachment(path: string, opts: AttachmentOptions): Pr
       // An error envelope, or (should the API ever answer directly) the file itself.
       if (first.status >= 200 && first.status < 300) return Buffer.from(first.text, 'utf8');
       parseAnswer(first.status, first.text, first.retryAfter); // throws for any other status
-      throw new PlaymentError({ code: 'BAD_RESPONSE', statusCode: first.status, message: `the attachment API answered HTTP ${first.status}` });
+      throw new PlaymentError({
+        code: 'BAD_RESPONSE',
+        statusCode: first.status,
+        message: `the attachment API answered HTTP ${first.status}`,
+      });
     }
     const target = new URL(first.location ?? '', opts.baseUrl);
     if (target.protocol !== 'https:' && target.protocol !== 'http:') {
-      throw new PlaymentError({ code: 'BAD_RESPONSE', statusCode: first.status, message: 'the attachment redirect has no usable location' });
+      throw new PlaymentError({
+        code: 'BAD_RESPONSE',
+        statusCode: first.status,
+        message: 'the attachment redirect has no usable location',
+      });
     }
     // Follows no redirect, and carries no key.
-    const file = await request(target, { dispatcher: opts.dispatcher, method: 'GET', headers: { accept: 'application/json' }, signal: control.signal });
+    const file = await request(target, {
+      dispatcher: opts.dispatcher,
+      method: 'GET',
+      headers: { accept: 'application/json' },
+      signal: control.signal,
+    });
     if (file.statusCode < 200 || file.statusCode >= 300) {
       await file.body.dump();
       throw new PlaymentError({
@@ -55,7 +68,8 @@ export async function fetchAttachment(path: string, opts: AttachmentOptions): Pr
         message: `the signed result URL answered HTTP ${file.statusCode}`,
       });
     }
-    const tooLarge = () => new PlaymentError({ code: 'BAD_RESPONSE', statusCode: file.statusCode, message: tooLargeMessage(opts.maxBytes, opts.capHint) });
+    const tooLarge = () =>
+      new PlaymentError({ code: 'BAD_RESPONSE', statusCode: file.statusCode, message: tooLargeMessage(opts.maxBytes, opts.capHint) });
     return await readCapped(file, opts.maxBytes, tooLarge);
   } catch (err) {
     throw transportError(err, control, opts.timeoutMs);

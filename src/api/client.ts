@@ -140,7 +140,12 @@ export class PlaymentClient {
     this.ownsDispatcher = !opts.dispatcher;
     this.dispatcher =
       opts.dispatcher ??
-      createDispatcher({ connectTimeoutMs: opts.connectTimeoutMs ?? 10_000, tls: opts.tls, proxy: opts.proxy, maxConnections: maxConcurrent });
+      createDispatcher({
+        connectTimeoutMs: opts.connectTimeoutMs ?? 10_000,
+        tls: opts.tls,
+        proxy: opts.proxy,
+        maxConnections: maxConcurrent,
+      });
   }
 
   // ---- endpoints -------------------------------------------------------------------------
@@ -172,7 +177,11 @@ export class PlaymentClient {
   }
 
   /** Creates a batch; see CreateBatchOptions for reusing one that exists already. */
-  createBatch(batch: { name: string; description: string }, call: CallOptions = {}, options: CreateBatchOptions = {}): Promise<CreateBatchResult> {
+  createBatch(
+    batch: { name: string; description: string },
+    call: CallOptions = {},
+    options: CreateBatchOptions = {},
+  ): Promise<CreateBatchResult> {
     const reuseExisting = options.reuseExisting === true;
     if (!reuseExisting) return this.sendCreateBatch(batch, call, reuseExisting);
     const running = this.batchCreations.get(batch.name);
@@ -184,7 +193,11 @@ export class PlaymentClient {
     return created;
   }
 
-  private async sendCreateBatch(batch: { name: string; description: string }, call: CallOptions, reuseExisting: boolean): Promise<CreateBatchResult> {
+  private async sendCreateBatch(
+    batch: { name: string; description: string },
+    call: CallOptions,
+    reuseExisting: boolean,
+  ): Promise<CreateBatchResult> {
     const path = this.profile.createBatch(this.projectId);
     const body = { name: batch.name, label: batch.name, description: batch.description, project_id: this.projectId };
     try {
@@ -199,7 +212,9 @@ export class PlaymentClient {
   }
 
   async getJob(jobId: string, call: CallOptions = {}): Promise<JobRecord> {
-    const data = await this.execute('job.get', { method: 'GET', path: this.profile.getJob(this.projectId, jobId) }, call, { idempotent: true });
+    const data = await this.execute('job.get', { method: 'GET', path: this.profile.getJob(this.projectId, jobId) }, call, {
+      idempotent: true,
+    });
     return parseData(jobRecordSchema, data, 'job');
   }
 
@@ -220,11 +235,7 @@ export class PlaymentClient {
    * signed URL, which is fetched without the API key (it is another host). At most
    * MAX_CONCURRENT_DOWNLOADS run at once; a file above `cap.maxBytes` ends with BAD_RESPONSE.
    */
-  async downloadAttachment(
-    resultUrl: string,
-    call: CallOptions,
-    cap: { maxBytes: number; hint?: string },
-  ): Promise<unknown> {
+  async downloadAttachment(resultUrl: string, call: CallOptions, cap: { maxBytes: number; hint?: string }): Promise<unknown> {
     const path = `/v1/attachments?url=${encodeURIComponent(resultUrl)}`;
     let release: () => void;
     const cancel = linkSignals([this.closing.signal, call.cancel]);
@@ -236,16 +247,21 @@ export class PlaymentClient {
       cancel.unlink();
     }
     try {
-      const data = await this.track({ route: 'attachment', target: `GET ${loggedPath(path)}`, call, idempotent: true, attempt: (signals, timeoutMs) =>
-        fetchAttachment(path, {
-          dispatcher: this.dispatcher,
-          baseUrl: this.baseUrl,
-          apiKey: this.apiKey,
-          signals,
-          timeoutMs,
-          maxBytes: cap.maxBytes,
-          capHint: cap.hint,
-        }),
+      const data = await this.track({
+        route: 'attachment',
+        target: `GET ${loggedPath(path)}`,
+        call,
+        idempotent: true,
+        attempt: (signals, timeoutMs) =>
+          fetchAttachment(path, {
+            dispatcher: this.dispatcher,
+            baseUrl: this.baseUrl,
+            apiKey: this.apiKey,
+            signals,
+            timeoutMs,
+            maxBytes: cap.maxBytes,
+            capHint: cap.hint,
+          }),
       });
       // Parsed outside the request slot (polls go on meanwhile), inside the download slot.
       return await parseResultFile(data as Buffer);

@@ -42,7 +42,12 @@ export function standsForAJob(err: PlaymentError, ifExists: IfJobExists): boolea
 }
 
 /** The job a duplicate or garbled answer stands for, found by reference id. */
-export async function resolveExistingJob(body: VideoJobBody, err: PlaymentError, find: JobLookup, log: ClientLogger): Promise<CreateJobResult> {
+export async function resolveExistingJob(
+  body: VideoJobBody,
+  err: PlaymentError,
+  find: JobLookup,
+  log: ClientLogger,
+): Promise<CreateJobResult> {
   const ownAttempt = err.mayExist === true;
   const jobId = await find(body.reference_id, body.batch_id);
   log.debug(

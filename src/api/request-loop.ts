@@ -60,7 +60,13 @@ export interface CallSpec {
  * A create request whose answer was lost: it may have been stored. BAD_RESPONSE is a 2xx answer
  * that cannot be read (a proxy cut it short): the job was probably stored.
  */
-const UNKNOWN_OUTCOME_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['TIMEOUT', 'NETWORK', 'HTTP_ERROR', 'BAD_RESPONSE', ...SERVER_SIDE_CODES]);
+const UNKNOWN_OUTCOME_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'TIMEOUT',
+  'NETWORK',
+  'HTTP_ERROR',
+  'BAD_RESPONSE',
+  ...SERVER_SIDE_CODES,
+]);
 
 export class RequestLoop {
   constructor(private readonly s: LoopSettings) {}
@@ -118,7 +124,10 @@ export class RequestLoop {
         if (retry >= policy.maxRetries) throw giveUp(`all ${policy.maxRetries} retries used`, err);
         const left = deadline - Date.now();
         if (retryAfter !== undefined && retryAfter >= left) {
-          throw giveUp(`Retry-After ${retryAfter} ms is beyond the deadline`, retryAfterBeyondDeadline(err, retryAfter, left, this.s.deadlineMs));
+          throw giveUp(
+            `Retry-After ${retryAfter} ms is beyond the deadline`,
+            retryAfterBeyondDeadline(err, retryAfter, left, this.s.deadlineMs),
+          );
         }
         // Retry-After counts up to the backoff ceiling, like the limiter's pause: no answer holds a call longer.
         const wait = Math.max(Math.min(retryAfter ?? 0, policy.maxDelayMs), backoffDelay(retry, policy));

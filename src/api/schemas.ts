@@ -8,7 +8,10 @@ export const errorEnvelopeSchema = z.object({
 
 export const successEnvelopeSchema = z.object({ success: z.literal(true), data: z.unknown() });
 
-const optionalString = z.string().nullish().transform((v) => v ?? undefined);
+const optionalString = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? undefined);
 
 export const createJobDataSchema = z
   .object({
@@ -56,11 +59,7 @@ export const projectDetailsSchema = z
     name: z.string().nullish(),
     base: z.string().nullish(),
     batches: z
-      .array(
-        z
-          .object({ id: z.string(), name: z.string().nullish(), is_default: z.boolean().nullish() })
-          .loose(),
-      )
+      .array(z.object({ id: z.string(), name: z.string().nullish(), is_default: z.boolean().nullish() }).loose())
       .nullish()
       .transform((v) => v ?? []),
   })

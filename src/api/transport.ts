@@ -124,11 +124,12 @@ export interface Answer {
  */
 export async function exchange(url: string, options: RequestOptions): Promise<Answer> {
   const res = await request(url, options);
-  const tooLarge = () => new PlaymentError({
-    code: 'BAD_RESPONSE',
-    statusCode: res.statusCode,
-    message: `answer larger than ${MAX_RESPONSE_BYTES} bytes (HTTP ${res.statusCode})`,
-  });
+  const tooLarge = () =>
+    new PlaymentError({
+      code: 'BAD_RESPONSE',
+      statusCode: res.statusCode,
+      message: `answer larger than ${MAX_RESPONSE_BYTES} bytes (HTTP ${res.statusCode})`,
+    });
   const body = await readCapped(res, MAX_RESPONSE_BYTES, tooLarge);
   return {
     status: res.statusCode,

@@ -144,13 +144,18 @@ export function demoFlow(opts: DemoOptions): FlowNode[] {
         `"${DEMO_EXAMPLE}" (Import › Examples); this part waits for each job (the sandbox completes ` +
         'jobs after about 10 s), downloads its annotations and prints one line per job and per result ' +
         'in the terminal that runs `npm start`. The API key comes from the environment: the config ' +
-        'node\'s key is `${PLAYMENT_API_KEY}`.',
+        "node's key is `${PLAYMENT_API_KEY}`.",
       x: x - 40,
       y: y + 60,
       wires: [],
     },
-    consoleDebug(DEMO_IDS.jobsToConsole, 'job ids (terminal)',
-      '"job " & payload.job_id & "  reference " & payload.reference_id & "  batch " & payload.batch_id', x + 230, y + 40),
+    consoleDebug(
+      DEMO_IDS.jobsToConsole,
+      'job ids (terminal)',
+      '"job " & payload.job_id & "  reference " & payload.reference_id & "  batch " & payload.batch_id',
+      x + 230,
+      y + 40,
+    ),
     {
       id: DEMO_IDS.result,
       type: 'playment-job-result',
@@ -185,10 +190,14 @@ export function demoFlow(opts: DemoOptions): FlowNode[] {
       y: y + 110,
       wires: [],
     },
-    consoleDebug(DEMO_IDS.resultsToConsole, 'results (terminal)',
+    consoleDebug(
+      DEMO_IDS.resultsToConsole,
+      'results (terminal)',
       '"result for job " & payload.job_id & ": " & payload.status & ", " & $string($count(payload.annotations)) & ' +
         '" annotation tracks over " & $string($count($distinct(payload.annotations.frames.$keys()))) & " frames"',
-      x + 240, y + 150),
+      x + 240,
+      y + 150,
+    ),
   );
   return flow;
 }

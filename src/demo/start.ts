@@ -214,7 +214,11 @@ async function main(): Promise<void> {
   say(`  Node-RED log       ${path.relative(process.cwd(), LOG_FILE)}`);
   say('  Ctrl-C stops both.');
   say('');
-  await deploy(editorUrl, demoFlow({ baseUrl: sandbox.url, apiKey: '${PLAYMENT_API_KEY}', projectId: PROJECT, runOnce: true }), 'the demo flow');
+  await deploy(
+    editorUrl,
+    demoFlow({ baseUrl: sandbox.url, apiKey: '${PLAYMENT_API_KEY}', projectId: PROJECT, runOnce: true }),
+    'the demo flow',
+  );
   say('Demo flow deployed: it creates a batch and submits two video jobs into it. Job ids appear');
   say("below, then each job's result once the sandbox completes it.");
   say('');

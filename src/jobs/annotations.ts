@@ -16,8 +16,14 @@ const resultFileSchema = z
     data: z
       .object({
         // Video annotation says annotation_data; video segmentation says annotations_data.
-        annotation_data: z.object({ annotations: z.array(trackerSchema) }).loose().optional(),
-        annotations_data: z.object({ annotations: z.array(trackerSchema) }).loose().optional(),
+        annotation_data: z
+          .object({ annotations: z.array(trackerSchema) })
+          .loose()
+          .optional(),
+        annotations_data: z
+          .object({ annotations: z.array(trackerSchema) })
+          .loose()
+          .optional(),
       })
       .loose(),
   })

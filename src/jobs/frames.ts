@@ -22,7 +22,8 @@ export const MAX_FRAME_ID_LENGTH = 1024;
  * Accepts the common URL without building a URL object: on 100,000 frames the parser alone
  * takes several times as long as everything else here. Anything else goes through the parser.
  */
-const SIMPLE_URL = /^(?:https?|s3|gs):\/\/[A-Za-z0-9.-]+(?::\d{1,5})?(?:\/[A-Za-z0-9._~!$&'()*+,;=:@%\/-]*)?(?:\?[A-Za-z0-9._~!$&'()*+,;=:@%\/?-]*)?$/;
+const SIMPLE_URL =
+  /^(?:https?|s3|gs):\/\/[A-Za-z0-9.-]+(?::\d{1,5})?(?:\/[A-Za-z0-9._~!$&'()*+,;=:@%\/-]*)?(?:\?[A-Za-z0-9._~!$&'()*+,;=:@%\/?-]*)?$/;
 
 /** Shows a user value in an error message without flooding it. */
 export function preview(value: unknown): string {
@@ -124,9 +125,10 @@ export function normalizeFrames(input: unknown, label = 'msg.payload'): Frame[] 
       frameId = deriveFrameId(src, label, i);
     } else if (isPlainObject(item)) {
       src = checkSource(item.src, label, i);
-      frameId = item.frame_id === undefined || item.frame_id === null || item.frame_id === ''
-        ? deriveFrameId(src, label, i)
-        : checkFrameId(item.frame_id, label, i);
+      frameId =
+        item.frame_id === undefined || item.frame_id === null || item.frame_id === ''
+          ? deriveFrameId(src, label, i)
+          : checkFrameId(item.frame_id, label, i);
     } else {
       throw invalidInput(`${frameAt(label, i)} must be a URL string or {frame_id, src}, got ${preview(item)}`);
     }
@@ -142,7 +144,10 @@ export function normalizeFrames(input: unknown, label = 'msg.payload'): Frame[] 
 
 function deriveFrameId(src: string, label: string, i: number): string {
   const id = frameIdFromUrl(src);
-  if (!id) throw invalidInput(`${frameAt(label, i)}: cannot derive a frame_id from ${preview(src)} (no file name in its path); give {frame_id, src}`);
+  if (!id)
+    throw invalidInput(
+      `${frameAt(label, i)}: cannot derive a frame_id from ${preview(src)} (no file name in its path); give {frame_id, src}`,
+    );
   return checkFrameId(id, label, i);
 }
 

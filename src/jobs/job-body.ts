@@ -25,17 +25,18 @@ export interface VideoJobBody {
 const MAX_ID_LENGTH = 256;
 
 const optionalId = (field: string) =>
-  z
-    .unknown()
-    .transform((v, ctx) => {
-      if (v === undefined || v === null || v === '') return undefined;
-      if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-      if (typeof v !== 'string' || v.trim() === '' || v.length > MAX_ID_LENGTH) {
-        ctx.addIssue({ code: 'custom', message: `${field} must be a non-empty string of at most ${MAX_ID_LENGTH} characters, got ${preview(v)}` });
-        return z.NEVER;
-      }
-      return v;
-    });
+  z.unknown().transform((v, ctx) => {
+    if (v === undefined || v === null || v === '') return undefined;
+    if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+    if (typeof v !== 'string' || v.trim() === '' || v.length > MAX_ID_LENGTH) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${field} must be a non-empty string of at most ${MAX_ID_LENGTH} characters, got ${preview(v)}`,
+      });
+      return z.NEVER;
+    }
+    return v;
+  });
 
 const priorityWeight = z.unknown().transform((v, ctx) => {
   if (v === undefined || v === null || v === '') return undefined;

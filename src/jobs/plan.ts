@@ -4,7 +4,15 @@
  * Everything is validated here, before anything is sent, so bad input never reaches the API.
  */
 import { invalidInput } from '../api/errors';
-import { MAX_FRAMES_PER_JOB, MAX_FRAMES_PER_MESSAGE, isPlainObject, normalizeFrames, preview, sortFramesNaturally, type Frame } from './frames';
+import {
+  MAX_FRAMES_PER_JOB,
+  MAX_FRAMES_PER_MESSAGE,
+  isPlainObject,
+  normalizeFrames,
+  preview,
+  sortFramesNaturally,
+  type Frame,
+} from './frames';
 import { deriveReferenceId } from './reference-id';
 import { firstFilled, isBlank } from './fill-blanks';
 import { jobSettingsSchema, makeBody, parseJobSettings, type FrameOrder, type VideoJobBody } from './job-body';
@@ -43,7 +51,8 @@ export function checkSplitOptions(opts: PlanOptions): void {
   const { maxFramesPerJob: max, overlap } = opts;
   if (!Number.isInteger(max) || max < 0) throw invalidInput(`max frames per job must be a whole number ≥ 0, got ${preview(max)}`);
   if (!Number.isInteger(overlap) || overlap < 0) throw invalidInput(`overlap must be a whole number ≥ 0, got ${preview(overlap)}`);
-  if (max > MAX_FRAMES_PER_JOB) throw invalidInput(`max frames per job must be at most ${MAX_FRAMES_PER_JOB} (Playment's limit for one job), got ${max}`);
+  if (max > MAX_FRAMES_PER_JOB)
+    throw invalidInput(`max frames per job must be at most ${MAX_FRAMES_PER_JOB} (Playment's limit for one job), got ${max}`);
   if (max > 0 && overlap >= max) throw invalidInput(`overlap (${overlap}) must be smaller than max frames per job (${max})`);
 }
 
@@ -66,7 +75,9 @@ function checkMessageSize(sequences: unknown[], opts: PlanOptions): void {
   }
   if (submitted <= MAX_FRAMES_PER_MESSAGE) return;
   const repeated = submitted > given ? ` (${submitted} with the frames the overlap repeats)` : '';
-  throw invalidInput(`msg.payload has ${given} frames${repeated}, more than ${MAX_FRAMES_PER_MESSAGE} in one message; send them in several messages`);
+  throw invalidInput(
+    `msg.payload has ${given} frames${repeated}, more than ${MAX_FRAMES_PER_MESSAGE} in one message; send them in several messages`,
+  );
 }
 
 /** Extra job data the message itself gives (msg.maker_response, msg.reference_data, msg.metadata). */
@@ -77,17 +88,34 @@ export type MessageExtras = Record<string, unknown>;
  * msg properties only fill what the node leaves blank). The message's extras apply to a single
  * sequence only: a bulk payload's sequences carry their own.
  */
-export function planJobs(payload: unknown, node: RawSettings, msg: RawSettings, opts: PlanOptions, msgExtras: MessageExtras = {}): PlannedJob[] {
+export function planJobs(
+  payload: unknown,
+  node: RawSettings,
+  msg: RawSettings,
+  opts: PlanOptions,
+  msgExtras: MessageExtras = {},
+): PlannedJob[] {
   checkSplitOptions(opts);
   if (!isBulkPayload(payload)) {
     checkMessageSize([payload], opts);
     return planSequence(
-      { frames: payload, raw: fill(node, {}, msg), extras: msgExtras, extrasLabel: 'msg', sequence: 0, label: 'msg.payload', frameLabel: 'msg.payload' },
+      {
+        frames: payload,
+        raw: fill(node, {}, msg),
+        extras: msgExtras,
+        extrasLabel: 'msg',
+        sequence: 0,
+        label: 'msg.payload',
+        frameLabel: 'msg.payload',
+      },
       opts,
     );
   }
   refuseMessageExtras(msgExtras, 'with a bulk payload (an array of sequences), give them in each sequence object');
-  checkMessageSize(payload.map((seq) => seq.frames), opts);
+  checkMessageSize(
+    payload.map((seq) => seq.frames),
+    opts,
+  );
   const jobs: PlannedJob[] = [];
   const sharedRef = firstFilled(node.reference_id, msg.reference_id);
   payload.forEach((seq, i) => {
@@ -95,13 +123,20 @@ export function planJobs(payload: unknown, node: RawSettings, msg: RawSettings, 
     const raw = fill(node, seq, msg);
     // One reference id cannot name several jobs: a shared one becomes a base numbered per sequence.
     raw.reference_id = firstFilled(seq.reference_id, isBlank(sharedRef) ? undefined : `${String(sharedRef)}-${i + 1}`);
-    jobs.push(...planSequence({ frames: seq.frames, raw, extras: seq, extrasLabel: label, sequence: i, label, frameLabel: `${label}.frames` }, opts));
+    jobs.push(
+      ...planSequence(
+        { frames: seq.frames, raw, extras: seq, extrasLabel: label, sequence: i, label, frameLabel: `${label}.frames` },
+        opts,
+      ),
+    );
   });
   const seen = new Map<string, number>();
   for (const job of jobs) {
     const earlier = seen.get(job.body.reference_id);
     if (earlier !== undefined && earlier !== job.sequence) {
-      throw invalidInput(`msg.payload[${earlier}] and msg.payload[${job.sequence}] have the same reference_id ${preview(job.body.reference_id)}`);
+      throw invalidInput(
+        `msg.payload[${earlier}] and msg.payload[${job.sequence}] have the same reference_id ${preview(job.body.reference_id)}`,
+      );
     }
     seen.set(job.body.reference_id, job.sequence);
   }
@@ -120,20 +155,36 @@ export interface FolderPlan {
  * folder always gets the same id, whatever other folders the list holds. Pre-labels cannot be
  * given: frame ids repeat from folder to folder.
  */
-export function planFolders(payload: unknown, node: RawSettings, msg: RawSettings, opts: PlanOptions, msgExtras: MessageExtras = {}): FolderPlan {
+export function planFolders(
+  payload: unknown,
+  node: RawSettings,
+  msg: RawSettings,
+  opts: PlanOptions,
+  msgExtras: MessageExtras = {},
+): FolderPlan {
   checkSplitOptions(opts);
   if (isBulkPayload(payload)) {
-    throw invalidInput('msg.payload is an array of sequences; "group frames by folder" takes one flat list of frame URLs (or {frame_id, src})');
+    throw invalidInput(
+      'msg.payload is an array of sequences; "group frames by folder" takes one flat list of frame URLs (or {frame_id, src})',
+    );
   }
   refuseMessageExtras(msgExtras, 'frames grouped by folder cannot carry them (frame ids repeat from folder to folder)');
   // The list as given first, then what splitting each folder makes of it.
   checkMessageSize([payload], { ...opts, maxFramesPerJob: 0 });
   const { sequences, skipped } = groupFramesByFolder(payload);
   if (sequences.length === 0) {
-    const examples = skipped.slice(0, 3).map((src) => preview(src)).join(', ');
-    throw invalidInput(`msg.payload holds no image files to group by folder (${skipped.length} other entries${examples ? `, such as ${examples}` : ''})`);
+    const examples = skipped
+      .slice(0, 3)
+      .map((src) => preview(src))
+      .join(', ');
+    throw invalidInput(
+      `msg.payload holds no image files to group by folder (${skipped.length} other entries${examples ? `, such as ${examples}` : ''})`,
+    );
   }
-  checkMessageSize(sequences.map((seq) => seq.frames), opts);
+  checkMessageSize(
+    sequences.map((seq) => seq.frames),
+    opts,
+  );
   const prefix = firstFilled(node.reference_id, msg.reference_id);
   const jobs = sequences.flatMap(({ reference_id: folder, frames }, i) => {
     const label = `msg.payload (folder ${preview(folder)})`;

@@ -55,7 +55,9 @@ function referenceImageLists(referenceData: Json): Array<{ key: string; images: 
 function checkMakerResponse(value: unknown, ids: ReadonlySet<string>, where: string): Json {
   const key = preLabelKey(value);
   if (!key) {
-    throw invalidInput(`${where} must hold the pre-labelled trackers as video_2d.data.annotations (or video2d.data.annotations), got ${preview(value)}`);
+    throw invalidInput(
+      `${where} must hold the pre-labelled trackers as video_2d.data.annotations (or video2d.data.annotations), got ${preview(value)}`,
+    );
   }
   if (PRE_LABEL_KEYS.every((k) => !blank((value as Json)[k]))) {
     throw invalidInput(`${where} holds both video_2d and video2d; keep one (the one your project's documents name)`);

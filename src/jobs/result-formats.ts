@@ -211,14 +211,13 @@ function yoloLine(s: Shape, labels: readonly string[]): string | { skip: string 
 
 /** Why a label list cannot give class numbers, or undefined when it can. */
 function labelListProblem(labels: readonly string[]): string | undefined {
-  if (labels.length === 0) return 'the YOLO format needs the label list (each label\'s place in it is its class number)';
+  if (labels.length === 0) return "the YOLO format needs the label list (each label's place in it is its class number)";
   const duplicate = labels.find((l, i) => labels.indexOf(l) !== i);
   if (duplicate !== undefined) return `the label list names ${preview(duplicate)} twice: each label needs one class number`;
   return undefined;
 }
 
-const LABELS_WANTED =
-  'set Labels in the node (separated by commas or new lines) or send msg.labels as an array of strings';
+const LABELS_WANTED = 'set Labels in the node (separated by commas or new lines) or send msg.labels as an array of strings';
 
 /**
  * The YOLO label list, from the node's text (labels separated by commas or new lines) or from
@@ -231,7 +230,11 @@ export const labelListSchema = z.unknown().transform((v, ctx): string[] => {
   };
   let labels: string[];
   if (isBlank(v)) labels = [];
-  else if (typeof v === 'string') labels = v.split(/[,\r\n]/).map((l) => l.trim()).filter((l) => l !== '');
+  else if (typeof v === 'string')
+    labels = v
+      .split(/[,\r\n]/)
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
   else if (Array.isArray(v)) {
     const bad = v.findIndex((l) => typeof l !== 'string' || l.trim() === '');
     if (bad !== -1) return fail(`msg.labels[${bad}] must be a label (a string that is not blank); got ${preview(v[bad])}`);

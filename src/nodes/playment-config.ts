@@ -32,7 +32,8 @@ export = function register(RED: RED): void {
     try {
       const props = configPropertiesSchema.parse(def);
       const apiKey = node.credentials?.apiKey;
-      if (!apiKey) throw new Error('the API key is missing (set it in the config node, or ${PLAYMENT_API_KEY} to read it from the environment)');
+      if (!apiKey)
+        throw new Error('the API key is missing (set it in the config node, or ${PLAYMENT_API_KEY} to read it from the environment)');
       const keyProblem = apiKeyProblem(apiKey);
       if (keyProblem) throw new Error(keyProblem);
       node.client = new PlaymentClient({
@@ -61,7 +62,10 @@ export = function register(RED: RED): void {
       node.client = undefined;
       if (!client) return done();
       closeResultPoller(client, new PlaymentError({ code: 'ABORTED', message: 'the Playment config node was closed' }));
-      client.close(node.closeGraceMs).catch(() => undefined).finally(done);
+      client
+        .close(node.closeGraceMs)
+        .catch(() => undefined)
+        .finally(done);
     });
   }
 

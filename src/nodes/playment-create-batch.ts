@@ -23,7 +23,8 @@ function batchText(field: string, required: boolean, max: number) {
       return required ? fail(`${field} is required: set it in the node, or send msg.payload.name (or a string msg.payload)`) : '';
     }
     if (typeof value === 'number' && Number.isFinite(value)) value = String(value);
-    if (typeof value !== 'string' || (required && value.trim() === '')) return fail(`${field} must be a non-empty string, got ${preview(value)}`);
+    if (typeof value !== 'string' || (required && value.trim() === ''))
+      return fail(`${field} must be a non-empty string, got ${preview(value)}`);
     if (value.length > max) return fail(`${field} is ${value.length} characters long, more than ${max}`);
     return value.trim();
   });
@@ -65,7 +66,9 @@ async function batchInput(ctx: ActionContext<typeof CONTRACT>): Promise<{ name: 
   if (!ctx.props.keepPayload) return ctx.input('name', 'description');
   const { node } = await ctx.inputSources(['name', 'description'] as const);
   if (isBlank(node.name)) {
-    throw invalidInput('batch name is required: with "Keep msg.payload" the node does not read msg.payload; set the name in the node (a fixed value, or a msg, flow, global or env property)');
+    throw invalidInput(
+      'batch name is required: with "Keep msg.payload" the node does not read msg.payload; set the name in the node (a fixed value, or a msg, flow, global or env property)',
+    );
   }
   return { name: checked('name', node.name), description: checked('description', node.description) };
 }

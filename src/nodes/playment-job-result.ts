@@ -57,17 +57,29 @@ const CONTRACT = defineContract({
       typeProperty: 'jobIdType',
       types: STRING_TYPES,
       msg: ['job_id', 'payload.job_id'],
-      schema: pathIdSchema('job id', true, (v) => `job id is required: set it in the node, or send msg.job_id (or msg.payload.job_id); got ${preview(v)}`),
+      schema: pathIdSchema(
+        'job id',
+        true,
+        (v) => `job id is required: set it in the node, or send msg.job_id (or msg.payload.job_id); got ${preview(v)}`,
+      ),
     },
     /** While waiting for a job: optional, it saves the GET that learns the job's batch. */
     batchId: {
       msg: BATCH_ID_PATHS,
-      schema: pathIdSchema('batch id', false, (v) => `msg.batch_id (or msg.payload.batch_id) must be a batch id string when set; got ${preview(v)}`),
+      schema: pathIdSchema(
+        'batch id',
+        false,
+        (v) => `msg.batch_id (or msg.payload.batch_id) must be a batch id string when set; got ${preview(v)}`,
+      ),
     },
     /** The batch to watch: required. */
     watchedBatchId: {
       msg: BATCH_ID_PATHS,
-      schema: pathIdSchema('batch id', true, (v) => `batch id is required to watch a batch: send msg.batch_id (or msg.payload.batch_id); got ${preview(v)}`),
+      schema: pathIdSchema(
+        'batch id',
+        true,
+        (v) => `batch id is required to watch a batch: send msg.batch_id (or msg.payload.batch_id); got ${preview(v)}`,
+      ),
     },
     /** The YOLO format's classes, in class-number order. */
     labels: {
@@ -132,7 +144,10 @@ export = function register(RED: RED): void {
         });
         const content = readResult(file);
         if (!content) {
-          throw new PlaymentError({ code: 'BAD_RESPONSE', message: `the result file of job ${record.job_id} has no annotation_data.annotations` });
+          throw new PlaymentError({
+            code: 'BAD_RESPONSE',
+            message: `the result file of job ${record.job_id} has no annotation_data.annotations`,
+          });
         }
         const job = { job_id: record.job_id, reference_id: record.reference_id ?? '' };
         Object.assign(payload, resultPayload(content, ctx.props.format, job, labels));

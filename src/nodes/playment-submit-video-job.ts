@@ -233,9 +233,7 @@ function summarise(failures: Failure[], total: number): PlaymentError {
     sentOn === 0
       ? `all ${total} jobs failed (none was sent on)`
       : `${failures.length} of ${total} jobs failed (the other ${sentOn} ${sentOn === 1 ? 'was' : 'were'} sent on)`;
-  const lines = failures
-    .slice(0, 5)
-    .map(({ job, err: e }) => `${job.body.reference_id}: ${e.message}`);
+  const lines = failures.slice(0, 5).map(({ job, err: e }) => `${job.body.reference_id}: ${e.message}`);
   return new PlaymentError({
     code: err.code,
     statusCode: err.statusCode,

@@ -128,11 +128,7 @@ function createBatch(ctx: ApiContext, project: ProjectRecord, req: ApiRequest): 
   const batch = ctx.store.createBatch(project, input.value);
   if (!batch) {
     // Same wording Playment surfaces (a Postgres unique-constraint violation).
-    return failure(
-      400,
-      'BATCH_CREATION',
-      'pq: duplicate key value violates unique constraint "batches_project_id_name_unique"',
-    );
+    return failure(400, 'BATCH_CREATION', 'pq: duplicate key value violates unique constraint "batches_project_id_name_unique"');
   }
   return success({ batch_id: batch.batchId });
 }

@@ -64,13 +64,9 @@ export function resolveRoute(method: string, pathname: string): RouteResolution 
       if (id !== undefined) {
         return api(method, 'GET', { kind: 'api', route: 'batch.jobs', profile: version, projectId, batchId: id });
       }
-      return version === 'v1'
-        ? api(method, 'POST', { kind: 'api', route: 'batch.create', profile: 'v1', projectId })
-        : NOT_FOUND;
+      return version === 'v1' ? api(method, 'POST', { kind: 'api', route: 'batch.create', profile: 'v1', projectId }) : NOT_FOUND;
     case 'details':
-      return id === undefined
-        ? api(method, 'GET', { kind: 'api', route: 'project.details', profile: version, projectId })
-        : NOT_FOUND;
+      return id === undefined ? api(method, 'GET', { kind: 'api', route: 'project.details', profile: version, projectId }) : NOT_FOUND;
     case 'stats':
       // The project summary exists only in the Python SDK, under v0.
       return id === undefined && version === 'v0'

@@ -52,9 +52,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const options = resolveOptions(opts);
   const runtime = new SandboxRuntime(options);
 
-  const storageServer = createServer(
-    createStorageHandler({ store: runtime.store, signer: runtime.signer, log: runtime.storageLog }),
-  );
+  const storageServer = createServer(createStorageHandler({ store: runtime.store, signer: runtime.signer, log: runtime.storageLog }));
   const apiServer = createServer(createApiHandler(runtime, options));
   for (const server of [apiServer, storageServer]) {
     server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
@@ -137,10 +135,7 @@ function resolveOptions(opts: SandboxOptions): ResolvedOptions {
   };
 }
 
-function createApiHandler(
-  runtime: SandboxRuntime,
-  options: ResolvedOptions,
-): (req: IncomingMessage, res: ServerResponse) => void {
+function createApiHandler(runtime: SandboxRuntime, options: ResolvedOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const ctx: ApiContext = {
     store: runtime.store,
     apiKeys: runtime.apiKeys,

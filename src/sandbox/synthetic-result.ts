@@ -95,7 +95,11 @@ export function countAnnotations(jobId: string, frames: readonly VideoFrame[], m
  * The pre-labels as result trackers: each keeps what it was sent with (a copy), its annotations
  * in the job's frame order, and gets the `_id`s a result has where it had none.
  */
-function preLabelledTrackers(jobId: string, frames: readonly VideoFrame[], preLabels: Array<Record<string, unknown>>): PreLabelledTracker[] {
+function preLabelledTrackers(
+  jobId: string,
+  frames: readonly VideoFrame[],
+  preLabels: Array<Record<string, unknown>>,
+): PreLabelledTracker[] {
   return preLabels.map((tracker, k) => {
     const copy = structuredClone(tracker);
     const id = typeof copy._id === 'string' ? copy._id : uuidFrom(digest(`${jobId}:pre-label:${k}`));

@@ -113,7 +113,10 @@ export function validateJobInput(body: JsonObject, knownWorkflows?: ReadonlySet<
     return fail('GE_0001', `work_flow_id must be a string, got ${show(workFlowId)}`);
   }
   if (knownWorkflows) {
-    for (const [field, value] of [['tag', tag], ['work_flow_id', workFlowId]] as const) {
+    for (const [field, value] of [
+      ['tag', tag],
+      ['work_flow_id', workFlowId],
+    ] as const) {
       if (nonEmptyString(value) && !knownWorkflows.has(value)) {
         return fail('FS_0005', `${field} ${show(value)} is not a known tag / work_flow_id of this project`);
       }
@@ -173,7 +176,10 @@ function validateExtras(data: JsonObject, frames: readonly VideoFrame[]): Valida
   if (extras.maker_response === undefined) return { ok: true, value: extras };
   const trackers = preLabelTrackers(extras.maker_response);
   if (!trackers) {
-    return fail('FS_0003', `data.maker_response must hold the pre-labels as ${PRE_LABEL_KEYS.map((k) => `${k}.data.annotations`).join(' or ')}`);
+    return fail(
+      'FS_0003',
+      `data.maker_response must hold the pre-labels as ${PRE_LABEL_KEYS.map((k) => `${k}.data.annotations`).join(' or ')}`,
+    );
   }
   const ids = new Set(frames.map((f) => f.frame_id));
   for (let t = 0; t < trackers.length; t++) {
@@ -251,7 +257,8 @@ function validateSensorData(sensorData: unknown): Validation<JobFrames> {
   let primary: string | undefined;
   for (let i = 0; i < meta.length; i++) {
     const sensor: unknown = meta[i];
-    if (!isObject(sensor) || !nonEmptyString(sensor.id)) return fail('FS_0003', `sensor_meta[${i}] must be an object with a non-empty string id`);
+    if (!isObject(sensor) || !nonEmptyString(sensor.id))
+      return fail('FS_0003', `sensor_meta[${i}] must be an object with a non-empty string id`);
     if (sensorIds.has(sensor.id)) return fail('FS_0003', `sensor_meta[${i}]: duplicate sensor id ${show(sensor.id)}`);
     sensorIds.add(sensor.id);
     if (!isAbsent(sensor.state) && sensor.state !== 'editable' && sensor.state !== 'non_editable') {

@@ -42,9 +42,15 @@ describe("Playment's auth codes", () => {
     assert.equal(authFailure(401, 'unauthorized'), 'access');
     assert.equal(authFailure(403, 'auth-failure'), 'key');
     const plain401 = thrown(() => parseAnswer(401, 'nope'));
-    assert.deepEqual([plain401.code, plain401.apiCode, authFailure(plain401.statusCode, plain401.apiCode)], ['UNAUTHORIZED', undefined, 'key']);
+    assert.deepEqual(
+      [plain401.code, plain401.apiCode, authFailure(plain401.statusCode, plain401.apiCode)],
+      ['UNAUTHORIZED', undefined, 'key'],
+    );
     const other403 = thrown(() => parseAnswer(403, envelope('GE_0001')));
-    assert.deepEqual([other403.code, other403.apiCode, authFailure(other403.statusCode, other403.apiCode)], ['UNAUTHORIZED', 'GE_0001', 'access']);
+    assert.deepEqual(
+      [other403.code, other403.apiCode, authFailure(other403.statusCode, other403.apiCode)],
+      ['UNAUTHORIZED', 'GE_0001', 'access'],
+    );
   });
 
   it('other codes at HTTP 400 stay what they are', () => {

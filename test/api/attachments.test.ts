@@ -10,7 +10,10 @@ function resultFile(bytes: number): string {
   const trackers: string[] = [];
   let size = 0;
   for (let t = 0; size < bytes; t++) {
-    const frames = Array.from({ length: 20 }, (_, f) => `"frame${f}":{"_id":"f${t}_${f}","label":"Car \\"é\\" }]","coordinates":[{"x":0.1,"y":0.2}]}`);
+    const frames = Array.from(
+      { length: 20 },
+      (_, f) => `"frame${f}":{"_id":"f${t}_${f}","label":"Car \\"é\\" }]","coordinates":[{"x":0.1,"y":0.2}]}`,
+    );
     const tracker = `{"_id":"t${t}","type":"rectangle","label":"Car","frames":{${frames.join(',')}}}`;
     trackers.push(tracker);
     size += tracker.length + 1;
@@ -32,11 +35,21 @@ describe('result file parsing', () => {
 
   it('refuses what JSON.parse refuses, as BAD_RESPONSE for a result file', async () => {
     const text = resultFile(1024 * 1024);
-    const broken = [text + 'x', text.slice(0, -1), text.replace('},"__proto__"', '},,"__proto__"'), text.replace('"long":', '"long"'), text.replace(']}},', ']},'), ''];
+    const broken = [
+      text + 'x',
+      text.slice(0, -1),
+      text.replace('},"__proto__"', '},,"__proto__"'),
+      text.replace('"long":', '"long"'),
+      text.replace(']}},', ']},'),
+      '',
+    ];
     for (const bad of broken) {
       assert.throws(() => JSON.parse(bad));
       await assert.rejects(parseJsonSliced(Buffer.from(bad)), SyntaxError);
-      await assert.rejects(parseResultFile(Buffer.from(bad)), (e: PlaymentError) => e.code === 'BAD_RESPONSE' && /not JSON/.test(e.message));
+      await assert.rejects(
+        parseResultFile(Buffer.from(bad)),
+        (e: PlaymentError) => e.code === 'BAD_RESPONSE' && /not JSON/.test(e.message),
+      );
     }
   });
 
@@ -72,7 +85,10 @@ describe('download gate', () => {
     const all = Promise.all(Array.from({ length: 7 }, download));
     const cancelled = gate.acquire(cancel.signal);
     cancel.abort(new Error('stop'));
-    await assert.rejects(cancelled.then((release) => release()), /stop/);
+    await assert.rejects(
+      cancelled.then((release) => release()),
+      /stop/,
+    );
     await all;
     assert.equal(most, 2);
     // Every slot came back: two more start at once.

@@ -6,8 +6,15 @@ describe('PlaymentError', () => {
   it('carries every field it is given, and its cause', () => {
     const cause = new Error('socket hang up');
     const err = new PlaymentError({
-      code: 'HTTP_ERROR', message: 'boom', statusCode: 502, retryable: true, apiCode: 'api_error',
-      mayExist: true, referenceId: 'r', retryAfter: '3', cause,
+      code: 'HTTP_ERROR',
+      message: 'boom',
+      statusCode: 502,
+      retryable: true,
+      apiCode: 'api_error',
+      mayExist: true,
+      referenceId: 'r',
+      retryAfter: '3',
+      cause,
     });
     assert.ok(err instanceof Error);
     assert.equal(err.name, 'PlaymentError');
@@ -38,22 +45,53 @@ describe('PlaymentError', () => {
   });
 
   it('lists our own codes and the server-side ones of Playment', () => {
-    assert.deepEqual([...OWN_CODES], [
-      'INVALID_INPUT', 'NOT_CONFIGURED', 'UNAUTHORIZED', 'HTTP_ERROR', 'NETWORK', 'TIMEOUT', 'BAD_RESPONSE', 'QUEUE_FULL', 'RATE_LIMITED',
-      'ABORTED', 'DUPLICATE_UNRESOLVED', 'INTERNAL',
-    ]);
+    assert.deepEqual(
+      [...OWN_CODES],
+      [
+        'INVALID_INPUT',
+        'NOT_CONFIGURED',
+        'UNAUTHORIZED',
+        'HTTP_ERROR',
+        'NETWORK',
+        'TIMEOUT',
+        'BAD_RESPONSE',
+        'QUEUE_FULL',
+        'RATE_LIMITED',
+        'ABORTED',
+        'DUPLICATE_UNRESOLVED',
+        'INTERNAL',
+      ],
+    );
     assert.deepEqual([...SERVER_SIDE_CODES].sort(), ['FS_0000', 'FS_0008', 'api_error']);
     for (const code of SERVER_SIDE_CODES) assert.ok((PLAYMENT_CODES as readonly string[]).includes(code), code);
   });
 
   it('copyWith makes a new error with the changes, and leaves the original as it was', () => {
     const cause = new Error('socket hang up');
-    const original = new PlaymentError({ code: 'ABORTED', message: 'closed', statusCode: 400, retryable: true, apiCode: 'api_error', retryAfter: '2', cause });
+    const original = new PlaymentError({
+      code: 'ABORTED',
+      message: 'closed',
+      statusCode: 400,
+      retryable: true,
+      apiCode: 'api_error',
+      retryAfter: '2',
+      cause,
+    });
     const copy = original.copyWith({ mayExist: true, referenceId: 'ref-1', message: 'closed; more' });
     assert.notEqual(copy, original);
     assert.ok(copy instanceof PlaymentError);
     assert.deepEqual(
-      [copy.code, copy.message, copy.statusCode, copy.retryable, copy.apiCode, copy.retryAfter, copy.cause, copy.mayExist, copy.referenceId],
+      [
+        copy.code,
+        copy.message,
+        copy.statusCode,
+        copy.retryable,
+        copy.apiCode,
+        copy.retryAfter,
+        copy.cause,
+        copy.mayExist,
+        copy.referenceId,
+      ],
       ['ABORTED', 'closed; more', 400, true, 'api_error', '2', cause, true, 'ref-1'],
     );
     assert.deepEqual([original.message, original.mayExist, original.referenceId], ['closed', undefined, undefined]);

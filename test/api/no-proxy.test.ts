@@ -44,7 +44,7 @@ const CASES: Array<[string[], string, boolean]> = [
 describe('bypassesProxy: an http proxy node\'s "Ignore hosts", as core matches it', () => {
   for (const [noProxy, url, expected] of CASES) {
     it(`${JSON.stringify(noProxy)} ${expected ? 'exempts' : 'does not exempt'} ${url}`, () => {
-      assert.equal(coreBypasses(noProxy, url), expected, 'the expectation is core\'s');
+      assert.equal(coreBypasses(noProxy, url), expected, "the expectation is core's");
       assert.equal(bypassesProxy(noProxy, new URL(url)), expected);
     });
   }

@@ -12,12 +12,21 @@ describe('backoffDelay', () => {
 
   it('uses the default policy: half a second first, at most 30 seconds, 4 retries', () => {
     assert.deepEqual(DEFAULT_RETRY_POLICY, { maxRetries: 4, baseDelayMs: 500, maxDelayMs: 30_000 });
-    assert.equal(backoffDelay(0, DEFAULT_RETRY_POLICY, () => 1), 500);
-    assert.equal(backoffDelay(20, DEFAULT_RETRY_POLICY, () => 1), 30_000);
+    assert.equal(
+      backoffDelay(0, DEFAULT_RETRY_POLICY, () => 1),
+      500,
+    );
+    assert.equal(
+      backoffDelay(20, DEFAULT_RETRY_POLICY, () => 1),
+      30_000,
+    );
   });
 
   it('rounds the jittered delay down to whole milliseconds', () => {
-    assert.equal(backoffDelay(0, policy, () => 0.12345), 12);
+    assert.equal(
+      backoffDelay(0, policy, () => 0.12345),
+      12,
+    );
   });
 
   it('draws from Math.random when no source is given', () => {
@@ -84,10 +93,22 @@ describe('sleep', () => {
 describe('retry policy', () => {
   it('backs off exponentially with full jitter, capped', () => {
     const policy = { maxRetries: 4, baseDelayMs: 100, maxDelayMs: 1000 };
-    assert.equal(backoffDelay(0, policy, () => 0.999), 99);
-    assert.equal(backoffDelay(3, policy, () => 0.5), 400);
-    assert.equal(backoffDelay(10, policy, () => 0.999), 999);
-    assert.equal(backoffDelay(2, policy, () => 0), 0);
+    assert.equal(
+      backoffDelay(0, policy, () => 0.999),
+      99,
+    );
+    assert.equal(
+      backoffDelay(3, policy, () => 0.5),
+      400,
+    );
+    assert.equal(
+      backoffDelay(10, policy, () => 0.999),
+      999,
+    );
+    assert.equal(
+      backoffDelay(2, policy, () => 0),
+      0,
+    );
   });
 
   it('reads Retry-After as seconds or as an HTTP date', () => {

@@ -12,9 +12,14 @@ import {
 
 describe('answer schemas', () => {
   it('error envelopes: any code as text, the message defaults to empty', () => {
-    assert.deepEqual(errorEnvelopeSchema.parse({ success: false, error: { code: 500 } }), { success: false, error: { code: '500', message: '' } });
+    assert.deepEqual(errorEnvelopeSchema.parse({ success: false, error: { code: 500 } }), {
+      success: false,
+      error: { code: '500', message: '' },
+    });
     assert.deepEqual(errorEnvelopeSchema.parse({ success: false, error: { code: 'FS_0001', message: 'dup', extra: 1 } }).error, {
-      code: 'FS_0001', message: 'dup', extra: 1,
+      code: 'FS_0001',
+      message: 'dup',
+      extra: 1,
     });
     assert.equal(errorEnvelopeSchema.safeParse({ success: true, error: { code: 'x' } }).success, false);
     assert.equal(errorEnvelopeSchema.safeParse({ success: false }).success, false);
@@ -27,7 +32,11 @@ describe('answer schemas', () => {
 
   it('created jobs need a job id; null tag and work flow id read as absent', () => {
     assert.deepEqual(createJobDataSchema.parse({ job_id: 'j', reference_id: 'r', tag: null, work_flow_id: null, extra: 1 }), {
-      job_id: 'j', reference_id: 'r', tag: undefined, work_flow_id: undefined, extra: 1,
+      job_id: 'j',
+      reference_id: 'r',
+      tag: undefined,
+      work_flow_id: undefined,
+      extra: 1,
     });
     assert.equal(createJobDataSchema.parse({ job_id: 'j', reference_id: 'r', tag: 't' }).tag, 't');
     assert.equal(createJobDataSchema.safeParse({ job_id: '', reference_id: 'r' }).success, false);
@@ -40,7 +49,15 @@ describe('answer schemas', () => {
   });
 
   it('job records need an id and a status; the rest may be null', () => {
-    const nulls = { reference_id: null, batch_id: null, project_id: null, tag: null, work_flow_id: null, priority_weight: null, result: null };
+    const nulls = {
+      reference_id: null,
+      batch_id: null,
+      project_id: null,
+      tag: null,
+      work_flow_id: null,
+      priority_weight: null,
+      result: null,
+    };
     assert.deepEqual(jobRecordSchema.parse({ job_id: 'j', status: 'completed', ...nulls }), { job_id: 'j', status: 'completed', ...nulls });
     assert.equal(jobRecordSchema.safeParse({ job_id: 'j' }).success, false);
     assert.equal(jobRecordSchema.safeParse({ job_id: 'j', status: 'x', priority_weight: '3' }).success, false);
@@ -50,7 +67,8 @@ describe('answer schemas', () => {
     assert.deepEqual(batchJobsPageSchema.parse({ jobs: null }).jobs, []);
     assert.deepEqual(batchJobsPageSchema.parse({}).jobs, []);
     assert.deepEqual(batchJobsPageSchema.parse({ jobs: [{ id: 'j', reference_id: null, status: null }], next_page_token: 't' }), {
-      jobs: [{ id: 'j', reference_id: null, status: null }], next_page_token: 't',
+      jobs: [{ id: 'j', reference_id: null, status: null }],
+      next_page_token: 't',
     });
     assert.equal(batchJobsPageSchema.safeParse({ jobs: [{ reference_id: 'r' }] }).success, false);
     assert.deepEqual(projectDetailsSchema.parse({ batches: null }).batches, []);

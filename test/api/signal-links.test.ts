@@ -34,7 +34,10 @@ describe('signal links', () => {
     for (const f of followers) follow([source.signal], f);
     assert.equal(getEventListeners(source.signal, 'abort').length, 1);
     source.abort('stop');
-    assert.deepEqual(followers.map((f) => f.reasons), [['stop'], ['stop'], ['stop']]);
+    assert.deepEqual(
+      followers.map((f) => f.reasons),
+      [['stop'], ['stop'], ['stop']],
+    );
   });
 
   it('tells no follower that unlinked before the abort', () => {

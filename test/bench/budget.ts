@@ -23,7 +23,14 @@ import { gc, mb, percentile, round } from './stats';
 import { API_KEY, FRAMES_PER_JOB, PROJECT, sequenceFrames } from './workload';
 
 export interface BudgetPlan {
-  waits: { jobs: number; ratePerSecond: number; pollIntervalS: number; completionDelayMs: number; completionSpreadMs: number; timeoutMs: number };
+  waits: {
+    jobs: number;
+    ratePerSecond: number;
+    pollIntervalS: number;
+    completionDelayMs: number;
+    completionSpreadMs: number;
+    timeoutMs: number;
+  };
   burst: { sequences: number; ratePerSecond: number; chunk: number; timeoutMs: number };
   poller: { waits: number; sweeps: number; timeoutMs: number };
 }
@@ -112,7 +119,11 @@ type BurstArgs = BudgetPlan['burst'] & { sandboxUrl: string };
 /** Parent side: each part in its own child process, against its own sandbox process. */
 export async function runBudget(plan: BudgetPlan): Promise<BudgetResult> {
   const w = plan.waits;
-  const waitsBox = await startSandboxProcess({ rateLimit: w.ratePerSecond, completionDelayMs: w.completionDelayMs, completionSpreadMs: w.completionSpreadMs });
+  const waitsBox = await startSandboxProcess({
+    rateLimit: w.ratePerSecond,
+    completionDelayMs: w.completionDelayMs,
+    completionSpreadMs: w.completionSpreadMs,
+  });
   let waits: WaitsResult;
   try {
     waits = await runInChild<WaitsResult>('budget-waits', { ...w, sandboxUrl: waitsBox.url }, w.timeoutMs + 60_000).result;
@@ -122,7 +133,11 @@ export async function runBudget(plan: BudgetPlan): Promise<BudgetResult> {
   const burstBox = await startSandboxProcess({ rateLimit: plan.burst.ratePerSecond });
   let burst: { burst: BurstResult; refeed: RefeedResult };
   try {
-    burst = await runInChild<{ burst: BurstResult; refeed: RefeedResult }>('budget-burst', { ...plan.burst, sandboxUrl: burstBox.url }, 2 * plan.burst.timeoutMs + 60_000).result;
+    burst = await runInChild<{ burst: BurstResult; refeed: RefeedResult }>(
+      'budget-burst',
+      { ...plan.burst, sandboxUrl: burstBox.url },
+      2 * plan.burst.timeoutMs + 60_000,
+    ).result;
   } finally {
     await burstBox.stop();
   }
@@ -151,7 +166,13 @@ export async function budgetTask(task: string, args: unknown): Promise<unknown> 
 async function waitsRun(a: WaitsArgs): Promise<WaitsResult> {
   // The bench's own calls (the batch, the listing that gives the creation order) are counted
   // apart: the sandbox's counters are read around the flow's work.
-  const own = new PlaymentClient({ baseUrl: a.sandboxUrl, apiVersion: 'v0', projectId: PROJECT, apiKey: API_KEY, rateLimit: a.ratePerSecond });
+  const own = new PlaymentClient({
+    baseUrl: a.sandboxUrl,
+    apiVersion: 'v0',
+    projectId: PROJECT,
+    apiKey: API_KEY,
+    rateLimit: a.ratePerSecond,
+  });
   try {
     const { batch_id: batchId } = await own.createBatch({ name: 'budget-waits', description: 'account budget bench' });
     const submittedAt = new Map<string, number>();
@@ -168,7 +189,15 @@ async function waitsRun(a: WaitsArgs): Promise<WaitsResult> {
       [
         configNodeDef(a.sandboxUrl, PROJECT, { rateLimit: a.ratePerSecond }),
         { ...SUBMIT_NODE, batchId, batchIdType: 'str', wires: [['wait', 'submitted']] },
-        { id: 'wait', type: 'playment-job-result', config: 'cfg', mode: 'wait', pollInterval: a.pollIntervalS, maxWait: 1, wires: [['out']] },
+        {
+          id: 'wait',
+          type: 'playment-job-result',
+          config: 'cfg',
+          mode: 'wait',
+          pollInterval: a.pollIntervalS,
+          maxWait: 1,
+          wires: [['out']],
+        },
       ],
       {
         submitted: (msg) => submittedAt.set(msg.job_id, Date.now()),
@@ -368,7 +397,11 @@ async function burstRun(a: BurstArgs): Promise<{ burst: BurstResult; refeed: Ref
   const budgetUsedPercent = (100 * floorS) / burstS;
   const rssGrowthMb = mb(peakRss - baselineRss);
   const routeDelta = (x: SandboxSummary, y: SandboxSummary) =>
-    Object.fromEntries(Object.entries(y.routeCounts).map(([r, n]) => [r, n - (x.routeCounts[r] ?? 0)]).filter(([, n]) => (n as number) > 0));
+    Object.fromEntries(
+      Object.entries(y.routeCounts)
+        .map(([r, n]) => [r, n - (x.routeCounts[r] ?? 0)])
+        .filter(([, n]) => (n as number) > 0),
+    );
   const refeedRequests = s2.requestCount - s1.requestCount;
   const requestsPerSequence = refeedRequests / a.sequences;
   return {
@@ -386,7 +419,10 @@ async function burstRun(a: BurstArgs): Promise<{ burst: BurstResult; refeed: Ref
       baselineRssMb: mb(baselineRss),
       peakRssMb: mb(peakRss),
       rssGrowthMb,
-      met: refused === 0 && budgetUsedPercent >= BUDGET_TARGETS.burst.minBudgetUsedPercent && rssGrowthMb <= BUDGET_TARGETS.burst.maxRssGrowthMb,
+      met:
+        refused === 0 &&
+        budgetUsedPercent >= BUDGET_TARGETS.burst.minBudgetUsedPercent &&
+        rssGrowthMb <= BUDGET_TARGETS.burst.maxRssGrowthMb,
     },
     refeed: {
       sequences: a.sequences,

@@ -57,7 +57,7 @@ async function childMain(): Promise<void> {
             : await (await import('./scale-out')).scaleOutTask(args as never);
     process.send!({ ok: true, value }, () => process.exit(0));
   } catch (err) {
-    process.send!({ ok: false, error: err instanceof Error ? err.stack ?? err.message : String(err) }, () => process.exit(1));
+    process.send!({ ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }, () => process.exit(1));
   }
 }
 

@@ -255,10 +255,7 @@ async function burstRun(a: MemoryArgs): Promise<BurstResult> {
 async function repeatedRuns(a: MemoryArgs): Promise<RepeatResult> {
   let current: ReturnType<typeof feed> | undefined;
   const flow = await loadFlow(
-    [
-      configNodeDef(a.sandboxUrl, PROJECT, { rateLimit: 0, maxConcurrent: a.repeatConcurrency }),
-      SUBMIT_NODE,
-    ],
+    [configNodeDef(a.sandboxUrl, PROJECT, { rateLimit: 0, maxConcurrent: a.repeatConcurrency }), SUBMIT_NODE],
     {
       out: (msg) => current?.end(msg.bench_i),
       caught: (msg) => current?.end(msg.bench_i, String(msg.error?.code ?? 'ERROR')),

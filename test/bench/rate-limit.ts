@@ -30,13 +30,16 @@ export interface RateLimitResult {
 }
 
 export async function runRateLimit(opts: RateLimitOptions): Promise<RateLimitResult> {
-  const sandbox = await startSandbox({ host: '127.0.0.1', port: 0, apiKeys: [API_KEY], projectIds: [PROJECT], completionDelayMs: 3_600_000 });
+  const sandbox = await startSandbox({
+    host: '127.0.0.1',
+    port: 0,
+    apiKeys: [API_KEY],
+    projectIds: [PROJECT],
+    completionDelayMs: 3_600_000,
+  });
   try {
     const flow = await loadFlow(
-      [
-        configNodeDef(sandbox.url, PROJECT, { rateLimit: opts.ratePerSecond }),
-        SUBMIT_NODE,
-      ],
+      [configNodeDef(sandbox.url, PROJECT, { rateLimit: opts.ratePerSecond }), SUBMIT_NODE],
       {},
       { cfg: { apiKey: API_KEY } },
     );

@@ -38,7 +38,15 @@ const PLANS = {
     throughput: { jobs: 5000, concurrencies: [4, 16, 64], rounds: 5, warmup: 500, jitWarmup: 8000, timeoutMs: 120_000 },
     large: { sizes: [1_000, 10_000, 100_000], minReps: 10, minTimeMs: 2000, maxReps: 1000 },
     rate: { ratePerSecond: 5, durationS: 60 },
-    memory: { burstMessages: 100_000, burstChunk: 1000, holdMs: 2000, repeats: 10, repeatJobs: 5000, repeatConcurrency: 16, timeoutMs: 300_000 },
+    memory: {
+      burstMessages: 100_000,
+      burstChunk: 1000,
+      holdMs: 2000,
+      repeats: 10,
+      repeatJobs: 5000,
+      repeatConcurrency: 16,
+      timeoutMs: 300_000,
+    },
     scale: { sequences: 2000, concurrency: 16, timeoutMs: 120_000 },
     budget: {
       waits: { jobs: 2000, ratePerSecond: 40, pollIntervalS: 5, completionDelayMs: 5000, completionSpreadMs: 100_000, timeoutMs: 400_000 },
@@ -50,7 +58,15 @@ const PLANS = {
     throughput: { jobs: 300, concurrencies: [4, 16, 64], rounds: 1, warmup: 30, jitWarmup: 200, timeoutMs: 60_000 },
     large: { sizes: [1_000, 10_000, 100_000], minReps: 3, minTimeMs: 100, maxReps: 50 },
     rate: { ratePerSecond: 5, durationS: 5 },
-    memory: { burstMessages: 10_000, burstChunk: 1000, holdMs: 500, repeats: 3, repeatJobs: 500, repeatConcurrency: 16, timeoutMs: 120_000 },
+    memory: {
+      burstMessages: 10_000,
+      burstChunk: 1000,
+      holdMs: 500,
+      repeats: 3,
+      repeatJobs: 500,
+      repeatConcurrency: 16,
+      timeoutMs: 120_000,
+    },
     scale: { sequences: 200, concurrency: 16, timeoutMs: 60_000 },
     budget: {
       waits: { jobs: 200, ratePerSecond: 40, pollIntervalS: 2, completionDelayMs: 2000, completionSpreadMs: 10_000, timeoutMs: 60_000 },
@@ -152,7 +168,11 @@ async function main(): Promise<number> {
 /** An error for the report, with file locations relative to the repository. */
 function describe(err: unknown): string {
   const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
-  return text.split(ROOT + path.sep).join('').split(ROOT).join('.');
+  return text
+    .split(ROOT + path.sep)
+    .join('')
+    .split(ROOT)
+    .join('.');
 }
 
 main().then(

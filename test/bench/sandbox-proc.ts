@@ -46,13 +46,20 @@ export async function startSandboxProcess(opts: SandboxProcessOptions = {}): Pro
   const source = existsSync(CLI_DIST) ? 'dist' : 'src';
   const args = [
     ...(source === 'dist' ? [CLI_DIST] : ['--import', 'tsx', CLI_SRC]),
-    '--port', '0',
-    '--host', '127.0.0.1',
-    '--api-key', API_KEY,
-    '--project', PROJECT,
-    '--completion-delay', String(opts.completionDelayMs ?? 3_600_000),
-    '--completion-spread-ms', String(opts.completionSpreadMs ?? 0),
-    '--rate-limit', String(opts.rateLimit ?? 0),
+    '--port',
+    '0',
+    '--host',
+    '127.0.0.1',
+    '--api-key',
+    API_KEY,
+    '--project',
+    PROJECT,
+    '--completion-delay',
+    String(opts.completionDelayMs ?? 3_600_000),
+    '--completion-spread-ms',
+    String(opts.completionSpreadMs ?? 0),
+    '--rate-limit',
+    String(opts.rateLimit ?? 0),
   ];
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const url = await waitForUrl(child);

@@ -55,7 +55,10 @@ export interface ScaleOutResult {
   eachReferenceIdOnce: boolean;
 }
 
-export async function runScaleOut(sb: SandboxProcess, opts: { sequences: number; concurrency: number; timeoutMs: number }): Promise<ScaleOutResult> {
+export async function runScaleOut(
+  sb: SandboxProcess,
+  opts: { sequences: number; concurrency: number; timeoutMs: number },
+): Promise<ScaleOutResult> {
   const n = opts.sequences;
   const aTo = Math.round(n * 0.6);
   const bFrom = n - aTo;
@@ -117,10 +120,7 @@ export async function scaleOutTask(a: ScaleOutArgs): Promise<WorkerReport> {
   let current: ReturnType<typeof feed> | undefined;
   try {
     const flow = await loadFlow(
-      [
-        configNodeDef(a.sandboxUrl, PROJECT, { rateLimit: 0, maxConcurrent: a.concurrency }),
-        SUBMIT_NODE,
-      ],
+      [configNodeDef(a.sandboxUrl, PROJECT, { rateLimit: 0, maxConcurrent: a.concurrency }), SUBMIT_NODE],
       {
         out: (msg) => {
           referenceIds.push(msg.reference_id);
@@ -142,7 +142,17 @@ export async function scaleOutTask(a: ScaleOutArgs): Promise<WorkerReport> {
     );
     const res = await current.done;
     await unloadFlow();
-    return { from: a.from, to: a.to, outputs: referenceIds.length, existing, referenceIds, jobIds, caught, elapsedMs: round(res.elapsedMs, 0), timedOut: res.timedOut };
+    return {
+      from: a.from,
+      to: a.to,
+      outputs: referenceIds.length,
+      existing,
+      referenceIds,
+      jobIds,
+      caught,
+      elapsedMs: round(res.elapsedMs, 0),
+      timedOut: res.timedOut,
+    };
   } finally {
     await stopRuntime();
   }

@@ -70,7 +70,10 @@ export interface ThroughputResult {
   /** Jobs/s one sandbox core could serve at the CPU it spent per 20-frame job in the concurrency-16 ceiling. */
   sandboxCapacityPerCore?: number;
   diyBodyIdentical: boolean;
-  targets: { oursOverCeilingAt16: { target: number; value: number; met: boolean }; oursOverDiy: { target: number; min: number; met: boolean } };
+  targets: {
+    oursOverCeilingAt16: { target: number; value: number; met: boolean };
+    oursOverDiy: { target: number; min: number; met: boolean };
+  };
 }
 
 interface Accumulated {
@@ -143,9 +146,31 @@ async function runConcurrency(sb: SandboxProcess, c: number, opts: ThroughputOpt
     [
       configNodeDef(sb.url, PROJECT, { rateLimit: 0, maxConcurrent: c }),
       SUBMIT_NODE,
-      { id: 'fn', type: 'function', func: diyFunctionSource(API_KEY), outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], wires: [['http']] },
+      {
+        id: 'fn',
+        type: 'function',
+        func: diyFunctionSource(API_KEY),
+        outputs: 1,
+        timeout: 0,
+        noerr: 0,
+        initialize: '',
+        finalize: '',
+        libs: [],
+        wires: [['http']],
+      },
       // persist: keep-alive connections, the DIY flow's best setting.
-      { id: 'http', type: 'http request', method: 'POST', ret: 'obj', paytoqs: 'ignore', url: sb.url + inp.jobPath, persist: true, senderr: false, headers: [], wires: [['diy']] },
+      {
+        id: 'http',
+        type: 'http request',
+        method: 'POST',
+        ret: 'obj',
+        paytoqs: 'ignore',
+        url: sb.url + inp.jobPath,
+        persist: true,
+        senderr: false,
+        headers: [],
+        wires: [['diy']],
+      },
     ],
     {
       out: (msg) => end(msg),
@@ -228,7 +253,15 @@ async function measured(sb: SandboxProcess, acc: Accumulated, run: () => Promise
 }
 
 /** The ceiling: `window` workers doing request() on one keep-alive Agent, reading each answer. */
-function undiciLoop(url: string, bodies: string[], from: number, count: number, window: number, agent: Agent, timeoutMs: number): Promise<FeedResult> {
+function undiciLoop(
+  url: string,
+  bodies: string[],
+  from: number,
+  count: number,
+  window: number,
+  agent: Agent,
+  timeoutMs: number,
+): Promise<FeedResult> {
   const feeder = feed(count, window, timeoutMs, (i) => {
     request(url, {
       method: 'POST',

@@ -58,10 +58,14 @@ async function trayText(page: Page): Promise<{ text: string; untranslated: strin
 /** Cancels whatever dialogs are open, so a failed test leaves the workspace usable for the next one. */
 async function closeAnyDialogs(page: Page): Promise<void> {
   for (let i = 0; i < 4; i++) {
-    const cancel = page.locator('#node-config-dialog-cancel:visible, #node-dialog-cancel:visible, #red-ui-clipboard-dialog-cancel:visible').first();
+    const cancel = page
+      .locator('#node-config-dialog-cancel:visible, #node-dialog-cancel:visible, #red-ui-clipboard-dialog-cancel:visible')
+      .first();
     if ((await cancel.count()) === 0) return;
     await cancel.click({ timeout: 5000 }).catch(() => undefined);
-    await page.waitForFunction(() => document.querySelectorAll('.red-ui-tray').length < 3, undefined, { timeout: 5000 }).catch(() => undefined);
+    await page
+      .waitForFunction(() => document.querySelectorAll('.red-ui-tray').length < 3, undefined, { timeout: 5000 })
+      .catch(() => undefined);
   }
 }
 
@@ -147,14 +151,18 @@ describe('editor (browser): the packed package in a real Node-RED, driven by Chr
     assert.equal((await page.locator('#red-ui-palette-header-Playment').innerText()).trim(), 'Playment');
     const types = await category.locator('.red-ui-palette-node').evaluateAll((els) => els.map((e) => e.getAttribute('data-palette-type')));
     assert.deepEqual(types, ACTION_TYPES);
-    const labels = await category.locator('.red-ui-palette-node').evaluateAll((els) => els.map((e) => e.getAttribute('data-palette-label')));
+    const labels = await category
+      .locator('.red-ui-palette-node')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-palette-label')));
     assert.deepEqual(labels, ['create batch', 'submit video', 'job result']);
     // The palette breaks a label too wide for one line with <br>.
     const breaks = await category.locator('.red-ui-palette-label').evaluateAll((els) => els.map((e) => e.querySelectorAll('br').length));
     assert.deepEqual(breaks, [0, 0, 0], 'every palette label fits on one line');
     // Each node has its own icon, loaded from the installed module.
     const icons: string[] = await page.evaluate(() =>
-      ['playment-config', 'playment-create-batch', 'playment-submit-video-job', 'playment-job-result'].map((t) => RED.nodes.getType(t).icon),
+      ['playment-config', 'playment-create-batch', 'playment-submit-video-job', 'playment-job-result'].map(
+        (t) => RED.nodes.getType(t).icon,
+      ),
     );
     assert.deepEqual(icons, ['playment-account.svg', 'playment-batch.svg', 'playment-submit.svg', 'playment-result.svg']);
     for (const icon of icons) {
@@ -175,10 +183,7 @@ describe('editor (browser): the packed package in a real Node-RED, driven by Chr
     await importExample(page, DEMO_EXAMPLE);
     const nodes = await flowNodes(page);
     const byType = (t: string) => nodes.filter((n) => n.type === t);
-    assert.deepEqual(
-      nodes.map((n) => n.type).sort(),
-      ['comment', 'debug', 'inject', 'playment-create-batch', 'playment-submit-video-job'],
-    );
+    assert.deepEqual(nodes.map((n) => n.type).sort(), ['comment', 'debug', 'inject', 'playment-create-batch', 'playment-submit-video-job']);
     ids = Object.fromEntries(nodes.map((n) => [n.type, n.id]));
     assert.equal(byType('playment-submit-video-job')[0].name, 'submit video jobs');
     configId = await page.evaluate(() => {
@@ -194,13 +199,16 @@ describe('editor (browser): the packed package in a real Node-RED, driven by Chr
     }
     // No node of the example is flagged invalid (red triangle) or unknown.
     const flagged = await page.evaluate(() =>
-      RED.nodes.filterNodes({ z: RED.workspaces.active() }).filter((n: any) => n.valid === false || n._def.category === undefined).map((n: any) => n.type),
+      RED.nodes
+        .filterNodes({ z: RED.workspaces.active() })
+        .filter((n: any) => n.valid === false || n._def.category === undefined)
+        .map((n: any) => n.type),
     );
     assert.deepEqual(flagged, []);
     assert.equal(await page.locator('#red-ui-workspace-chart .red-ui-flow-node-error:visible').count(), 0);
   });
 
-  it('shows each node\'s help in the help sidebar', async function () {
+  it("shows each node's help in the help sidebar", async function () {
     // The help tab follows the selection in the workspace.
     await page.click('#red-ui-tab-help-link-button');
     await nodeLocator(page, ids['playment-create-batch']).locator('rect.red-ui-flow-node').first().click();
@@ -233,7 +241,7 @@ describe('editor (browser): the packed package in a real Node-RED, driven by Chr
     await page.mouse.click(origin.x + 600, origin.y + 500);
   });
 
-  it('opens every node\'s edit dialog with its fields', async function () {
+  it("opens every node's edit dialog with its fields", async function () {
     // Core nodes: the dialog opens and Cancel closes it.
     for (const type of ['comment', 'inject', 'debug']) {
       await openNodeDialog(page, ids[type]);
@@ -472,7 +480,9 @@ describe('editor (browser): the packed package in a real Node-RED, driven by Chr
       const node = RED.nodes.node(id);
       // The node object links to editor internals and to the nodes that use it; its own data is what matters.
       const own = Object.fromEntries(
-        Object.entries(node).filter(([k, v]) => !k.startsWith('_') && k !== 'users' && (v === null || typeof v !== 'object' || k === 'credentials')),
+        Object.entries(node).filter(
+          ([k, v]) => !k.startsWith('_') && k !== 'users' && (v === null || typeof v !== 'object' || k === 'credentials'),
+        ),
       );
       return JSON.stringify({
         plain: RED.nodes.createCompleteNodeSet(),
@@ -507,6 +517,9 @@ describe('editor (browser): the packed package in a real Node-RED, driven by Chr
     assert.deepEqual(eb.pageErrors, []);
     // A missing icon, locale or editor file shows up as a failed request or a console error.
     assert.deepEqual(eb.failedResponses, []);
-    assert.deepEqual(eb.consoleErrors.filter((m) => !/ERR_BLOCKED_BY_CLIENT/.test(m)), []);
+    assert.deepEqual(
+      eb.consoleErrors.filter((m) => !/ERR_BLOCKED_BY_CLIENT/.test(m)),
+      [],
+    );
   });
 });

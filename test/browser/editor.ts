@@ -163,7 +163,10 @@ export async function deploy(page: Page): Promise<void> {
   await page.waitForSelector('#red-ui-header-button-deploy:not(.disabled)');
   // With invalid nodes the editor asks for a confirmation instead of deploying.
   const invalid: string[] = await page.evaluate(() =>
-    RED.nodes.filterNodes({}).filter((n: any) => n.valid === false).map((n: any) => `${n.type} ${n.id}`),
+    RED.nodes
+      .filterNodes({})
+      .filter((n: any) => n.valid === false)
+      .map((n: any) => `${n.type} ${n.id}`),
   );
   if (invalid.length) throw new Error(`invalid nodes in the workspace: ${invalid.join(', ')}`);
   const posted = page.waitForResponse((res) => res.url().endsWith('/flows') && res.request().method() === 'POST');

@@ -33,27 +33,31 @@ function editorNamespace(RED: unknown): Record<string, any> {
 }
 
 describe('editor files: resources/, help in locales/', () => {
-  it('every .html loads its shared scripts from this package\'s resources/, and they are there', () => {
+  it("every .html loads its shared scripts from this package's resources/, and they are there", () => {
     for (const type of TYPES) {
       const html = editorHtml(type);
       const scripts = resourceScripts(html, `${type}.html`);
       assert.ok(scripts.includes('editor.js'), `${type}.html loads editor.js`);
-      for (const name of scripts) assert.ok(name === LIMITS_FILE || existsSync(path.join(RESOURCES, name)), `${type}.html: resources/${name}`);
+      for (const name of scripts)
+        assert.ok(name === LIMITS_FILE || existsSync(path.join(RESOURCES, name)), `${type}.html: resources/${name}`);
       // The numeric settings come from limits.js, which must load where they are used.
       if (html.includes('numericSettings(')) assert.ok(scripts.includes(LIMITS_FILE), `${type}.html loads limits.js`);
       assert.doesNotMatch(html, /@include|@numeric-settings/, `${type}.html still has a build marker`);
     }
-    assert.throws(() => resourceScripts('<script src="resources/other-package/x.js"></script>', 'x.html'), /not from @labelops\/node-red-playment\//);
+    assert.throws(
+      () => resourceScripts('<script src="resources/other-package/x.js"></script>', 'x.html'),
+      /not from @labelops\/node-red-playment\//,
+    );
   });
 
-  it('limits.js holds the runtime\'s table', () => {
+  it("limits.js holds the runtime's table", () => {
     const context = vm.createContext({});
     context.window = context;
     vm.runInContext(limitsScript(), context);
     assert.deepEqual(JSON.parse(JSON.stringify(context.PlaymentEditor.NUMERIC_SETTINGS)), NUMERIC_SETTINGS);
   });
 
-  it('help lives in locales/en-US/<node>.html, not in the node\'s .html', () => {
+  it("help lives in locales/en-US/<node>.html, not in the node's .html", () => {
     for (const type of TYPES) {
       assert.doesNotMatch(editorHtml(type), /data-help-name/, `${type}.html has inline help`);
       const help = helpHtml(type);
@@ -68,7 +72,7 @@ describe('editor files: resources/, help in locales/', () => {
     assert.match(readFileSync(path.join(ROOT, 'README.md'), 'utf8'), /^### Errors \(all nodes\)$/m);
   });
 
-  it('each action node\'s help lists its own codes: the submit node FS_0001, job result FS_0006, create batch BATCH_CREATION', () => {
+  it("each action node's help lists its own codes: the submit node FS_0001, job result FS_0006, create batch BATCH_CREATION", () => {
     const own: Record<string, string[]> = {
       'playment-create-batch': ['BATCH_CREATION'],
       'playment-submit-video-job': ['FS_0001', 'DUPLICATE_UNRESOLVED'],
@@ -88,7 +92,7 @@ describe('editor files: resources/, help in locales/', () => {
     assert.deepEqual([...icons].sort(), readdirSync(path.join(EDITOR_SOURCE, 'icons')).sort());
   });
 
-  it('Name uses Node-RED\'s own label', () => {
+  it("Name uses Node-RED's own label", () => {
     for (const type of TYPES) {
       const html = editorHtml(type);
       assert.match(html, /<span data-i18n="node-red:common\.label\.name"><\/span>/, type);
@@ -97,7 +101,7 @@ describe('editor files: resources/, help in locales/', () => {
   });
 
   describe('typedValidator', () => {
-    it('is Node-RED\'s RED.validators.typedInput({typeField, allowBlank}) from 3.1.1 on', () => {
+    it("is Node-RED's RED.validators.typedInput({typeField, allowBlank}) from 3.1.1 on", () => {
       const calls: unknown[] = [];
       const validator = () => true;
       const ns = editorNamespace({
@@ -128,7 +132,10 @@ describe('editor files: resources/, help in locales/', () => {
       assert.equal(validate.call(node, '', {}), true);
       assert.equal(validate.call(node, 'ok', {}), true);
       assert.equal(validate.call(node, 'bad[', { label: 'Tag' }), 'refused');
-      assert.deepEqual(seen, [[node, 'ok', {}], [node, 'bad[', { label: 'Tag' }]]);
+      assert.deepEqual(seen, [
+        [node, 'ok', {}],
+        [node, 'bad[', { label: 'Tag' }],
+      ]);
     });
   });
 });

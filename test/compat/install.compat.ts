@@ -9,13 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CONFIG_TYPE, demoFlow } from '../../src/demo/flows';
 import { DEFAULT_PROJECT_ID as PROJECT, startSandbox, type Sandbox } from '../../src/sandbox/server';
-import {
-  assertOurNodesLoaded,
-  logProblems,
-  startNodeRed,
-  waitForDemoRun,
-  type NodeRedProcess,
-} from '../support/node-red-process';
+import { assertOurNodesLoaded, logProblems, startNodeRed, waitForDemoRun, type NodeRedProcess } from '../support/node-red-process';
 import { QUIET_INSTALL, installIntoUserDir, npm, packOnce } from '../support/npm';
 
 interface Target {

@@ -19,7 +19,15 @@ describe('extractAnnotations', () => {
   });
 
   it('says undefined for files in no known shape', () => {
-    for (const file of [null, 'x', {}, { data: null }, { data: {} }, { data: { annotation_data: { annotations: 'x' } } }, { data: { annotation_data: { annotations: [{ label: 3 }] } } }]) {
+    for (const file of [
+      null,
+      'x',
+      {},
+      { data: null },
+      { data: {} },
+      { data: { annotation_data: { annotations: 'x' } } },
+      { data: { annotation_data: { annotations: [{ label: 3 }] } } },
+    ]) {
       assert.equal(extractAnnotations(file), undefined, JSON.stringify(file));
     }
   });

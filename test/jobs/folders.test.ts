@@ -45,10 +45,30 @@ describe('groupFramesByFolder', () => {
   });
 
   it('takes every listed image extension in any case, and nothing else', () => {
-    const names = ['a.jpg', 'b.JPEG', 'c.png', 'd.bmp', 'e.webp', 'f.tif', 'g.TIFF', 'h.gif', 'i.mp4', 'j.json', 'jpg', '.png', 'k.jpg.txt'];
+    const names = [
+      'a.jpg',
+      'b.JPEG',
+      'c.png',
+      'd.bmp',
+      'e.webp',
+      'f.tif',
+      'g.TIFF',
+      'h.gif',
+      'i.mp4',
+      'j.json',
+      'jpg',
+      '.png',
+      'k.jpg.txt',
+    ];
     const { sequences, skipped } = groupFramesByFolder(names.map((n) => `https://h.example.com/x/${n}`));
-    assert.deepEqual(sequences[0].frames.map((f) => String(f).split('/').pop()), ['a.jpg', 'b.JPEG', 'c.png', 'd.bmp', 'e.webp', 'f.tif', 'g.TIFF']);
-    assert.deepEqual(skipped.map((s) => s.split('/').pop()), ['h.gif', 'i.mp4', 'j.json', 'jpg', '.png', 'k.jpg.txt']);
+    assert.deepEqual(
+      sequences[0].frames.map((f) => String(f).split('/').pop()),
+      ['a.jpg', 'b.JPEG', 'c.png', 'd.bmp', 'e.webp', 'f.tif', 'g.TIFF'],
+    );
+    assert.deepEqual(
+      skipped.map((s) => s.split('/').pop()),
+      ['h.gif', 'i.mp4', 'j.json', 'jpg', '.png', 'k.jpg.txt'],
+    );
   });
 
   it('reads the folder and file name before a query or fragment, and keeps the entries as given', () => {
@@ -60,14 +80,29 @@ describe('groupFramesByFolder', () => {
 
   it('gives the host as the folder of a file at the root, and refuses a file in no folder', () => {
     assert.equal(groupFramesByFolder(['gs://bucket/1.jpg']).sequences[0].reference_id, 'gs://bucket');
-    assert.match(refusal(() => groupFramesByFolder(['frame.jpg'])), /msg\.payload frame 0: "frame\.jpg" is not in a folder/);
-    assert.match(refusal(() => groupFramesByFolder(['https://a.jpg'], 'listing')), /listing frame 0: "https:\/\/a\.jpg" is not in a folder/);
+    assert.match(
+      refusal(() => groupFramesByFolder(['frame.jpg'])),
+      /msg\.payload frame 0: "frame\.jpg" is not in a folder/,
+    );
+    assert.match(
+      refusal(() => groupFramesByFolder(['https://a.jpg'], 'listing')),
+      /listing frame 0: "https:\/\/a\.jpg" is not in a folder/,
+    );
   });
 
   it('refuses what is not a list of URLs, naming the entry', () => {
-    assert.match(refusal(() => groupFramesByFolder({ frames: [] })), /msg\.payload must be an array of frame URLs to group by folder, got \{"frames":\[\]\}/);
-    assert.match(refusal(() => groupFramesByFolder(['s3://b/d/1.jpg', 7])), /msg\.payload frame 1 must be a URL string or \{frame_id, src\} with a URL, got 7/);
-    assert.match(refusal(() => groupFramesByFolder([{ src: ' ' }])), /frame 0 must be a URL string/);
+    assert.match(
+      refusal(() => groupFramesByFolder({ frames: [] })),
+      /msg\.payload must be an array of frame URLs to group by folder, got \{"frames":\[\]\}/,
+    );
+    assert.match(
+      refusal(() => groupFramesByFolder(['s3://b/d/1.jpg', 7])),
+      /msg\.payload frame 1 must be a URL string or \{frame_id, src\} with a URL, got 7/,
+    );
+    assert.match(
+      refusal(() => groupFramesByFolder([{ src: ' ' }])),
+      /frame 0 must be a URL string/,
+    );
   });
 
   it('gives a bulk payload the submit node plans as one job per folder, the folder as reference id', () => {
@@ -100,14 +135,29 @@ describe('s3ListingToUrls', () => {
   });
 
   it('refuses a truncated listing: a folder cut between pages would become a partial job', () => {
-    assert.match(refusal(() => s3ListingToUrls({ Name: 'b', Contents: [{ Key: 'd/1.jpg' }], IsTruncated: true })), /one page of a longer S3 listing \(IsTruncated is true\)/);
+    assert.match(
+      refusal(() => s3ListingToUrls({ Name: 'b', Contents: [{ Key: 'd/1.jpg' }], IsTruncated: true })),
+      /one page of a longer S3 listing \(IsTruncated is true\)/,
+    );
   });
 
   it('refuses a listing without a bucket or with a bad entry, naming where', () => {
-    assert.match(refusal(() => s3ListingToUrls({ Contents: [{ Key: 'a.jpg' }] })), /msg\.payload\.Name \(the bucket\) must be a non-empty string, got undefined/);
-    assert.match(refusal(() => s3ListingToUrls([{ Name: 'b' }, { Name: 'b', Contents: [{ Size: 3 }] }])), /msg\.payload\[1\]\.Contents\[0\]\.Key must be a non-empty string, got \{"Size":3\}/);
-    assert.match(refusal(() => s3ListingToUrls({ Name: 'b', Contents: 'd/1.jpg' })), /msg\.payload\.Contents must be an array/);
-    assert.match(refusal(() => s3ListingToUrls('s3://b/d/1.jpg')), /msg\.payload must be a listing object with Contents/);
+    assert.match(
+      refusal(() => s3ListingToUrls({ Contents: [{ Key: 'a.jpg' }] })),
+      /msg\.payload\.Name \(the bucket\) must be a non-empty string, got undefined/,
+    );
+    assert.match(
+      refusal(() => s3ListingToUrls([{ Name: 'b' }, { Name: 'b', Contents: [{ Size: 3 }] }])),
+      /msg\.payload\[1\]\.Contents\[0\]\.Key must be a non-empty string, got \{"Size":3\}/,
+    );
+    assert.match(
+      refusal(() => s3ListingToUrls({ Name: 'b', Contents: 'd/1.jpg' })),
+      /msg\.payload\.Contents must be an array/,
+    );
+    assert.match(
+      refusal(() => s3ListingToUrls('s3://b/d/1.jpg')),
+      /msg\.payload must be a listing object with Contents/,
+    );
   });
 });
 
@@ -141,9 +191,18 @@ describe('gcsListingToUrls', () => {
   });
 
   it('refuses one page of a longer listing and entries without name or bucket', () => {
-    assert.match(refusal(() => gcsListingToUrls({ ...GCS_LISTING, nextPageToken: 'abc' })), /one page of a longer GCS listing/);
-    assert.match(refusal(() => gcsListingToUrls({ items: [{ name: 'a/1.jpg' }] })), /msg\.payload\.items\[0\] must have a non-empty name and bucket, got \{"name":"a\/1\.jpg"\}/);
-    assert.match(refusal(() => gcsListingToUrls([{ bucket: 'b' }])), /msg\.payload\[0\] must have a non-empty name and bucket/);
+    assert.match(
+      refusal(() => gcsListingToUrls({ ...GCS_LISTING, nextPageToken: 'abc' })),
+      /one page of a longer GCS listing/,
+    );
+    assert.match(
+      refusal(() => gcsListingToUrls({ items: [{ name: 'a/1.jpg' }] })),
+      /msg\.payload\.items\[0\] must have a non-empty name and bucket, got \{"name":"a\/1\.jpg"\}/,
+    );
+    assert.match(
+      refusal(() => gcsListingToUrls([{ bucket: 'b' }])),
+      /msg\.payload\[0\] must have a non-empty name and bucket/,
+    );
   });
 });
 
@@ -154,12 +213,23 @@ describe('localPathsToUrls', () => {
       'https://frames.example.com/drive%201/f_2.jpg',
       'https://frames.example.com/drive%201/f_10.jpg',
     ]);
-    assert.deepEqual(localPathsToUrls(['C:\\data\\d\\1.png'], 'C:\\data', 'https://h.example.com/frames'), ['https://h.example.com/frames/d/1.png']);
+    assert.deepEqual(localPathsToUrls(['C:\\data\\d\\1.png'], 'C:\\data', 'https://h.example.com/frames'), [
+      'https://h.example.com/frames/d/1.png',
+    ]);
   });
 
   it('refuses a path outside the served folder, naming it', () => {
-    assert.match(refusal(() => localPathsToUrls(['/srv/frames/a.jpg', '/srv/framesX/b.jpg'], '/srv/frames', 'https://h')), /msg\.payload\[1\]: "\/srv\/framesX\/b\.jpg" is not under the served folder "\/srv\/frames"/);
-    assert.match(refusal(() => localPathsToUrls(42, '/srv', 'https://h')), /must be file paths/);
-    assert.match(refusal(() => localPathsToUrls([null], '/srv', 'https://h')), /msg\.payload\[0\] must be a file path, got null/);
+    assert.match(
+      refusal(() => localPathsToUrls(['/srv/frames/a.jpg', '/srv/framesX/b.jpg'], '/srv/frames', 'https://h')),
+      /msg\.payload\[1\]: "\/srv\/framesX\/b\.jpg" is not under the served folder "\/srv\/frames"/,
+    );
+    assert.match(
+      refusal(() => localPathsToUrls(42, '/srv', 'https://h')),
+      /must be file paths/,
+    );
+    assert.match(
+      refusal(() => localPathsToUrls([null], '/srv', 'https://h')),
+      /msg\.payload\[0\] must be a file path, got null/,
+    );
   });
 });

@@ -60,7 +60,10 @@ describe('frameIdFromUrl', () => {
 
 describe('normalizeFrames checks', () => {
   it('refuses what is not a non-empty list, naming the label', () => {
-    assert.match(refusal('https://h/a.jpg'), /^msg\.payload must be an array of frames \(URL strings or \{frame_id, src\}\), got "https:\/\/h\/a\.jpg"$/);
+    assert.match(
+      refusal('https://h/a.jpg'),
+      /^msg\.payload must be an array of frames \(URL strings or \{frame_id, src\}\), got "https:\/\/h\/a\.jpg"$/,
+    );
     assert.equal(refusal([], 'sequence 1'), 'sequence 1 has no frames');
   });
 
@@ -68,19 +71,27 @@ describe('normalizeFrames checks', () => {
     for (const item of [7, null, ['https://h/a.jpg'], new URL('https://h/a.jpg')]) {
       assert.match(refusal([item]), /^msg\.payload frame 0 must be a URL string or \{frame_id, src\}, got /, preview(item));
     }
-    assert.deepEqual(normalizeFrames([Object.assign(Object.create(null), { src: 'https://h/a.jpg' })]), [{ frame_id: 'a.jpg', src: 'https://h/a.jpg' }]);
+    assert.deepEqual(normalizeFrames([Object.assign(Object.create(null), { src: 'https://h/a.jpg' })]), [
+      { frame_id: 'a.jpg', src: 'https://h/a.jpg' },
+    ]);
   });
 
   it('refuses sources that are empty, too long, relative, of another scheme, hostless or with spaces', () => {
     assert.match(refusal([{ src: '' }]), /frame 0: src must be a URL string, got ""/);
     assert.match(refusal([{ src: 5 }]), /frame 0: src must be a URL string, got 5/);
-    assert.match(refusal([{ frame_id: 'a', src: `https://h/${'a'.repeat(8183)}` }]), /frame 0: src is 8193 characters long, more than 8192/);
+    assert.match(
+      refusal([{ frame_id: 'a', src: `https://h/${'a'.repeat(8183)}` }]),
+      /frame 0: src is 8193 characters long, more than 8192/,
+    );
     assert.equal(normalizeFrames([{ frame_id: 'a', src: `https://h/${'a'.repeat(8182)}` }])[0].src.length, 8192);
     assert.match(refusal(['/a.jpg']), /frame 0: src must be an absolute http, https, s3 or gs URL, got "\/a\.jpg"/);
     assert.match(refusal(['ftp://h/a.jpg']), /frame 0: src scheme "ftp" is not allowed \(use http, https, s3 or gs\)/);
     assert.match(refusal(['file:///a.jpg']), /frame 0: src scheme "file" is not allowed/);
     assert.match(refusal(['s3:///a.jpg']), /frame 0: src "s3:\/\/\/a\.jpg" has no host or bucket/);
-    assert.match(refusal(['https://h/a b.jpg']), /frame 0: src "https:\/\/h\/a b\.jpg" contains spaces or control characters; percent-encode them/);
+    assert.match(
+      refusal(['https://h/a b.jpg']),
+      /frame 0: src "https:\/\/h\/a b\.jpg" contains spaces or control characters; percent-encode them/,
+    );
     assert.match(refusal(['https://h/a\u007f.jpg']), /contains spaces or control characters/);
   });
 
@@ -102,7 +113,11 @@ describe('normalizeFrames checks', () => {
 
   it('refuses frame ids that are blank, not text or too long', () => {
     for (const frame_id of [' ', '\u00a0', '\t', Infinity, true, {}]) {
-      assert.match(refusal([{ frame_id, src: 'https://h/a.jpg' }]), /^msg\.payload frame 0: frame_id must be a non-empty string, got /, preview(frame_id));
+      assert.match(
+        refusal([{ frame_id, src: 'https://h/a.jpg' }]),
+        /^msg\.payload frame 0: frame_id must be a non-empty string, got /,
+        preview(frame_id),
+      );
     }
     assert.equal(normalizeFrames([{ frame_id: ' a', src: 'https://h/a.jpg' }])[0].frame_id, ' a');
     assert.equal(normalizeFrames([{ frame_id: 'é', src: 'https://h/a.jpg' }])[0].frame_id, 'é');
@@ -140,7 +155,13 @@ describe('isPlainObject and sortFramesNaturally', () => {
 
   it('sorts numbers inside ids by value, and leaves the input list as it was', () => {
     const frames = ['b2', 'a10', 'a9', 'A1'].map((id) => ({ frame_id: id, src: `https://h/${id}` }));
-    assert.deepEqual(sortFramesNaturally(frames).map((f) => f.frame_id), ['A1', 'a9', 'a10', 'b2']);
-    assert.deepEqual(frames.map((f) => f.frame_id), ['b2', 'a10', 'a9', 'A1']);
+    assert.deepEqual(
+      sortFramesNaturally(frames).map((f) => f.frame_id),
+      ['A1', 'a9', 'a10', 'b2'],
+    );
+    assert.deepEqual(
+      frames.map((f) => f.frame_id),
+      ['b2', 'a10', 'a9', 'A1'],
+    );
   });
 });

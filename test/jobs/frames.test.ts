@@ -41,7 +41,10 @@ describe('frames from other contexts', () => {
   });
 
   it('isBulkPayload recognises sequences made in another context', () => {
-    assert.equal(isBulkPayload(fromOtherContext(`[{ frames: ['https://h.example/a.jpg'] }, { frames: ['https://h.example/b.jpg'] }]`)), true);
+    assert.equal(
+      isBulkPayload(fromOtherContext(`[{ frames: ['https://h.example/a.jpg'] }, { frames: ['https://h.example/b.jpg'] }]`)),
+      true,
+    );
     assert.equal(isBulkPayload(fromOtherContext(`[{ frame_id: 'a', src: 'https://h.example/a.jpg' }]`)), false);
   });
 });
@@ -85,6 +88,9 @@ describe('frames', () => {
 
   it('sorts naturally', () => {
     const sorted = sortFramesNaturally(['f10', 'f2', 'f1'].map((id) => ({ frame_id: id, src: `https://h/${id}` })));
-    assert.deepEqual(sorted.map((f) => f.frame_id), ['f1', 'f2', 'f10']);
+    assert.deepEqual(
+      sorted.map((f) => f.frame_id),
+      ['f1', 'f2', 'f10'],
+    );
   });
 });

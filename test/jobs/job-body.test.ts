@@ -25,7 +25,10 @@ describe('parseJobSettings', () => {
 
   it('treats empty node fields and null as not set', () => {
     const settings = parseJobSettings({ tag: 't', work_flow_id: '', reference_id: null, batch_id: '', priority_weight: '' }, 'msg');
-    assert.deepEqual({ ...settings }, { tag: 't', work_flow_id: undefined, reference_id: undefined, batch_id: undefined, priority_weight: undefined });
+    assert.deepEqual(
+      { ...settings },
+      { tag: 't', work_flow_id: undefined, reference_id: undefined, batch_id: undefined, priority_weight: undefined },
+    );
     assert.equal(refusal({ tag: '', work_flow_id: null }).code, 'INVALID_INPUT');
   });
 
@@ -35,9 +38,18 @@ describe('parseJobSettings', () => {
 
   it('refuses ids that are blank, too long, not finite or not text, naming the field and the value', () => {
     assert.equal(refusal({ tag: '   ' }).message, 'msg: tag must be a non-empty string of at most 256 characters, got "   "');
-    assert.equal(refusal({ tag: 't', reference_id: NaN }).message, 'msg: reference_id must be a non-empty string of at most 256 characters, got null');
-    assert.equal(refusal({ work_flow_id: ['w'] }).message, 'msg: work_flow_id must be a non-empty string of at most 256 characters, got ["w"]');
-    assert.match(refusal({ tag: 'x'.repeat(257) }).message, /^msg: tag must be a non-empty string of at most 256 characters, got "x{76}\.\.\.$/);
+    assert.equal(
+      refusal({ tag: 't', reference_id: NaN }).message,
+      'msg: reference_id must be a non-empty string of at most 256 characters, got null',
+    );
+    assert.equal(
+      refusal({ work_flow_id: ['w'] }).message,
+      'msg: work_flow_id must be a non-empty string of at most 256 characters, got ["w"]',
+    );
+    assert.match(
+      refusal({ tag: 'x'.repeat(257) }).message,
+      /^msg: tag must be a non-empty string of at most 256 characters, got "x{76}\.\.\.$/,
+    );
     assert.equal(parseJobSettings({ tag: 'x'.repeat(256) }, 'msg').tag, 'x'.repeat(256));
   });
 

@@ -32,7 +32,10 @@ describe('frame limits', function () {
 
   it('splits a sequence longer than the per-job limit when frames per job is set', () => {
     const jobs = planJobs(urls(MAX_FRAMES_PER_JOB + 5), NODE, {}, options(MAX_FRAMES_PER_JOB));
-    assert.deepEqual(jobs.map((j) => j.body.data.video_data.frames.length), [MAX_FRAMES_PER_JOB, 5]);
+    assert.deepEqual(
+      jobs.map((j) => j.body.data.video_data.frames.length),
+      [MAX_FRAMES_PER_JOB, 5],
+    );
   });
 
   it('refuses a sequence longer than the per-job limit without a split, and says how to split it', () => {
@@ -57,7 +60,10 @@ describe('frame limits', function () {
     const tooMany = new Array(MAX_FRAMES_PER_MESSAGE + 1).fill('not read');
     const err = refused(() => planJobs(tooMany, NODE, {}, options(MAX_FRAMES_PER_JOB)));
     assert.equal(err.code, 'INVALID_INPUT');
-    assert.equal(err.message, `msg.payload has ${MAX_FRAMES_PER_MESSAGE + 1} frames, more than ${MAX_FRAMES_PER_MESSAGE} in one message; send them in several messages`);
+    assert.equal(
+      err.message,
+      `msg.payload has ${MAX_FRAMES_PER_MESSAGE + 1} frames, more than ${MAX_FRAMES_PER_MESSAGE} in one message; send them in several messages`,
+    );
 
     const half = new Array(MAX_FRAMES_PER_MESSAGE / 2 + 1).fill('not read');
     const bulk = refused(() => planJobs([{ frames: half }, { frames: half }], NODE, {}, options(MAX_FRAMES_PER_JOB)));
@@ -68,7 +74,10 @@ describe('frame limits', function () {
     // 600,000 frames in parts of 10 repeating 5: about 1.2 million frames sent.
     const err = refused(() => planJobs(new Array(600_000).fill('not read'), NODE, {}, options(10, 5)));
     assert.equal(err.code, 'INVALID_INPUT');
-    assert.match(err.message, /^msg\.payload has 600000 frames \(1199990 with the frames the overlap repeats\), more than 1000000 in one message/);
+    assert.match(
+      err.message,
+      /^msg\.payload has 600000 frames \(1199990 with the frames the overlap repeats\), more than 1000000 in one message/,
+    );
   });
 });
 
@@ -93,7 +102,10 @@ describe('extra job data (pre-labels, reference data, metadata)', () => {
   it('refuses pre-labels on a frame the job lacks, naming it', () => {
     const err = refused(() => planJobs(seq, NODE, {}, options(0), { maker_response: preLabels('f1.jpg', 'f9.jpg') }));
     assert.equal(err.code, 'INVALID_INPUT');
-    assert.equal(err.message, 'msg.maker_response.video_2d.data.annotations[0] (tracker "car-1"): frame "f9.jpg" is not a frame of this job');
+    assert.equal(
+      err.message,
+      'msg.maker_response.video_2d.data.annotations[0] (tracker "car-1"): frame "f9.jpg" is not a frame of this job',
+    );
   });
 
   it("takes each bulk sequence's own extras, and refuses message extras with a bulk payload", () => {
@@ -109,17 +121,29 @@ describe('extra job data (pre-labels, reference data, metadata)', () => {
 
     const bad = refused(() => planJobs([{ frames: seq, maker_response: preLabels('nope') }], NODE, {}, options(0)));
     assert.match(bad.message, /^msg\.payload\[0\]\.maker_response\.video_2d\.data\.annotations\[0\] \(tracker "car-1"\): frame "nope"/);
-    const onMsg = refused(() => planJobs(bulk, NODE, {}, options(0), { metadata: { drive: 7 }, reference_data: { vector: { images: [] } } }));
-    assert.equal(onMsg.message, 'msg.reference_data, msg.metadata are for a single sequence; with a bulk payload (an array of sequences), give them in each sequence object');
+    const onMsg = refused(() =>
+      planJobs(bulk, NODE, {}, options(0), { metadata: { drive: 7 }, reference_data: { vector: { images: [] } } }),
+    );
+    assert.equal(
+      onMsg.message,
+      'msg.reference_data, msg.metadata are for a single sequence; with a bulk payload (an array of sequences), give them in each sequence object',
+    );
   });
 
   it("gives each part of a split sequence its own frames' pre-labels", () => {
     const jobs = planJobs(seq, NODE, {}, options(2), { maker_response: preLabels('f1.jpg', 'f3.jpg'), metadata: { drive: 7 } });
     assert.deepEqual(
-      jobs.map((j) => JSON.parse(JSON.stringify(j.body.data.maker_response)).video_2d.data.annotations.map((t: { frames: object }) => Object.keys(t.frames))),
+      jobs.map((j) =>
+        JSON.parse(JSON.stringify(j.body.data.maker_response)).video_2d.data.annotations.map((t: { frames: object }) =>
+          Object.keys(t.frames),
+        ),
+      ),
       [[['f1.jpg']], [['f3.jpg']]],
     );
-    assert.deepEqual(jobs.map((j) => j.body.data.metadata), [{ drive: 7 }, { drive: 7 }]);
+    assert.deepEqual(
+      jobs.map((j) => j.body.data.metadata),
+      [{ drive: 7 }, { drive: 7 }],
+    );
   });
 });
 
@@ -137,36 +161,63 @@ describe('planFolders: one job per folder of a flat list', () => {
 
   it('the folder URL is the reference id, frames in natural order, other files skipped', () => {
     const { jobs, skipped } = planFolders(LIST, NODE, {}, options(0));
-    assert.deepEqual(jobs.map((j) => [j.body.reference_id, j.folder, j.sequence]), [
-      ['s3://cams/d7/front', 's3://cams/d7/front', 0],
-      ['s3://cams/d7/rear', 's3://cams/d7/rear', 1],
+    assert.deepEqual(
+      jobs.map((j) => [j.body.reference_id, j.folder, j.sequence]),
+      [
+        ['s3://cams/d7/front', 's3://cams/d7/front', 0],
+        ['s3://cams/d7/rear', 's3://cams/d7/rear', 1],
+      ],
+    );
+    assert.deepEqual(framesOf(jobs), [
+      ['frame_9.jpg', 'frame_10.jpg'],
+      ['frame_1.jpg', 'frame_2.jpg'],
     ]);
-    assert.deepEqual(framesOf(jobs), [['frame_9.jpg', 'frame_10.jpg'], ['frame_1.jpg', 'frame_2.jpg']]);
     assert.deepEqual(skipped, ['s3://cams/d7/calibration.json', 's3://cams/d7/']);
   });
 
   it("puts a node's or message's reference id before each folder, the node's first", () => {
     const fromMsg = planFolders(LIST, NODE, { reference_id: 'round2' }, options(0)).jobs;
-    assert.deepEqual(fromMsg.map((j) => j.body.reference_id), ['round2-s3://cams/d7/front', 'round2-s3://cams/d7/rear']);
+    assert.deepEqual(
+      fromMsg.map((j) => j.body.reference_id),
+      ['round2-s3://cams/d7/front', 'round2-s3://cams/d7/rear'],
+    );
     const fromNode = planFolders(LIST, { ...NODE, reference_id: 'node' }, { reference_id: 'msg' }, options(0)).jobs;
-    assert.deepEqual(fromNode.map((j) => j.body.reference_id), ['node-s3://cams/d7/front', 'node-s3://cams/d7/rear']);
+    assert.deepEqual(
+      fromNode.map((j) => j.body.reference_id),
+      ['node-s3://cams/d7/front', 'node-s3://cams/d7/rear'],
+    );
   });
 
   it('a folder keeps its reference id whatever other folders the list holds', () => {
-    const alone = planFolders(LIST.filter((u) => u.includes('/rear/')), NODE, { reference_id: 'r' }, options(0)).jobs;
-    assert.deepEqual(alone.map((j) => j.body.reference_id), ['r-s3://cams/d7/rear']);
+    const alone = planFolders(
+      LIST.filter((u) => u.includes('/rear/')),
+      NODE,
+      { reference_id: 'r' },
+      options(0),
+    ).jobs;
+    assert.deepEqual(
+      alone.map((j) => j.body.reference_id),
+      ['r-s3://cams/d7/rear'],
+    );
   });
 
   it('splits each folder on its own: parts named after the folder', () => {
     const { jobs } = planFolders(LIST, NODE, {}, options(1));
-    assert.deepEqual(jobs.map((j) => j.body.reference_id), [
-      's3://cams/d7/front-part-1', 's3://cams/d7/front-part-2', 's3://cams/d7/rear-part-1', 's3://cams/d7/rear-part-2',
-    ]);
-    assert.deepEqual(jobs.map((j) => j.folder), ['s3://cams/d7/front', 's3://cams/d7/front', 's3://cams/d7/rear', 's3://cams/d7/rear']);
+    assert.deepEqual(
+      jobs.map((j) => j.body.reference_id),
+      ['s3://cams/d7/front-part-1', 's3://cams/d7/front-part-2', 's3://cams/d7/rear-part-1', 's3://cams/d7/rear-part-2'],
+    );
+    assert.deepEqual(
+      jobs.map((j) => j.folder),
+      ['s3://cams/d7/front', 's3://cams/d7/front', 's3://cams/d7/rear', 's3://cams/d7/rear'],
+    );
   });
 
   it('refuses a bulk payload, message pre-labels, a list without images, and names the folder of a bad frame', () => {
-    assert.match(refused(() => planFolders([{ frames: LIST }], NODE, {}, options(0))).message, /^msg\.payload is an array of sequences; "group frames by folder" takes one flat list/);
+    assert.match(
+      refused(() => planFolders([{ frames: LIST }], NODE, {}, options(0))).message,
+      /^msg\.payload is an array of sequences; "group frames by folder" takes one flat list/,
+    );
     assert.equal(
       refused(() => planFolders(LIST, NODE, {}, options(0), { maker_response: preLabels('frame_1.jpg') })).message,
       'msg.maker_response is for a single sequence; frames grouped by folder cannot carry them (frame ids repeat from folder to folder)',
@@ -178,7 +229,10 @@ describe('planFolders: one job per folder of a flat list', () => {
     const bad = refused(() => planFolders(['s3://cams/d7/front/1.jpg', 'ftp://cams/d7/front/2.jpg'], NODE, {}, options(0)));
     assert.equal(bad.code, 'INVALID_INPUT');
     assert.match(bad.message, /^msg\.payload \(folder "ftp:\/\/cams\/d7\/front"\) frame 0: src scheme "ftp" is not allowed/);
-    assert.match(refused(() => planFolders(LIST, {}, {}, options(0))).message, /^msg\.payload \(folder "s3:\/\/cams\/d7\/front"\): tag or work_flow_id is required/);
+    assert.match(
+      refused(() => planFolders(LIST, {}, {}, options(0))).message,
+      /^msg\.payload \(folder "s3:\/\/cams\/d7\/front"\): tag or work_flow_id is required/,
+    );
   });
 
   it('bounds the list before grouping it', () => {
@@ -199,16 +253,33 @@ describe('planning jobs', () => {
 
   it('numbers a shared reference id across bulk sequences', () => {
     const jobs = planJobs([{ frames: ['https://h/1.jpg'] }, { frames: ['https://h/2.jpg'] }], { tag: 't' }, { reference_id: 'run' }, opts);
-    assert.deepEqual(jobs.map((j) => j.body.reference_id), ['run-1', 'run-2']);
+    assert.deepEqual(
+      jobs.map((j) => j.body.reference_id),
+      ['run-1', 'run-2'],
+    );
   });
 
   it('refuses two bulk sequences with the same reference id', () => {
-    const err = thrown(() => planJobs([{ frames: ['https://h/1.jpg'], reference_id: 'x' }, { frames: ['https://h/2.jpg'], reference_id: 'x' }], { tag: 't' }, {}, opts));
+    const err = thrown(() =>
+      planJobs(
+        [
+          { frames: ['https://h/1.jpg'], reference_id: 'x' },
+          { frames: ['https://h/2.jpg'], reference_id: 'x' },
+        ],
+        { tag: 't' },
+        {},
+        opts,
+      ),
+    );
     assert.match(err.message, /msg\.payload\[0\] and msg\.payload\[1\] have the same reference_id/);
   });
 
   it('splits with overlap into windows that cover every frame', () => {
-    assert.deepEqual(splitFrames([1, 2, 3, 4, 5, 6, 7], 3, 1), [[1, 2, 3], [3, 4, 5], [5, 6, 7]]);
+    assert.deepEqual(splitFrames([1, 2, 3, 4, 5, 6, 7], 3, 1), [
+      [1, 2, 3],
+      [3, 4, 5],
+      [5, 6, 7],
+    ]);
     assert.deepEqual(splitFrames([1, 2, 3, 4], 3, 0), [[1, 2, 3], [4]]);
     assert.deepEqual(splitFrames([1, 2], 3, 2), [[1, 2]]);
   });

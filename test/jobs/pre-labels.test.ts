@@ -19,7 +19,12 @@ const FRAMES: Frame[] = ['f1', 'f2', 'f3', 'f4'].map((id) => ({ frame_id: id, sr
 const box = (x: number) => ({
   label: 'Car',
   attributes: { occluded: { value: false, state: 'editable' } },
-  coordinates: [{ x, y: 0.1 }, { x: x + 0.2, y: 0.1 }, { x: x + 0.2, y: 0.3 }, { x, y: 0.3 }],
+  coordinates: [
+    { x, y: 0.1 },
+    { x: x + 0.2, y: 0.1 },
+    { x: x + 0.2, y: 0.3 },
+    { x, y: 0.3 },
+  ],
 });
 
 /** Pre-labels as a Function node would build them (TELUS's video_2d form). */
@@ -68,25 +73,60 @@ describe('parseJobExtras', () => {
   });
 
   it('refuses pre-labels in no known place, both places, or trackers without frames', () => {
-    assert.match(refusal(() => parseJobExtras({ maker_response: { annotations: [] } }, FRAMES, 'msg')), /^msg\.maker_response must hold the pre-labelled trackers as video_2d\.data\.annotations \(or video2d\.data\.annotations\), got \{"annotations":\[\]\}$/);
-    assert.match(refusal(() => parseJobExtras({ maker_response: 'labels.json' }, FRAMES, 'msg')), /msg\.maker_response must hold/);
-    assert.match(refusal(() => parseJobExtras({ maker_response: { ...makerResponse(), ...makerResponse('video2d') } }, FRAMES, 'msg')), /holds both video_2d and video2d/);
+    assert.match(
+      refusal(() => parseJobExtras({ maker_response: { annotations: [] } }, FRAMES, 'msg')),
+      /^msg\.maker_response must hold the pre-labelled trackers as video_2d\.data\.annotations \(or video2d\.data\.annotations\), got \{"annotations":\[\]\}$/,
+    );
+    assert.match(
+      refusal(() => parseJobExtras({ maker_response: 'labels.json' }, FRAMES, 'msg')),
+      /msg\.maker_response must hold/,
+    );
+    assert.match(
+      refusal(() => parseJobExtras({ maker_response: { ...makerResponse(), ...makerResponse('video2d') } }, FRAMES, 'msg')),
+      /holds both video_2d and video2d/,
+    );
     const noFrames = { video2d: { data: { annotations: [{ _id: 'x', frames: [] }] } } };
-    assert.match(refusal(() => parseJobExtras({ maker_response: noFrames }, FRAMES, 'msg')), /msg\.maker_response\.video2d\.data\.annotations\[0\] must be a tracker with frames \{frame_id: annotation\}, got/);
+    assert.match(
+      refusal(() => parseJobExtras({ maker_response: noFrames }, FRAMES, 'msg')),
+      /msg\.maker_response\.video2d\.data\.annotations\[0\] must be a tracker with frames \{frame_id: annotation\}, got/,
+    );
   });
 
   it('refuses reference images of a frame the job does not have, and extras that are not objects', () => {
-    const bad = { raster: { images: [{ frame_id: 'f1', data: [] }, { frame_id: 'f0', data: [] }] } };
-    assert.equal(refusal(() => parseJobExtras({ reference_data: bad }, FRAMES, 'msg')), 'msg.reference_data.raster.images[1]: frame "f0" is not a frame of this job');
-    assert.match(refusal(() => parseJobExtras({ reference_data: { vector: { images: ['f1'] } } }, FRAMES, 'msg')), /msg\.reference_data\.vector\.images\[0\] must be \{frame_id, data\}, got "f1"/);
-    assert.match(refusal(() => parseJobExtras({ reference_data: [] }, FRAMES, 'msg')), /msg\.reference_data must be an object, got \[\]/);
-    assert.match(refusal(() => parseJobExtras({ metadata: 'drive 7' }, FRAMES, 'msg')), /msg\.metadata must be an object, got "drive 7"/);
+    const bad = {
+      raster: {
+        images: [
+          { frame_id: 'f1', data: [] },
+          { frame_id: 'f0', data: [] },
+        ],
+      },
+    };
+    assert.equal(
+      refusal(() => parseJobExtras({ reference_data: bad }, FRAMES, 'msg')),
+      'msg.reference_data.raster.images[1]: frame "f0" is not a frame of this job',
+    );
+    assert.match(
+      refusal(() => parseJobExtras({ reference_data: { vector: { images: ['f1'] } } }, FRAMES, 'msg')),
+      /msg\.reference_data\.vector\.images\[0\] must be \{frame_id, data\}, got "f1"/,
+    );
+    assert.match(
+      refusal(() => parseJobExtras({ reference_data: [] }, FRAMES, 'msg')),
+      /msg\.reference_data must be an object, got \[\]/,
+    );
+    assert.match(
+      refusal(() => parseJobExtras({ metadata: 'drive 7' }, FRAMES, 'msg')),
+      /msg\.metadata must be an object, got "drive 7"/,
+    );
   });
 });
 
 describe('extrasForFrames', () => {
-  it("gives a split part the pre-labels and reference images of its own frames only, metadata whole", () => {
-    const extras = parseJobExtras({ maker_response: makerResponse(), reference_data: REFERENCE_DATA, metadata: { drive: 7 } }, FRAMES, 'msg');
+  it('gives a split part the pre-labels and reference images of its own frames only, metadata whole', () => {
+    const extras = parseJobExtras(
+      { maker_response: makerResponse(), reference_data: REFERENCE_DATA, metadata: { drive: 7 } },
+      FRAMES,
+      'msg',
+    );
     const before = JSON.stringify(extras);
     const part = extrasForFrames(extras, FRAMES.slice(1, 3));
     assert.deepEqual(JSON.parse(JSON.stringify(part)), {
@@ -103,14 +143,20 @@ describe('extrasForFrames', () => {
       reference_data: { vector: { images: [REFERENCE_DATA.vector.images[1]] } },
       metadata: { drive: 7 },
     });
-    assert.equal(JSON.stringify(extras), before, 'the whole sequence\'s extras were changed');
+    assert.equal(JSON.stringify(extras), before, "the whole sequence's extras were changed");
   });
 
   it('drops a tracker with no frame in the part and keeps what else the objects hold', () => {
-    const mr = { video2d: { data: { annotations: makerResponse().video_2d.data.annotations, version: 2 }, source: 'model-a' }, other: true };
+    const mr = {
+      video2d: { data: { annotations: makerResponse().video_2d.data.annotations, version: 2 }, source: 'model-a' },
+      other: true,
+    };
     const part = extrasForFrames({ maker_response: mr }, [FRAMES[2]]);
     assert.deepEqual(JSON.parse(JSON.stringify(part.maker_response)), {
-      video2d: { data: { annotations: [{ _id: 'car-2', type: 'rectangle', label: 'Car', frames: { f3: box(0.5) } }], version: 2 }, source: 'model-a' },
+      video2d: {
+        data: { annotations: [{ _id: 'car-2', type: 'rectangle', label: 'Car', frames: { f3: box(0.5) } }], version: 2 },
+        source: 'model-a',
+      },
       other: true,
     });
     assert.deepEqual(extrasForFrames({}, FRAMES), {});
@@ -118,7 +164,10 @@ describe('extrasForFrames', () => {
 
   it('keeps a frame named __proto__ as an ordinary frame', () => {
     const frames: Frame[] = [{ frame_id: '__proto__', src: 'https://h.example.com/d/p.jpg' }];
-    const mr = JSON.parse('{"video_2d":{"data":{"annotations":[{"_id":"t","frames":{"__proto__":{"label":"Car"}}}]}}}') as Record<string, unknown>;
+    const mr = JSON.parse('{"video_2d":{"data":{"annotations":[{"_id":"t","frames":{"__proto__":{"label":"Car"}}}]}}}') as Record<
+      string,
+      unknown
+    >;
     const part = extrasForFrames(parseJobExtras({ maker_response: mr }, frames, 'msg'), frames);
     assert.equal(JSON.stringify(part.maker_response), JSON.stringify(mr));
   });

@@ -45,7 +45,10 @@ describe('deriveReferenceId', () => {
 
   it('tells a missing field from an empty one only by position, never by concatenation', () => {
     // A field moved between neighbours must change the id.
-    assert.notEqual(deriveReferenceId({ projectId: 'p', tag: 'a', frames }), deriveReferenceId({ projectId: 'p', workFlowId: 'a', frames }));
+    assert.notEqual(
+      deriveReferenceId({ projectId: 'p', tag: 'a', frames }),
+      deriveReferenceId({ projectId: 'p', workFlowId: 'a', frames }),
+    );
     assert.notEqual(
       deriveReferenceId({ projectId: 'p', tag: 't', frames: [{ frame_id: 'a;', src: 'b' }] }),
       deriveReferenceId({ projectId: 'p', tag: 't', frames: [{ frame_id: 'a', src: ';b' }] }),
@@ -63,7 +66,12 @@ describe('deriveReferenceId', () => {
     for (const count of [1, 3000]) {
       const seq = Array.from({ length: count }, (_, i) => ({ frame_id: `f${i}`, src: `https://cdn.example.com/seq/f${i}.jpg?sig=${i}` }));
       const text = [
-        field('playment-video-job/1'), field('p'), field('t'), field(undefined), field(undefined), field(String(count)),
+        field('playment-video-job/1'),
+        field('p'),
+        field('t'),
+        field(undefined),
+        field(undefined),
+        field(String(count)),
         ...seq.flatMap((f) => [field(f.frame_id), field(f.src.replace(/\?sig=\d+$/, ''))]),
       ].join('');
       const digest = createHash('sha256').update(text).digest('hex').slice(0, 32);

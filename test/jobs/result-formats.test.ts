@@ -1,12 +1,25 @@
 /** Result files in forms ready for training: frame map, rows, YOLO text with skipped shapes listed. */
 import assert from 'node:assert/strict';
 import type { PlaymentError } from '../../src/api/errors';
-import { annotationRows, frameMap, labelListSchema, readResult, resultPayload, yoloEntries, type ResultContent } from '../../src/jobs/result-formats';
+import {
+  annotationRows,
+  frameMap,
+  labelListSchema,
+  readResult,
+  resultPayload,
+  yoloEntries,
+  type ResultContent,
+} from '../../src/jobs/result-formats';
 import { buildVideoResult } from '../../src/sandbox/synthetic-result';
 
 const JOB = { job_id: 'job-1', reference_id: 'drive-07' };
 
-const corners = (l: number, t: number, r: number, b: number) => [{ x: l, y: t }, { x: r, y: t }, { x: r, y: b }, { x: l, y: b }];
+const corners = (l: number, t: number, r: number, b: number) => [
+  { x: l, y: t },
+  { x: r, y: t },
+  { x: r, y: b },
+  { x: l, y: b },
+];
 
 /** A result file with every kind of shape the API reference names (section 5). */
 const FILE = {
@@ -18,7 +31,12 @@ const FILE = {
           type: 'rectangle',
           label: 'Car',
           frames: {
-            f1: { _id: 'a', label: 'Car', attributes: { occluded: { value: true, state: 'editable' }, colour: 'red' }, coordinates: corners(0.1, 0.2, 0.3, 0.6) },
+            f1: {
+              _id: 'a',
+              label: 'Car',
+              attributes: { occluded: { value: true, state: 'editable' }, colour: 'red' },
+              coordinates: corners(0.1, 0.2, 0.3, 0.6),
+            },
             f2: { _id: 'b', label: 'Truck', attributes: {}, coordinates: corners(0.5, 0.5, 1, 1) },
           },
         },
@@ -26,9 +44,20 @@ const FILE = {
           _id: 'lane-1',
           type: 'polygon',
           label: 'Lane',
-          frames: { f1: { label: 'Lane', points: { p10: { x: 0.9, y: 0.9 }, p2: { x: 0.5, y: 0.5 }, p1: { x: 0.1, y: 0.1 } }, edges: { e1: ['p1', 'p2'] } } },
+          frames: {
+            f1: {
+              label: 'Lane',
+              points: { p10: { x: 0.9, y: 0.9 }, p2: { x: 0.5, y: 0.5 }, p1: { x: 0.1, y: 0.1 } },
+              edges: { e1: ['p1', 'p2'] },
+            },
+          },
         },
-        { _id: 'ped-1', type: 'rectangle', label: 'Pedestrian', frames: { f3: { label: 'Pedestrian', coordinates: corners(0.2, 0.2, 0.4, 0.4) } } },
+        {
+          _id: 'ped-1',
+          type: 'rectangle',
+          label: 'Pedestrian',
+          frames: { f3: { label: 'Pedestrian', coordinates: corners(0.2, 0.2, 0.4, 0.4) } },
+        },
         { _id: 'px-1', type: 'rectangle', label: 'Car', frames: { f3: { label: 'Car', coordinates: corners(10, 20, 110, 220) } } },
         { _id: 'odd', type: 'rectangle', label: 'Car', frames: { f9: { label: 'Car', coordinates: [] } } },
       ],
@@ -63,13 +92,17 @@ describe('readResult and frameMap', () => {
   });
 
   it('reads a file without video_data, and says undefined for a file with no trackers', () => {
-    assert.deepEqual(content({ data: { annotations_data: { annotations: [{ frames: { x: {} } }] } } }).frames, [{ frame_id: 'x', src: null }]);
+    assert.deepEqual(content({ data: { annotations_data: { annotations: [{ frames: { x: {} } }] } } }).frames, [
+      { frame_id: 'x', src: null },
+    ]);
     assert.equal(readResult({ data: {} }), undefined);
     assert.equal(readResult('not a file'), undefined);
   });
 
   it('keeps a frame named __proto__ as an ordinary key of a plain object', () => {
-    const map = frameMap(content({ data: { annotation_data: { annotations: [] }, video_data: { frames: [{ frame_id: '__proto__', src: 's3://b/p.jpg' }] } } }));
+    const map = frameMap(
+      content({ data: { annotation_data: { annotations: [] }, video_data: { frames: [{ frame_id: '__proto__', src: 's3://b/p.jpg' }] } } }),
+    );
     assert.deepEqual(Object.keys(map), ['__proto__']);
     assert.equal(Object.getOwnPropertyDescriptor(map, '__proto__')?.value, 's3://b/p.jpg');
     // A Function node may call the object's methods.
@@ -104,12 +137,18 @@ describe('annotationRows', () => {
       coordinates: corners(0.1, 0.2, 0.3, 0.6),
       attributes: { occluded: true, colour: 'red' },
     });
-    assert.deepEqual(rows[1].coordinates, [{ x: 0.1, y: 0.1 }, { x: 0.5, y: 0.5 }, { x: 0.9, y: 0.9 }]);
+    assert.deepEqual(rows[1].coordinates, [
+      { x: 0.1, y: 0.1 },
+      { x: 0.5, y: 0.5 },
+      { x: 0.9, y: 0.9 },
+    ]);
     assert.equal(rows[5].src, null);
   });
 
   it('keeps an attribute named __proto__ as an ordinary key', () => {
-    const file = JSON.parse('{"data":{"annotation_data":{"annotations":[{"type":"rectangle","label":"Car","frames":{"f":{"attributes":{"__proto__":{"value":"odd"}}}}}]}}}');
+    const file = JSON.parse(
+      '{"data":{"annotation_data":{"annotations":[{"type":"rectangle","label":"Car","frames":{"f":{"attributes":{"__proto__":{"value":"odd"}}}}}]}}}',
+    );
     const { attributes } = annotationRows(content(file), JOB)[0];
     assert.deepEqual(Object.keys(attributes), ['__proto__']);
     assert.equal(Object.getPrototypeOf(attributes), Object.prototype);
@@ -117,9 +156,18 @@ describe('annotationRows', () => {
   });
 
   it('gives null coordinates for a shape whose points are not {x, y} numbers', () => {
-    const file = { data: { annotation_data: { annotations: [{ type: 'cuboid', label: 'Box', frames: { f: { coordinates: [{ x: '1', y: 2 }] } } }] } } };
+    const file = {
+      data: { annotation_data: { annotations: [{ type: 'cuboid', label: 'Box', frames: { f: { coordinates: [{ x: '1', y: 2 }] } } }] } },
+    };
     assert.deepEqual(annotationRows(content(file), JOB)[0], {
-      ...JOB, frame_id: 'f', src: null, tracker_id: null, label: 'Box', type: 'cuboid', coordinates: null, attributes: {},
+      ...JOB,
+      frame_id: 'f',
+      src: null,
+      tracker_id: null,
+      label: 'Box',
+      type: 'cuboid',
+      coordinates: null,
+      attributes: {},
     });
   });
 });
@@ -141,7 +189,13 @@ describe('yoloEntries', () => {
     assert.deepEqual(skipped, [
       { frame_id: 'f1', tracker_id: 'lane-1', label: 'Lane', type: 'polygon', reason: 'a "polygon" has no YOLO box; only rectangles do' },
       { frame_id: 'f2', tracker_id: 'car-1', label: 'Truck', type: 'rectangle', reason: 'label "Truck" is not in the label list' },
-      { frame_id: 'f3', tracker_id: 'ped-1', label: 'Pedestrian', type: 'rectangle', reason: 'label "Pedestrian" is not in the label list' },
+      {
+        frame_id: 'f3',
+        tracker_id: 'ped-1',
+        label: 'Pedestrian',
+        type: 'rectangle',
+        reason: 'label "Pedestrian" is not in the label list',
+      },
       { frame_id: 'f3', tracker_id: 'px-1', label: 'Car', type: 'rectangle', reason: 'the corner points are not normalised to 0..1' },
       { frame_id: 'f9', tracker_id: 'odd', label: 'Car', type: 'rectangle', reason: 'the rectangle has no corner points' },
     ]);
@@ -154,13 +208,21 @@ describe('yoloEntries', () => {
     const { entries, skipped } = yoloEntries(read, ['Car']);
     assert.deepEqual(skipped, []);
     // This job id gets two cars on every frame.
-    assert.deepEqual(entries.map((e) => e.text.split('\n').length - 1), [2, 2, 2]);
+    assert.deepEqual(
+      entries.map((e) => e.text.split('\n').length - 1),
+      [2, 2, 2],
+    );
     assert.equal(annotationRows(read, JOB).length, 6);
-    for (const e of entries) for (const line of e.text.trimEnd().split('\n').filter(Boolean)) assert.match(line, /^0 (0\.\d{6}|1\.000000) (0\.\d{6}|1\.000000) 0\.\d{6} 0\.\d{6}$/);
+    for (const e of entries)
+      for (const line of e.text.trimEnd().split('\n').filter(Boolean))
+        assert.match(line, /^0 (0\.\d{6}|1\.000000) (0\.\d{6}|1\.000000) 0\.\d{6} 0\.\d{6}$/);
   });
 
   it('refuses an empty label list or one naming a label twice', () => {
-    for (const [labels, text] of [[[], /needs the label list/], [['Car', 'Bus', 'Car'], /names "Car" twice/]] as const) {
+    for (const [labels, text] of [
+      [[], /needs the label list/],
+      [['Car', 'Bus', 'Car'], /names "Car" twice/],
+    ] as const) {
       try {
         yoloEntries(content(), labels);
         assert.fail('expected a refusal');
@@ -190,7 +252,10 @@ describe('labelListSchema', () => {
 
   it('refuses a blank list, saying where to set it', () => {
     for (const blank of [undefined, null, '', ' , \n', []]) {
-      assert.match(problem(blank), /^the YOLO format needs the label list \(each label's place in it is its class number\): set Labels in the node \(separated by commas or new lines\) or send msg\.labels as an array of strings/);
+      assert.match(
+        problem(blank),
+        /^the YOLO format needs the label list \(each label's place in it is its class number\): set Labels in the node \(separated by commas or new lines\) or send msg\.labels as an array of strings/,
+      );
     }
   });
 
@@ -212,7 +277,7 @@ describe('resultPayload', () => {
     f9: null,
   };
 
-  it('trackers: the frame map and the file\'s trackers', () => {
+  it("trackers: the frame map and the file's trackers", () => {
     const out = resultPayload(content(), 'trackers', JOB);
     assert.deepEqual(Object.keys(out), ['frames', 'annotations']);
     assert.deepEqual(out.frames, frames);

@@ -8,7 +8,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startKeyEchoApi, type KeyEchoApi } from '../support/key-echo-api';
 import type { Sandbox } from '../../src/sandbox/server';
-import { API_KEY, SUBMIT_NODE, assertEachEndedOnce, everythingVisible, frames, helper, inject, loadFlow, useSandboxRuntime } from '../support/harness';
+import {
+  API_KEY,
+  SUBMIT_NODE,
+  assertEachEndedOnce,
+  everythingVisible,
+  frames,
+  helper,
+  inject,
+  loadFlow,
+  useSandboxRuntime,
+} from '../support/harness';
 
 const BATCH = { id: 'b1', type: 'playment-create-batch', wires: [['out']] };
 const RESULT = { id: 'r1', type: 'playment-job-result', mode: 'once', wires: [['out']] };
@@ -22,7 +32,10 @@ function notConfigured(id: string) {
 /** The statuses a node showed since it started (the helper's spy is shared by all nodes). */
 function statuses(id: string): unknown[] {
   const node = helper.getNode(id);
-  return node.status.getCalls().filter((c: any) => c.thisValue === node).map((c: any) => c.args[0]);
+  return node.status
+    .getCalls()
+    .filter((c: any) => c.thisValue === node)
+    .map((c: any) => c.args[0]);
 }
 
 describe('action nodes: the shared wrapper', () => {
@@ -56,11 +69,20 @@ describe('action nodes: the shared wrapper', () => {
         { frames: frames(1, 'https://cdn.example.com/bulk-done-b'), batch_id: '6f1c2d4e-8a9b-4c3d-9e8f-0a1b2c3d4e5f' },
       ];
       inject({ _msgid: 'bulk-partial', payload });
-      inject({ _msgid: 'bulk-ok', payload: [{ frames: frames(1, 'https://cdn.example.com/bulk-ok-a') }, { frames: frames(1, 'https://cdn.example.com/bulk-ok-b') }] });
+      inject({
+        _msgid: 'bulk-ok',
+        payload: [{ frames: frames(1, 'https://cdn.example.com/bulk-ok-a') }, { frames: frames(1, 'https://cdn.example.com/bulk-ok-b') }],
+      });
       await rec.settled(4);
       await new Promise((r) => setTimeout(r, 100));
-      assert.deepEqual(rec.completed.map((m) => m._msgid), ['bulk-ok']);
-      assert.deepEqual(rec.caught.map((m) => m._msgid), ['bulk-partial']);
+      assert.deepEqual(
+        rec.completed.map((m) => m._msgid),
+        ['bulk-ok'],
+      );
+      assert.deepEqual(
+        rec.caught.map((m) => m._msgid),
+        ['bulk-partial'],
+      );
     });
   });
 
@@ -82,7 +104,7 @@ describe('action nodes: the shared wrapper', () => {
       assert.deepEqual(statuses('n1'), [notConfigured('n1')]);
     });
 
-    it('each node\'s catalogue has the text', () => {
+    it("each node's catalogue has the text", () => {
       for (const type of Object.values(TYPES)) {
         const file = join(__dirname, '..', '..', 'nodes', 'locales', 'en-US', `${type}.json`);
         assert.equal(JSON.parse(readFileSync(file, 'utf8'))[type].status.notConfigured, 'not configured');
@@ -113,11 +135,16 @@ describe('action nodes: the shared wrapper', () => {
     it('the key shows nowhere: errors, msg.failed, statuses, logs', async () => {
       const rec = await loadFlow(sandbox, [SUBMIT_NODE, BATCH], { baseUrl });
       inject({ payload: frames(2, 'https://cdn.example.com/echo') });
-      inject({ payload: [{ frames: frames(1, 'https://cdn.example.com/echo-a') }, { frames: frames(1, 'https://cdn.example.com/echo-b') }] });
+      inject({
+        payload: [{ frames: frames(1, 'https://cdn.example.com/echo-a') }, { frames: frames(1, 'https://cdn.example.com/echo-b') }],
+      });
       inject({ payload: 'echo-batch' }, 'b1');
       await rec.settled(3);
       assert.equal(rec.outputs.length, 0);
-      assert.deepEqual(rec.caught.map((m) => m.error.code), ['FS_0003', 'FS_0003', 'FS_0003']);
+      assert.deepEqual(
+        rec.caught.map((m) => m.error.code),
+        ['FS_0003', 'FS_0003', 'FS_0003'],
+      );
       // The answer did quote the key: it was taken out, not never there.
       for (const m of rec.caught) assert.match(m.error.message, /bad key .*\*\*\*/);
       const bulk = rec.caught.find((m) => Array.isArray(m.failed));

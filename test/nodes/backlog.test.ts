@@ -34,7 +34,6 @@ describe('submit: backlogs', function () {
     assert.equal(rec.caught.length, 0, `errors: ${[...codes].join(', ')}`);
     assert.equal(sandbox.state.jobs().length, BURST);
   });
-
 });
 
 describe('submit: the queue drains in order at the configured rate', function () {
@@ -56,7 +55,11 @@ describe('submit: the queue drains in order at the configured rate', function ()
     assert.equal(rec.caught.length, 0, JSON.stringify(rec.caught.slice(0, 2).map((m) => m.error)));
     const jobOf = new Map(rec.outputs.map((m) => [m._msgid, m.job_id]));
     const sent = sandbox.state.requests.filter((r) => r.route === 'job.create').map((r) => r.jobId);
-    assert.deepEqual(sent, [...ids].map((id) => jobOf.get(id)), 'requests in the order the messages arrived');
+    assert.deepEqual(
+      sent,
+      [...ids].map((id) => jobOf.get(id)),
+      'requests in the order the messages arrived',
+    );
     assert.equal(sandbox.state.requests.filter((r) => r.status === 429).length, 0, 'never above the rate');
   });
 });

@@ -37,7 +37,15 @@ describe('plain http base URLs', () => {
       assert.equal(editor(hostname), false, `editor: ${hostname}`);
     }
     // Hostnames as a caller might pass them directly, [::1] included.
-    for (const hostname of ['x127.0.0.1', '[::1].attacker.example', '::1.attacker.example', '[::1]x', '127.0.0.1 ', ' localhost', '127.0.0.1\n.attacker']) {
+    for (const hostname of [
+      'x127.0.0.1',
+      '[::1].attacker.example',
+      '::1.attacker.example',
+      '[::1]x',
+      '127.0.0.1 ',
+      ' localhost',
+      '127.0.0.1\n.attacker',
+    ]) {
       assert.equal(isLoopbackHost(hostname), false, JSON.stringify(hostname));
       assert.equal(editor(hostname), false, `editor: ${JSON.stringify(hostname)}`);
     }

@@ -6,7 +6,17 @@
 import assert from 'node:assert/strict';
 import type { Sandbox } from '../../src/sandbox/server';
 import { NUMERIC_SETTINGS } from '../../src/nodes/common/limits';
-import { API_KEY, SUBMIT_NODE, assertEachEndedOnce, everythingVisible, frames, helper, inject, loadFlow, useSandboxRuntime } from '../support/harness';
+import {
+  API_KEY,
+  SUBMIT_NODE,
+  assertEachEndedOnce,
+  everythingVisible,
+  frames,
+  helper,
+  inject,
+  loadFlow,
+  useSandboxRuntime,
+} from '../support/harness';
 
 const limits = NUMERIC_SETTINGS['playment-config'];
 
@@ -25,7 +35,11 @@ describe('playment-config refuses settings it cannot use', function () {
 
   const aboveMax: Array<[string, number, RegExp]> = [
     ['maxConcurrent', limits.maxConcurrent.max + 1, /maxConcurrent: must be a whole number from 1 to 256 \(requests at a time\); got 257/],
-    ['rateLimit', limits.rateLimit.max + 1, /rateLimit: must be 0 \(no limit\) or a number from 0\.01 to 1,000 \(requests per second\); got 1001/],
+    [
+      'rateLimit',
+      limits.rateLimit.max + 1,
+      /rateLimit: must be 0 \(no limit\) or a number from 0\.01 to 1,000 \(requests per second\); got 1001/,
+    ],
     ['maxQueue', limits.maxQueue.max + 1, /maxQueue: must be a whole number from 1 to 1,000,000 \(waiting requests\); got 1000001/],
     ['maxConcurrent', 2000, /maxConcurrent: must be a whole number from 1 to 256/],
     ['requestTimeout', 0.05, /requestTimeout: must be a number from 0\.1 to 3,600 \(seconds\); got 0\.05/],

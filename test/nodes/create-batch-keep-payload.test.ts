@@ -15,11 +15,20 @@ describe('create batch: keep msg.payload', () => {
   useSandboxRuntime({}, (s) => (sandbox = s));
 
   it('create batch → submit, no change node: the frames reach the submit node and the jobs land in the batch', async () => {
-    const rec = await loadFlow(sandbox, [{ ...KEEP, wires: [['submit']] }, { ...SUBMIT_NODE, id: 'submit' }]);
-    const sequences = [{ frames: frames(3, 'https://cdn.example.com/d11/front') }, { frames: frames(2, 'https://cdn.example.com/d11/rear') }];
+    const rec = await loadFlow(sandbox, [
+      { ...KEEP, wires: [['submit']] },
+      { ...SUBMIT_NODE, id: 'submit' },
+    ]);
+    const sequences = [
+      { frames: frames(3, 'https://cdn.example.com/d11/front') },
+      { frames: frames(2, 'https://cdn.example.com/d11/rear') },
+    ];
     inject({ payload: sequences });
     await rec.settled(2);
-    assert.deepEqual(rec.caught.map((m) => m.error), []);
+    assert.deepEqual(
+      rec.caught.map((m) => m.error),
+      [],
+    );
     const batch = sandbox.state.batches(PROJECT).find((b: any) => b.name === 'Drive 11')!;
     assert.ok(batch, 'the batch was created');
     const jobs = sandbox.state.jobs() as any[];
@@ -38,11 +47,20 @@ describe('create batch: keep msg.payload', () => {
     await rec.settled(1);
     inject({ payload: 'a string payload is not the name either' });
     await rec.settled(2);
-    assert.deepEqual(rec.caught.map((m) => m.error), []);
+    assert.deepEqual(
+      rec.caught.map((m) => m.error),
+      [],
+    );
     assert.deepEqual(rec.outputs[0].payload, payload);
     assert.equal(rec.outputs[1].payload, 'a string payload is not the name either');
     const [first, second] = rec.outputs.map((m) => m.batch);
-    assert.deepEqual(sandbox.state.batches(PROJECT).filter((b: any) => b.name !== undefined && !b.isDefault).map((b: any) => b.name), ['Drive 11']);
+    assert.deepEqual(
+      sandbox.state
+        .batches(PROJECT)
+        .filter((b: any) => b.name !== undefined && !b.isDefault)
+        .map((b: any) => b.name),
+      ['Drive 11'],
+    );
     // The first message created the batch, the second reused it.
     assert.equal(first.reused, undefined);
     assert.equal(second.reused, true);
@@ -62,9 +80,15 @@ describe('create batch: keep msg.payload', () => {
     assert.equal(rec.outputs[0].batch.name, 'From the message');
     assert.equal(rec.caught.length, 1);
     assert.equal(rec.caught[0].error.code, 'INVALID_INPUT');
-    assert.match(rec.caught[0].error.message, /batch name is required: with "Keep msg\.payload" the node does not read msg\.payload; set the name in the node/);
+    assert.match(
+      rec.caught[0].error.message,
+      /batch name is required: with "Keep msg\.payload" the node does not read msg\.payload; set the name in the node/,
+    );
     assert.deepEqual(rec.caught[0].payload, { name: 'Payload name' });
-    assert.equal(sandbox.state.batches(PROJECT).some((b: any) => b.name === 'Payload name'), false);
+    assert.equal(
+      sandbox.state.batches(PROJECT).some((b: any) => b.name === 'Payload name'),
+      false,
+    );
   });
 
   it(`the example "${DEMO_EXAMPLE}": inject → create batch → submit, two jobs of six frames in the named batch`, async () => {
@@ -79,14 +103,20 @@ describe('create batch: keep msg.payload', () => {
     const rec = await loadFlow(sandbox, nodes);
     inject({ payload: JSON.parse(String(start.payload)) }, nodes[0].id);
     await rec.settled(2);
-    assert.deepEqual(rec.caught.map((m) => m.error), []);
+    assert.deepEqual(
+      rec.caught.map((m) => m.error),
+      [],
+    );
     const batch = sandbox.state.batches(PROJECT).find((b: any) => b.name === 'Drive 01 and 02 (example)')!;
     assert.ok(batch);
     const jobs = sandbox.state.jobs() as any[];
-    assert.deepEqual(jobs.map((j) => [j.batchId, j.tag, j.frames.length]), [
-      [batch.batchId, 'track_bounding_boxes', 6],
-      [batch.batchId, 'track_bounding_boxes', 6],
-    ]);
+    assert.deepEqual(
+      jobs.map((j) => [j.batchId, j.tag, j.frames.length]),
+      [
+        [batch.batchId, 'track_bounding_boxes', 6],
+        [batch.batchId, 'track_bounding_boxes', 6],
+      ],
+    );
   });
 
   it('off (the default, and every node saved before the option): msg.payload becomes the batch and there is no msg.batch', async () => {

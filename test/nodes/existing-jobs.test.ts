@@ -32,7 +32,16 @@ describe('submit: jobs that exist already', function () {
   /** file in (one message per line) → json → submit: the "frame lists read from a file" pattern. */
   function fileFlow(submit: Record<string, unknown> = {}) {
     return [
-      { id: 'n1', type: 'file in', filename: file, filenameType: 'str', format: 'lines', encoding: 'none', allProps: false, wires: [['parse']] },
+      {
+        id: 'n1',
+        type: 'file in',
+        filename: file,
+        filenameType: 'str',
+        format: 'lines',
+        encoding: 'none',
+        allProps: false,
+        wires: [['parse']],
+      },
       { id: 'parse', type: 'json', property: 'payload', action: 'obj', wires: [['submit']] },
       { ...SUBMIT_NODE, id: 'submit', ...submit },
     ];
@@ -118,11 +127,20 @@ describe('submit: jobs that exist already', function () {
   });
 
   it('a given reference id sent again passes the first job on (existing: true); with "error" it is FS_0001', async () => {
-    const rec = await loadFlow(sandbox, [
-      { id: 'n1', type: 'function', func: 'msg.reference_id = "scene-42"; msg.payload = msg.payload.split(","); return msg;', wires: [['submit']] },
-      { ...SUBMIT_NODE, id: 'submit' },
-      { ...SUBMIT_NODE, id: 'strict', existing: 'error' },
-    ], { completeScope: ['submit', 'strict'] });
+    const rec = await loadFlow(
+      sandbox,
+      [
+        {
+          id: 'n1',
+          type: 'function',
+          func: 'msg.reference_id = "scene-42"; msg.payload = msg.payload.split(","); return msg;',
+          wires: [['submit']],
+        },
+        { ...SUBMIT_NODE, id: 'submit' },
+        { ...SUBMIT_NODE, id: 'strict', existing: 'error' },
+      ],
+      { completeScope: ['submit', 'strict'] },
+    );
     inject({ payload: frames(2, 'https://cdn.example.com/given-a').join(',') });
     await rec.settled(1);
     const first = rec.outputs[0];
@@ -132,7 +150,12 @@ describe('submit: jobs that exist already', function () {
     await rec.settled(2);
     assert.equal(rec.caught.length, 0, JSON.stringify(rec.caught.map((m) => m.error)));
     assert.equal(rec.outputs[1].job_id, first.job_id);
-    assert.deepEqual(rec.outputs[1].payload, { job_id: first.job_id, reference_id: 'scene-42', tag: 'track_bounding_boxes', existing: true });
+    assert.deepEqual(rec.outputs[1].payload, {
+      job_id: first.job_id,
+      reference_id: 'scene-42',
+      tag: 'track_bounding_boxes',
+      existing: true,
+    });
     assert.equal(first.payload.existing, undefined, 'the first message created its job');
 
     inject({ payload: frames(1, 'https://cdn.example.com/given-c'), reference_id: 'scene-42' }, 'strict');
@@ -150,8 +173,18 @@ describe('submit: jobs that exist already', function () {
     inject({ _msgid: 'again', payload });
     await rec.settled(6);
     const [first, again] = [rec.outputs.slice(0, 3), rec.outputs.slice(3)];
-    assert.deepEqual(again.map((m) => m.job_id), first.map((m) => m.job_id));
-    assert.deepEqual(again.map((m) => [m.payload.existing, m.parts.index, m.parts.count]), [[true, 0, 3], [true, 1, 3], [true, 2, 3]]);
+    assert.deepEqual(
+      again.map((m) => m.job_id),
+      first.map((m) => m.job_id),
+    );
+    assert.deepEqual(
+      again.map((m) => [m.payload.existing, m.parts.index, m.parts.count]),
+      [
+        [true, 0, 3],
+        [true, 1, 3],
+        [true, 2, 3],
+      ],
+    );
     assert.equal(sandbox.state.jobs().length, 3);
   });
 

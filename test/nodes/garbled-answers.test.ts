@@ -32,7 +32,15 @@ describe('submit: garbled answers to a job creation', function () {
       assert.equal(out.payload.recovered, true);
       assert.equal(out.payload.existing, undefined);
     }
-    assert.deepEqual(creates().map((r) => [r.status, r.errorCode ?? r.fault]), [[200, 'truncated'], [200, 'truncated'], [400, 'FS_0001'], [400, 'FS_0001']]);
+    assert.deepEqual(
+      creates().map((r) => [r.status, r.errorCode ?? r.fault]),
+      [
+        [200, 'truncated'],
+        [200, 'truncated'],
+        [400, 'FS_0001'],
+        [400, 'FS_0001'],
+      ],
+    );
   });
 
   it('without retries the stored job is looked up by reference id (one listing read)', async () => {
@@ -69,7 +77,10 @@ describe('submit: garbled answers to a job creation', function () {
     const caught = rec.caught[0];
     assert.equal(caught.error.code, 'BAD_RESPONSE');
     assert.equal(caught.statusCode, 200);
-    assert.match(caught.error.message, /no job with reference id nr-[0-9a-f]{32} is listed in the project's default batch: resending the message is safe/);
+    assert.match(
+      caught.error.message,
+      /no job with reference id nr-[0-9a-f]{32} is listed in the project's default batch: resending the message is safe/,
+    );
     assert.equal(sandbox.state.jobs().length, 0);
     // The Catch flow's resend: the same message, the same reference id.
     inject({ payload: frames(2, 'https://cdn.example.com/garbled-lost') });
@@ -84,7 +95,10 @@ describe('submit: garbled answers to a job creation', function () {
     inject({ payload: [0, 1, 2].map((i) => ({ frames: frames(2, `https://cdn.example.com/garbled-bulk/${i}`) })) });
     await rec.settled(3);
     assert.equal(rec.caught.length, 0);
-    assert.deepEqual(rec.outputs.map((m) => m.payload.recovered === true), [true, false, false]);
+    assert.deepEqual(
+      rec.outputs.map((m) => m.payload.recovered === true),
+      [true, false, false],
+    );
     assert.equal(sandbox.state.jobs().length, 3);
     assert.deepEqual(new Set(rec.outputs.map((m) => m.job_id)), new Set(sandbox.state.jobs().map((j) => j.jobId)));
   });

@@ -15,7 +15,12 @@ const BASE = 'https://cdn.example.com/drive-11';
 const SRC = [1, 2, 3].map((i) => `${BASE}/frame_000${i}.jpg`);
 const FRAMES = { 'frame_0001.jpg': SRC[0], 'frame_0002.jpg': SRC[1], 'frame_0003.jpg': SRC[2] };
 
-const corners = (l: number, t: number, r: number, b: number) => [{ x: l, y: t }, { x: r, y: t }, { x: r, y: b }, { x: l, y: b }];
+const corners = (l: number, t: number, r: number, b: number) => [
+  { x: l, y: t },
+  { x: r, y: t },
+  { x: r, y: b },
+  { x: l, y: b },
+];
 
 /** Pre-labels on the first two frames (the third has none); the sandbox's result holds them. */
 const MAKER_RESPONSE = {
@@ -35,9 +40,20 @@ const MAKER_RESPONSE = {
           _id: 'lane-1',
           type: 'polygon',
           label: 'Lane',
-          frames: { 'frame_0001.jpg': { label: 'Lane', points: { p1: { x: 0.1, y: 0.9 }, p2: { x: 0.5, y: 0.5 }, p3: { x: 0.9, y: 0.9 } }, edges: { e1: ['p1', 'p2'] } } },
+          frames: {
+            'frame_0001.jpg': {
+              label: 'Lane',
+              points: { p1: { x: 0.1, y: 0.9 }, p2: { x: 0.5, y: 0.5 }, p3: { x: 0.9, y: 0.9 } },
+              edges: { e1: ['p1', 'p2'] },
+            },
+          },
         },
-        { _id: 'truck-1', type: 'rectangle', label: 'Truck', frames: { 'frame_0002.jpg': { label: 'Truck', coordinates: corners(0, 0, 0.2, 0.2) } } },
+        {
+          _id: 'truck-1',
+          type: 'rectangle',
+          label: 'Truck',
+          frames: { 'frame_0002.jpg': { label: 'Truck', coordinates: corners(0, 0, 0.2, 0.2) } },
+        },
       ],
     },
   },
@@ -79,7 +95,7 @@ describe('playment-job-result: result formats', function () {
     return rec.outputs[0];
   }
 
-  it('trackers, the default (a node saved before Format existed): the frame map and the file\'s trackers', async () => {
+  it("trackers, the default (a node saved before Format existed): the frame map and the file's trackers", async () => {
     const out = await runOne({});
     assert.equal(out.payload.status, 'completed');
     assert.deepEqual(out.payload.frames, FRAMES);
@@ -102,15 +118,59 @@ describe('playment-job-result: result formats', function () {
     assert.equal(referenceId, 'drive-11');
     assert.deepEqual(out.payload.frames, FRAMES);
     assert.deepEqual(out.payload.rows, [
-      { job_id: jobId, reference_id: 'drive-11', frame_id: 'frame_0001.jpg', src: SRC[0], tracker_id: 'car-1', label: 'Car', type: 'rectangle', coordinates: corners(0.1, 0.2, 0.3, 0.6), attributes: { occluded: false } },
-      { job_id: jobId, reference_id: 'drive-11', frame_id: 'frame_0001.jpg', src: SRC[0], tracker_id: 'lane-1', label: 'Lane', type: 'polygon', coordinates: [{ x: 0.1, y: 0.9 }, { x: 0.5, y: 0.5 }, { x: 0.9, y: 0.9 }], attributes: {} },
-      { job_id: jobId, reference_id: 'drive-11', frame_id: 'frame_0002.jpg', src: SRC[1], tracker_id: 'car-1', label: 'Car', type: 'rectangle', coordinates: corners(0.5, 0.5, 1, 1), attributes: { occluded: true } },
-      { job_id: jobId, reference_id: 'drive-11', frame_id: 'frame_0002.jpg', src: SRC[1], tracker_id: 'truck-1', label: 'Truck', type: 'rectangle', coordinates: corners(0, 0, 0.2, 0.2), attributes: {} },
+      {
+        job_id: jobId,
+        reference_id: 'drive-11',
+        frame_id: 'frame_0001.jpg',
+        src: SRC[0],
+        tracker_id: 'car-1',
+        label: 'Car',
+        type: 'rectangle',
+        coordinates: corners(0.1, 0.2, 0.3, 0.6),
+        attributes: { occluded: false },
+      },
+      {
+        job_id: jobId,
+        reference_id: 'drive-11',
+        frame_id: 'frame_0001.jpg',
+        src: SRC[0],
+        tracker_id: 'lane-1',
+        label: 'Lane',
+        type: 'polygon',
+        coordinates: [
+          { x: 0.1, y: 0.9 },
+          { x: 0.5, y: 0.5 },
+          { x: 0.9, y: 0.9 },
+        ],
+        attributes: {},
+      },
+      {
+        job_id: jobId,
+        reference_id: 'drive-11',
+        frame_id: 'frame_0002.jpg',
+        src: SRC[1],
+        tracker_id: 'car-1',
+        label: 'Car',
+        type: 'rectangle',
+        coordinates: corners(0.5, 0.5, 1, 1),
+        attributes: { occluded: true },
+      },
+      {
+        job_id: jobId,
+        reference_id: 'drive-11',
+        frame_id: 'frame_0002.jpg',
+        src: SRC[1],
+        tracker_id: 'truck-1',
+        label: 'Truck',
+        type: 'rectangle',
+        coordinates: corners(0, 0, 0.2, 0.2),
+        attributes: {},
+      },
     ]);
     assert.equal(out.payload.annotations, undefined);
   });
 
-  it('yolo with the node\'s Labels: a line per listed rectangle, every frame, other shapes and labels listed as skipped', async () => {
+  it("yolo with the node's Labels: a line per listed rectangle, every frame, other shapes and labels listed as skipped", async () => {
     const out = await runOne({ format: 'yolo', labels: 'Pedestrian,\n Car ' });
     assert.deepEqual(out.payload.frames, FRAMES);
     assert.deepEqual(out.payload.labels, ['Pedestrian', 'Car']);
@@ -120,32 +180,56 @@ describe('playment-job-result: result formats', function () {
       { frame_id: 'frame_0003.jpg', src: SRC[2], text: '' },
     ]);
     assert.deepEqual(out.payload.skipped, [
-      { frame_id: 'frame_0001.jpg', tracker_id: 'lane-1', label: 'Lane', type: 'polygon', reason: 'a "polygon" has no YOLO box; only rectangles do' },
-      { frame_id: 'frame_0002.jpg', tracker_id: 'truck-1', label: 'Truck', type: 'rectangle', reason: 'label "Truck" is not in the label list' },
+      {
+        frame_id: 'frame_0001.jpg',
+        tracker_id: 'lane-1',
+        label: 'Lane',
+        type: 'polygon',
+        reason: 'a "polygon" has no YOLO box; only rectangles do',
+      },
+      {
+        frame_id: 'frame_0002.jpg',
+        tracker_id: 'truck-1',
+        label: 'Truck',
+        type: 'rectangle',
+        reason: 'label "Truck" is not in the label list',
+      },
     ]);
   });
 
-  it('yolo with msg.labels when the node\'s Labels is blank, the node\'s list winning when set', async () => {
+  it("yolo with msg.labels when the node's Labels is blank, the node's list winning when set", async () => {
     const fromMsg = await runOne({ format: 'yolo', labels: '' }, { labels: ['Truck', 'Car'] });
     assert.deepEqual(fromMsg.payload.labels, ['Truck', 'Car']);
-    assert.deepEqual(fromMsg.payload.yolo.map((e: any) => e.text), [
-      '1 0.200000 0.400000 0.200000 0.400000\n',
-      '1 0.750000 0.750000 0.500000 0.500000\n0 0.100000 0.100000 0.200000 0.200000\n',
-      '',
-    ]);
-    assert.deepEqual(fromMsg.payload.skipped.map((s: any) => s.tracker_id), ['lane-1']);
+    assert.deepEqual(
+      fromMsg.payload.yolo.map((e: any) => e.text),
+      ['1 0.200000 0.400000 0.200000 0.400000\n', '1 0.750000 0.750000 0.500000 0.500000\n0 0.100000 0.100000 0.200000 0.200000\n', ''],
+    );
+    assert.deepEqual(
+      fromMsg.payload.skipped.map((s: any) => s.tracker_id),
+      ['lane-1'],
+    );
     await helper.unload();
     const fromNode = await runOne({ format: 'yolo', labels: 'Car' }, { labels: ['Truck', 'Car'] }, 'drive-11b');
     assert.deepEqual(fromNode.payload.labels, ['Car']);
   });
 
   it('yolo on a sandbox result without pre-labels: Car rectangles on every frame, nothing skipped', async () => {
-    const rec = await loadFlow(sandbox, [{ ...SUBMIT_NODE, wires: [['r1']] }, { ...RESULT, id: 'r1', format: 'yolo', labels: 'Car' }], { completeScope: ['r1'] });
+    const rec = await loadFlow(
+      sandbox,
+      [
+        { ...SUBMIT_NODE, wires: [['r1']] },
+        { ...RESULT, id: 'r1', format: 'yolo', labels: 'Car' },
+      ],
+      { completeScope: ['r1'] },
+    );
     inject({ _msgid: 'plain', payload: SRC.map((s) => s.replace('drive-11', 'drive-12')) });
     await assertEachEndedOnce(rec, new Set(['plain']), 20_000, 50);
     const out = rec.outputs[0];
     assert.deepEqual(out.payload.skipped, []);
-    assert.deepEqual(out.payload.yolo.map((e: any) => e.src), SRC.map((s) => s.replace('drive-11', 'drive-12')));
+    assert.deepEqual(
+      out.payload.yolo.map((e: any) => e.src),
+      SRC.map((s) => s.replace('drive-11', 'drive-12')),
+    );
     for (const e of out.payload.yolo) assert.match(e.text, /^(0 \d\.\d{6} \d\.\d{6} \d\.\d{6} \d\.\d{6}\n)+$/);
   });
 
@@ -157,7 +241,10 @@ describe('playment-job-result: result formats', function () {
     assert.equal(rec.outputs.length, 0);
     const byId = new Map(rec.caught.map((m) => [m._msgid, m.error]));
     assert.equal(byId.get('no-labels').code, 'INVALID_INPUT');
-    assert.match(byId.get('no-labels').message, /the YOLO format needs the label list .*: set Labels in the node \(separated by commas or new lines\) or send msg\.labels as an array of strings/);
+    assert.match(
+      byId.get('no-labels').message,
+      /the YOLO format needs the label list .*: set Labels in the node \(separated by commas or new lines\) or send msg\.labels as an array of strings/,
+    );
     assert.equal(byId.get('bad-labels').code, 'INVALID_INPUT');
     assert.match(byId.get('bad-labels').message, /msg\.labels\[1\] must be a label \(a string that is not blank\); got 3/);
     assert.equal(sandbox.state.requestCount, 0);
@@ -184,7 +271,7 @@ describe('playment-job-result: result formats', function () {
     for (const key of ['frames', 'annotations', 'rows', 'yolo', 'skipped', 'labels']) assert.equal(out.payload[key], undefined, key);
   });
 
-  it('a batch watch sends each job in the node\'s format', async () => {
+  it("a batch watch sends each job in the node's format", async () => {
     const jobId = await createPreLabelledJob(sandbox);
     const batchId = sandbox.state.jobs().find((j) => j.jobId === jobId)?.batchId;
     const rec = await loadFlow(sandbox, [{ ...RESULT, mode: 'batch', format: 'rows' }]);
@@ -196,11 +283,14 @@ describe('playment-job-result: result formats', function () {
     assert.ok(job, JSON.stringify(rec.outputs.map((m) => m.topic)));
     assert.equal(job.job_id, jobId);
     assert.deepEqual(job.payload.frames, FRAMES);
-    assert.deepEqual(job.payload.rows.map((r: any) => [r.frame_id, r.tracker_id]), [
-      ['frame_0001.jpg', 'car-1'],
-      ['frame_0001.jpg', 'lane-1'],
-      ['frame_0002.jpg', 'car-1'],
-      ['frame_0002.jpg', 'truck-1'],
-    ]);
+    assert.deepEqual(
+      job.payload.rows.map((r: any) => [r.frame_id, r.tracker_id]),
+      [
+        ['frame_0001.jpg', 'car-1'],
+        ['frame_0001.jpg', 'lane-1'],
+        ['frame_0002.jpg', 'car-1'],
+        ['frame_0002.jpg', 'truck-1'],
+      ],
+    );
   });
 });

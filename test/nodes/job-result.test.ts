@@ -51,7 +51,12 @@ describe('playment-job-result', function () {
       await loadFlow(sandbox, [{ ...RESULT, mode: 'wait', pollInterval: '30' }]);
       const node = helper.getNode('n1');
       inject({ job_id: jobId });
-      await waitFor('the waiting status', () => node.status.args.some((a: any[]) => a[0].text === 'playment-job-result.status.waiting'), 5000, 10);
+      await waitFor(
+        'the waiting status',
+        () => node.status.args.some((a: any[]) => a[0].text === 'playment-job-result.status.waiting'),
+        5000,
+        10,
+      );
       assert.equal(node.status.lastCall.args[0].text, 'playment-job-result.status.waiting');
     });
 
@@ -147,9 +152,16 @@ describe('playment-job-result', function () {
         open++;
         mostOpen = Math.max(mostOpen, open);
         res.on('close', () => open--);
-        res.writeHead(200, file.chunked ? { 'content-type': 'application/json' } : { 'content-type': 'application/json', 'content-length': file.body.length });
+        res.writeHead(
+          200,
+          file.chunked
+            ? { 'content-type': 'application/json' }
+            : { 'content-type': 'application/json', 'content-length': file.body.length },
+        );
         // Held open until enough downloads overlap (or a while has passed): shows how many run at once.
-        const hold = file.holdUntilOpen ? waitFor('overlap', () => open >= file.holdUntilOpen!, 300, 5).catch(() => undefined) : Promise.resolve();
+        const hold = file.holdUntilOpen
+          ? waitFor('overlap', () => open >= file.holdUntilOpen!, 300, 5).catch(() => undefined)
+          : Promise.resolve();
         void hold.then(() => res.end(file.body));
       });
       api = http.createServer((req, res) => {
@@ -157,7 +169,12 @@ describe('playment-job-result', function () {
         const job = url.pathname.match(/^\/v0\/projects\/[^/]+\/jobs\/([^/]+)$/)?.[1];
         if (job) {
           res.writeHead(200, { 'content-type': 'application/json' });
-          return void res.end(JSON.stringify({ success: true, data: { job_id: job, status: 'completed', result: `https://results.example.com/${job}.json` } }));
+          return void res.end(
+            JSON.stringify({
+              success: true,
+              data: { job_id: job, status: 'completed', result: `https://results.example.com/${job}.json` },
+            }),
+          );
         }
         if (url.pathname === '/v1/attachments') {
           const name = new URL(url.searchParams.get('url')!).pathname.slice(1).replace(/\.json$/, '');

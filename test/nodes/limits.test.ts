@@ -45,7 +45,25 @@ function editorDefinition(type: string): EditorDefinition {
 
 /** Values around every edge of a setting, as numbers and as the strings a dialog stores. */
 function edgeValues(s: NumericSetting): unknown[] {
-  const numbers = [s.min, s.max, s.default, s.min - 0.001, s.min - 1, s.max + 0.001, s.max + 1, s.min + 0.5, s.max - 0.5, 0, -1, 0.01, 1.5, 2 ** 31, NaN, Infinity, -Infinity];
+  const numbers = [
+    s.min,
+    s.max,
+    s.default,
+    s.min - 0.001,
+    s.min - 1,
+    s.max + 0.001,
+    s.max + 1,
+    s.min + 0.5,
+    s.max - 0.5,
+    0,
+    -1,
+    0.01,
+    1.5,
+    2 ** 31,
+    NaN,
+    Infinity,
+    -Infinity,
+  ];
   if (s.off !== undefined) numbers.push(s.off, s.off + 0.001);
   const strings = ['', ' ', 'abc', '1e3', '0x10', ` ${s.max} `, `${s.max}abc`, '1,5', 'Infinity'];
   return [...numbers, ...numbers.map(String), ...strings, undefined, null, true, false, {}, []];
@@ -67,17 +85,25 @@ describe('numeric settings: one table for the editor and the runtime', () => {
     },
   };
 
-  for (const [type, editor] of [['playment-config', config], ['playment-job-result', jobResult]] as const) {
+  for (const [type, editor] of [
+    ['playment-config', config],
+    ['playment-job-result', jobResult],
+  ] as const) {
     for (const [name, setting] of Object.entries(NUMERIC_SETTINGS[type]) as Array<[string, NumericSetting]>) {
       it(`${type} ${name}: the dialog and the runtime accept the same values`, () => {
         const field = editor.defaults[name];
         assert.equal(field.value, setting.default, 'the dialog default is the table default');
         for (const v of edgeValues(setting)) {
           const inEditor = field.validate!.call({}, v, {}) === true;
-          assert.equal(inEditor, runtimeAccepts[type](name, v), `${name} = ${JSON.stringify(v)}: editor ${inEditor ? 'accepts' : 'refuses'}, runtime does not`);
+          assert.equal(
+            inEditor,
+            runtimeAccepts[type](name, v),
+            `${name} = ${JSON.stringify(v)}: editor ${inEditor ? 'accepts' : 'refuses'}, runtime does not`,
+          );
         }
         // The edges themselves, so a check that accepts or refuses everything cannot pass.
-        for (const v of [setting.min, setting.max, String(setting.max)]) assert.equal(field.validate!.call({}, v, {}), true, `${name} = ${v}`);
+        for (const v of [setting.min, setting.max, String(setting.max)])
+          assert.equal(field.validate!.call({}, v, {}), true, `${name} = ${v}`);
         for (const v of [setting.min - 0.001, setting.max + 0.001, setting.max + 1, '']) {
           assert.notEqual(field.validate!.call({}, v, {}), true, `${name} = ${v}`);
           assert.equal(runtimeAccepts[type](name, v), false, `${name} = ${v}`);
@@ -96,7 +122,9 @@ describe('numeric settings: one table for the editor and the runtime', () => {
 
   it('the help and the dialog state the ranges the table sets', () => {
     const help = readFileSync(path.join(EDITOR_SOURCE, 'locales', 'en-US', 'playment-config.html'), 'utf8');
-    const locale = JSON.parse(readFileSync(path.join(EDITOR_SOURCE, 'locales', 'en-US', 'playment-config.json'), 'utf8'))['playment-config'];
+    const locale = JSON.parse(readFileSync(path.join(EDITOR_SOURCE, 'locales', 'en-US', 'playment-config.json'), 'utf8'))[
+      'playment-config'
+    ];
     for (const [name, s] of Object.entries(NUMERIC_SETTINGS['playment-config']) as Array<[string, NumericSetting]>) {
       const range = `${formatNumber(s.min)}–${formatNumber(s.max)}`;
       assert.ok(locale.unit[name].includes(range), `the dialog's unit for ${name} says ${range}: ${locale.unit[name]}`);
@@ -118,7 +146,11 @@ describe('numeric settings: one table for the editor and the runtime', () => {
 
   it('parseJobResultSettings: defaults when missing, a clear NOT_CONFIGURED when out of range', () => {
     assert.deepEqual(parseJobResultSettings({}), { intervalMs: 30_000, maxWaitMs: 24 * 3_600_000, maxResultBytes: 16 * 1_048_576 });
-    assert.deepEqual(parseJobResultSettings({ pollInterval: '1', maxWait: '0.5', maxResultSize: '256' }), { intervalMs: 1000, maxWaitMs: 1_800_000, maxResultBytes: 256 * 1_048_576 });
+    assert.deepEqual(parseJobResultSettings({ pollInterval: '1', maxWait: '0.5', maxResultSize: '256' }), {
+      intervalMs: 1000,
+      maxWaitMs: 1_800_000,
+      maxResultBytes: 256 * 1_048_576,
+    });
     assert.throws(() => parseJobResultSettings({ maxWait: 0 }), /maxWait: must be a number from 0\.0001 to 576/);
     assert.throws(
       () => parseJobResultSettings({ pollInterval: 0.01 }),

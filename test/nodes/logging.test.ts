@@ -58,7 +58,10 @@ describe('logging: attempts, retries, throttling, recoveries, sweeps and close',
     await rec.settled(1);
     assert.equal(rec.outputs.length, 1);
     assertLogged(TRACE, new RegExp(`^${CREATE}: attempt 1 ended with 429 \\S+ in \\d+ ms$`));
-    assertLogged(DEBUG, /^limiter: throttled after a 429 \(Retry-After 1000 ms\): new requests pause 1000 ms, concurrency 4, rate unlimited$/);
+    assertLogged(
+      DEBUG,
+      /^limiter: throttled after a 429 \(Retry-After 1000 ms\): new requests pause 1000 ms, concurrency 4, rate unlimited$/,
+    );
     assertLogged(DEBUG, new RegExp(`^${CREATE}: retry 1 of 2 in 1000 ms after 429 \\S+, Retry-After 1000 ms$`));
     assertLogged(TRACE, new RegExp(`^${CREATE}: attempt 2 answered ok`));
   });
@@ -74,10 +77,15 @@ describe('logging: attempts, retries, throttling, recoveries, sweeps and close',
     assertLogged(TRACE, new RegExp(`^${CREATE}: attempt 1 ended with NETWORK in \\d+ ms$`));
     assertLogged(TRACE, new RegExp(`^${CREATE}: attempt 2 ended with 400 FS_0001 in \\d+ ms$`));
     assertLogged(TRACE, /^batch\.jobs GET \/v0\/projects\/proj-cv-1\/batch\/\S+: attempt 1 answered ok/);
-    assertLogged(DEBUG, /^reference ids: listing of the project's default batch for 1 lookup\(s\) read: 1 page\(s\), 1 job\(s\) in \d+ ms$/);
     assertLogged(
       DEBUG,
-      new RegExp(`^job\\.create: reference id ${referenceId} may have been stored by an attempt whose answer was lost \\(FS_0001\\): found as job ${jobId}$`),
+      /^reference ids: listing of the project's default batch for 1 lookup\(s\) read: 1 page\(s\), 1 job\(s\) in \d+ ms$/,
+    );
+    assertLogged(
+      DEBUG,
+      new RegExp(
+        `^job\\.create: reference id ${referenceId} may have been stored by an attempt whose answer was lost \\(FS_0001\\): found as job ${jobId}$`,
+      ),
     );
     assert.ok(!wholeLog().includes(API_KEY), 'the key is in the log');
   });
@@ -89,7 +97,10 @@ describe('logging: attempts, retries, throttling, recoveries, sweeps and close',
     ]);
     inject({ payload: frames(2, 'https://cdn.example.com/log-sweep') });
     await waitFor('a sweep', () => lines(DEBUG).some((l) => l.startsWith('result poller: sweep')), 10_000, 10);
-    assertLogged(DEBUG, /^result poller: sweep read 1 batch listing\(s\), skipped 0 unchanged, checked 0 job\(s\) without a batch; 1 wait\(s\) left; \d+ ms$/);
+    assertLogged(
+      DEBUG,
+      /^result poller: sweep read 1 batch listing\(s\), skipped 0 unchanged, checked 0 job\(s\) without a batch; 1 wait\(s\) left; \d+ ms$/,
+    );
     await helper.getNode('cfg').close(false);
     await rec.settled(1);
     assert.equal(rec.caught[0]?.error.code, 'ABORTED');

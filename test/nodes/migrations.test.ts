@@ -73,7 +73,10 @@ describe('saved-flow versions', () => {
       const { id: _id, type: _type, baseUrl: _url, projectId: _project, ...config } = nodes.find((n) => n.type === 'playment-config');
       const kept = nodes
         .filter((n) => types.includes(n.type))
-        .map(({ z: _z, config: _config, ...n }) => ({ ...n, wires: n.wires.map((w: string[]) => w.filter((id) => nodes.some((m) => m.id === id && types.includes(m.type)))) }));
+        .map(({ z: _z, config: _config, ...n }) => ({
+          ...n,
+          wires: n.wires.map((w: string[]) => w.filter((id) => nodes.some((m) => m.id === id && types.includes(m.type)))),
+        }));
       return { config, nodes: kept };
     }
 
@@ -88,8 +91,14 @@ describe('saved-flow versions', () => {
       const sequences = JSON.parse(start.props.find((p: any) => p.p === 'sequences').v);
       inject({ payload: start.payload, sequences }, nodes.find((n) => n.type === 'playment-create-batch').id);
       await rec.settled(2);
-      assert.deepEqual(rec.caught.map((m) => m.error), []);
-      assert.deepEqual(rec.outputs.map((m) => m.payload.status), ['completed', 'completed']);
+      assert.deepEqual(
+        rec.caught.map((m) => m.error),
+        [],
+      );
+      assert.deepEqual(
+        rec.outputs.map((m) => m.payload.status),
+        ['completed', 'completed'],
+      );
       for (const out of rec.outputs) assert.ok(Array.isArray(out.payload.annotations), 'annotations read');
       assert.equal(sandbox.state.routeCounts['job.create'], 2);
     });
@@ -99,7 +108,10 @@ describe('saved-flow versions', () => {
         const { config, nodes } = fromExample(file, ['playment-create-batch', 'playment-submit-video-job', 'playment-job-result']);
         await loadFlow(sandbox, nodes, { config, projectId: PROJECT });
         for (const n of nodes) {
-          const rings = helper.getNode(n.id).status.args.map((a: any[]) => a[0]).filter((s: any) => s.fill === 'red');
+          const rings = helper
+            .getNode(n.id)
+            .status.args.map((a: any[]) => a[0])
+            .filter((s: any) => s.fill === 'red');
           assert.deepEqual(rings, [], `${file}: ${n.type}`);
         }
         await helper.unload();
@@ -109,8 +121,13 @@ describe('saved-flow versions', () => {
     // 0.1.0 polled that fast; today such a node is not usable, with or without a version.
     for (const version of [undefined, 1]) {
       it(`refuses a poll interval below 1 s as before, in a node saved ${version ? 'with' : 'without'} a version`, async () => {
-        const rec = await loadFlow(sandbox, [{ id: 'n1', type: 'playment-job-result', mode: 'once', pollInterval: 0.5, version, wires: [['out']] }]);
-        const rings = helper.getNode('n1').status.args.map((a: any[]) => a[0]).filter((s: any) => s.fill === 'red');
+        const rec = await loadFlow(sandbox, [
+          { id: 'n1', type: 'playment-job-result', mode: 'once', pollInterval: 0.5, version, wires: [['out']] },
+        ]);
+        const rings = helper
+          .getNode('n1')
+          .status.args.map((a: any[]) => a[0])
+          .filter((s: any) => s.fill === 'red');
         assert.equal(rings.length, 1, 'a red ring from the start');
         inject({ job_id: 'any' });
         await rec.settled(1);

@@ -6,7 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import type { Sandbox } from '../../src/sandbox/server';
-import { SUBMIT_NODE, assertEachEndedOnce, everythingVisible, frames, inject, loadFlow, useSandboxRuntime, type FlowOptions } from '../support/harness';
+import {
+  SUBMIT_NODE,
+  assertEachEndedOnce,
+  everythingVisible,
+  frames,
+  inject,
+  loadFlow,
+  useSandboxRuntime,
+  type FlowOptions,
+} from '../support/harness';
 import { PROXIED_HOST, PROXIED_HOST_CERT, basicAuthorization, startRecordingProxy, type RecordingProxy } from '../support/recording-proxy';
 
 const PROXY_USER = 'corp-user';
@@ -48,7 +57,10 @@ describe('playment-config with a core http proxy node', function () {
   });
 
   /** The flow users build: the config node with "Use proxy" ticked, a TLS node trusting the host. */
-  function proxiedFlow(proxy: Record<string, unknown> = {}, credentials: Record<string, string> = { username: PROXY_USER, password: PROXY_PASSWORD }): FlowOptions {
+  function proxiedFlow(
+    proxy: Record<string, unknown> = {},
+    credentials: Record<string, string> = { username: PROXY_USER, password: PROXY_PASSWORD },
+  ): FlowOptions {
     return {
       baseUrl: `https://${PROXIED_HOST}`,
       config: { proxy: 'proxy', tls: 'tls', maxRetries: 0 },
@@ -67,12 +79,14 @@ describe('playment-config with a core http proxy node', function () {
     return rec;
   }
 
-  it('requests go through the proxy node\'s proxy, not the environment\'s, with its credentials', async () => {
+  it("requests go through the proxy node's proxy, not the environment's, with its credentials", async () => {
     const rec = await submitOnce(proxiedFlow());
     assert.equal(rec.caught.length, 0, rec.caught[0]?.error?.message);
     assert.equal(rec.outputs.length, 1);
     assert.equal(sandbox.state.requestCount, 1, 'the job reached the API through the tunnel');
-    assert.deepEqual(nodeProxy.records, [{ line: `CONNECT ${PROXIED_HOST}:443`, proxyAuthorization: basicAuthorization(PROXY_USER, PROXY_PASSWORD) }]);
+    assert.deepEqual(nodeProxy.records, [
+      { line: `CONNECT ${PROXIED_HOST}:443`, proxyAuthorization: basicAuthorization(PROXY_USER, PROXY_PASSWORD) },
+    ]);
     assert.deepEqual(envProxy.records, []);
   });
 
@@ -119,7 +133,7 @@ describe('playment-config with a core http proxy node', function () {
     });
   }
 
-  it('a loopback base URL goes straight to the API, never to the proxy node\'s proxy', async () => {
+  it("a loopback base URL goes straight to the API, never to the proxy node's proxy", async () => {
     const { baseUrl: _https, ...flow } = proxiedFlow();
     const rec = await submitOnce(flow);
     assert.equal(rec.outputs.length, 1, rec.caught[0]?.error?.message);
@@ -132,7 +146,10 @@ describe('playment-config with a core http proxy node', function () {
     const { coreConfigNodes, ...flow } = proxiedFlow();
     const rec = await submitOnce({ ...flow, coreConfigNodes: coreConfigNodes?.filter((n) => n.id !== 'proxy') });
     assert.equal(rec.caught[0].error.code, 'NOT_CONFIGURED');
-    assert.match(rec.caught[0].error.message, /the playment-config node is not usable: proxy: the selected http proxy configuration node does not exist/);
+    assert.match(
+      rec.caught[0].error.message,
+      /the playment-config node is not usable: proxy: the selected http proxy configuration node does not exist/,
+    );
     assert.equal(sandbox.state.requestCount, 0);
     assert.deepEqual(nodeProxy.records, []);
     assert.deepEqual(envProxy.records, []);
@@ -141,7 +158,10 @@ describe('playment-config with a core http proxy node', function () {
   it('a proxy node whose URL is not http(s): NOT_CONFIGURED, the URL (it may hold a password) not quoted', async () => {
     const rec = await submitOnce(proxiedFlow({ url: `socks5://${PROXY_USER}:${PROXY_PASSWORD}@127.0.0.1:1080` }));
     assert.equal(rec.caught[0].error.code, 'NOT_CONFIGURED');
-    assert.match(rec.caught[0].error.message, /proxy: the URL of the selected http proxy configuration node is not an http:\/\/ or https:\/\/ URL/);
+    assert.match(
+      rec.caught[0].error.message,
+      /proxy: the URL of the selected http proxy configuration node is not an http:\/\/ or https:\/\/ URL/,
+    );
     assert.ok(!everythingVisible(rec, ['n1', 'cfg']).includes(PROXY_PASSWORD));
     assert.deepEqual(envProxy.records, []);
   });

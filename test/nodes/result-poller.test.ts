@@ -6,7 +6,19 @@
 import assert from 'node:assert/strict';
 import type { Sandbox } from '../../src/sandbox/server';
 import { PlaymentClient } from '../../src/api/client';
-import { API_KEY, PROJECT, SUBMIT_NODE, frames, helper, inject, loadContextStores, loadFlow, startFlowsAgain, useSandboxRuntime, assertEachEndedOnce } from '../support/harness';
+import {
+  API_KEY,
+  PROJECT,
+  SUBMIT_NODE,
+  frames,
+  helper,
+  inject,
+  loadContextStores,
+  loadFlow,
+  startFlowsAgain,
+  useSandboxRuntime,
+  assertEachEndedOnce,
+} from '../support/harness';
 import { waitFor } from '../support/wait';
 
 const RESULT = { id: 'n1', type: 'playment-job-result', pollInterval: '1', wires: [['out']] };
@@ -15,13 +27,26 @@ const DEFAULT_MAX_QUEUE = 1000;
 
 /** Jobs made straight through a client: the setup, not the part under test. */
 async function seedJobs(sandbox: Sandbox, count: number, batchId?: string, rateLimit = 0): Promise<string[]> {
-  const client = new PlaymentClient({ baseUrl: sandbox.url, apiVersion: 'v0', projectId: PROJECT, apiKey: API_KEY, rateLimit, maxConcurrent: 16, maxQueue: count });
+  const client = new PlaymentClient({
+    baseUrl: sandbox.url,
+    apiVersion: 'v0',
+    projectId: PROJECT,
+    apiKey: API_KEY,
+    rateLimit,
+    maxConcurrent: 16,
+    maxQueue: count,
+  });
   try {
     const tag = Math.random().toString(36).slice(2);
     const ids = await Promise.all(
       Array.from({ length: count }, (_, i) =>
         client
-          .createJob({ reference_id: `seed-${tag}-${i}`, tag: 'track_bounding_boxes', batch_id: batchId, data: { video_data: { frames: frames(1).map((src, j) => ({ frame_id: `f${j}`, src })) } } } as any)
+          .createJob({
+            reference_id: `seed-${tag}-${i}`,
+            tag: 'track_bounding_boxes',
+            batch_id: batchId,
+            data: { video_data: { frames: frames(1).map((src, j) => ({ frame_id: `f${j}`, src })) } },
+          } as any)
           .then((r) => r.job_id),
       ),
     );
@@ -62,7 +87,11 @@ describe('the result poller in a flow', function () {
       inject({ _msgid: `w${i}`, job_id: jobId, batch_id: batchId });
     });
     await assertEachEndedOnce(rec, msgIds, 60_000, 50);
-    assert.deepEqual(rec.caught.map((m) => m.error.code), [], 'no wait ended with an error (QUEUE_FULL or other)');
+    assert.deepEqual(
+      rec.caught.map((m) => m.error.code),
+      [],
+      'no wait ended with an error (QUEUE_FULL or other)',
+    );
     assert.deepEqual(new Set(rec.outputs.map((m) => m.payload.job_id)), new Set(jobIds));
     assert.ok(rec.outputs.every((m) => m.payload.status === 'completed' && m.payload.result));
     const routes = routesSince(sandbox, mark);
@@ -87,7 +116,10 @@ describe('the result poller in a flow', function () {
     assert.equal(routes[0], 'job.get', 'the first request learns the batch');
     assert.equal(routes.at(-1), 'job.get', 'the last fetches the result URL');
     const between = routes.slice(1, -1);
-    assert.ok(between.every((r) => r === 'batch.jobs' || r === 'project.details'), `between them only sweeps: ${routes.join(', ')}`);
+    assert.ok(
+      between.every((r) => r === 'batch.jobs' || r === 'project.details'),
+      `between them only sweeps: ${routes.join(', ')}`,
+    );
     assert.ok(between.includes('batch.jobs'), 'the sweeps read the listing');
   });
 
@@ -112,7 +144,14 @@ describe('the result poller in a flow', function () {
       const waits = 120;
       const submissions = 40;
       const jobIds = await seedJobs(limited, waits, undefined, 40);
-      await loadFlow(limited, [{ ...RESULT, mode: 'wait' }, { ...SUBMIT_NODE, id: 'n2' }], { config: { rateLimit: 40, maxConcurrent: 1 } });
+      await loadFlow(
+        limited,
+        [
+          { ...RESULT, mode: 'wait' },
+          { ...SUBMIT_NODE, id: 'n2' },
+        ],
+        { config: { rateLimit: 40, maxConcurrent: 1 } },
+      );
       const mark = limited.state.requests.length;
       // Waits first: with one line for both, every submission would queue behind every poll.
       jobIds.forEach((jobId) => inject({ job_id: jobId }));
@@ -128,7 +167,10 @@ describe('the result poller in a flow', function () {
       assert.equal(creates, submissions);
       assert.ok(firstCreate <= 2, `the first submission went within the first grants, at ${firstCreate}`);
       // Alternating grants: while both lines wait, each kind gets every other request.
-      assert.ok(polls >= creates - 2 && polls <= creates + 2, `${creates} submissions and ${polls} polls between the first and last submission`);
+      assert.ok(
+        polls >= creates - 2 && polls <= creates + 2,
+        `${creates} submissions and ${polls} polls between the first and last submission`,
+      );
       const learned = routes.slice(0, lastCreate).filter((r) => r === 'job.get').length;
       assert.ok(learned < waits, `the submissions did not wait for all ${waits} polls (${learned} went before the last one)`);
       assert.equal(limited.state.requests.slice(mark).filter((r: any) => r.status === 429).length, 0, 'no request was throttled');
@@ -147,7 +189,10 @@ describe('the result poller in a flow', function () {
       const mark = sandbox.state.requests.length;
       inject({ _msgid: 'watch-1', batch_id: batchId, topic: 'ignored' });
       await waitFor('the watch to end', () => helper.getNode('n1') && rec.completed.length + rec.caught.length >= 1, 30_000, 20);
-      assert.deepEqual(rec.caught.map((m) => m.error), []);
+      assert.deepEqual(
+        rec.caught.map((m) => m.error),
+        [],
+      );
       const jobs = rec.outputs.filter((m) => m.topic === 'job');
       const progress = rec.outputs.filter((m) => m.topic === 'progress');
       assert.equal(jobs.length + progress.length, rec.outputs.length, 'every message is a job or progress');
@@ -160,7 +205,10 @@ describe('the result poller in a flow', function () {
       assert.ok(progress.every((m) => m.payload.total === 150 && m.payload.batch_id === batchId));
       const routes = routesSince(sandbox, mark);
       assert.equal(routes.filter((r) => r === 'job.get').length, 150, 'one GET per completed job');
-      assert.deepEqual(routes.filter((r) => r !== 'job.get' && r !== 'batch.jobs' && r !== 'project.details'), []);
+      assert.deepEqual(
+        routes.filter((r) => r !== 'job.get' && r !== 'batch.jobs' && r !== 'project.details'),
+        [],
+      );
     });
 
     it('a job whose download fails goes to Catch with its job id; the watch goes on and ends', async () => {
@@ -220,8 +268,20 @@ describe('the result poller in a flow', function () {
       const after: any[] = [];
       helper.getNode('out').on('input', (m: any) => after.push(m));
       await waitFor('the resumed watch to end', () => after.some((m) => m.topic === 'progress' && m.payload.completed === 70), 30_000, 20);
-      assert.deepEqual(before.filter((m) => m.topic === 'job').map((m) => m.payload.job_id).sort(), [...early].sort());
-      assert.deepEqual(after.filter((m) => m.topic === 'job').map((m) => m.payload.job_id).sort(), [...late].sort());
+      assert.deepEqual(
+        before
+          .filter((m) => m.topic === 'job')
+          .map((m) => m.payload.job_id)
+          .sort(),
+        [...early].sort(),
+      );
+      assert.deepEqual(
+        after
+          .filter((m) => m.topic === 'job')
+          .map((m) => m.payload.job_id)
+          .sort(),
+        [...late].sort(),
+      );
     });
 
     it('refuses a message without a batch id with INVALID_INPUT, sending nothing', async () => {

@@ -36,7 +36,10 @@ describe('runtime settings', function () {
     // Node-RED's own check (the runtime the helper started): names must start with the type in
     // camelCase, or it refuses them.
     assert.doesNotThrow(() => runtimeSettings.registerNodeSettings('playment-config', config!.opts.settings));
-    assert.throws(() => runtimeSettings.registerNodeSettings('playment-config', { closeGrace: { value: 1 } }), /must start with 'playmentConfig'/);
+    assert.throws(
+      () => runtimeSettings.registerNodeSettings('playment-config', { closeGrace: { value: 1 } }),
+      /must start with 'playmentConfig'/,
+    );
     assert.ok(!('playmentConfigCloseGrace' in runtimeSettings.exportNodeSettings({})), 'not sent to the editor');
   });
 

@@ -31,7 +31,10 @@ function listingToUrls(wires = [['submit']]) {
 }
 
 function noErrors(rec: Recorder): void {
-  assert.deepEqual(rec.caught.map((m) => m.error), []);
+  assert.deepEqual(
+    rec.caught.map((m) => m.error),
+    [],
+  );
 }
 
 function jobsByReference(sandbox: Sandbox): Array<[string, string[]]> {
@@ -55,10 +58,13 @@ describe('submit: group frames by folder', () => {
       ['s3://cams/d7/rear', ['frame_1.jpg', 'frame_2.jpg']],
     ]);
     const outputs = [...rec.outputs].sort((a, b) => a.parts.index - b.parts.index);
-    assert.deepEqual(outputs.map((m) => [m.reference_id, m.payload.reference_id, m.parts.index, m.parts.count, m.parts.id]), [
-      ['s3://cams/d7/front', 's3://cams/d7/front', 0, 2, 'listing-1'],
-      ['s3://cams/d7/rear', 's3://cams/d7/rear', 1, 2, 'listing-1'],
-    ]);
+    assert.deepEqual(
+      outputs.map((m) => [m.reference_id, m.payload.reference_id, m.parts.index, m.parts.count, m.parts.id]),
+      [
+        ['s3://cams/d7/front', 's3://cams/d7/front', 0, 2, 'listing-1'],
+        ['s3://cams/d7/rear', 's3://cams/d7/rear', 1, 2, 'listing-1'],
+      ],
+    );
     for (const out of outputs) {
       assert.equal(out.skipped, 2, 'the folder marker and the JSON file');
       assert.equal(out.topic, 'drive 7');
@@ -75,7 +81,10 @@ describe('submit: group frames by folder', () => {
     inject({ payload: LISTING });
     await rec.settled(1);
     noErrors(rec);
-    assert.deepEqual(rec.outputs[0].payload.map((p: any) => p.reference_id), ['s3://cams/d7/front', 's3://cams/d7/rear']);
+    assert.deepEqual(
+      rec.outputs[0].payload.map((p: any) => p.reference_id),
+      ['s3://cams/d7/front', 's3://cams/d7/rear'],
+    );
   });
 
   it("puts the node's reference id before each folder; the same list again creates nothing twice", async () => {
@@ -85,8 +94,14 @@ describe('submit: group frames by folder', () => {
     inject({ payload: LISTING });
     await rec.settled(4);
     noErrors(rec);
-    assert.deepEqual(jobsByReference(sandbox).map(([ref]) => ref), ['round-2-s3://cams/d7/front', 'round-2-s3://cams/d7/rear']);
-    assert.deepEqual(rec.outputs.slice(2).map((m) => m.payload.existing), [true, true]);
+    assert.deepEqual(
+      jobsByReference(sandbox).map(([ref]) => ref),
+      ['round-2-s3://cams/d7/front', 'round-2-s3://cams/d7/rear'],
+    );
+    assert.deepEqual(
+      rec.outputs.slice(2).map((m) => m.payload.existing),
+      [true, true],
+    );
   });
 
   it('a dry run outputs one request per folder and sends nothing', async () => {
@@ -111,13 +126,17 @@ describe('submit: group frames by folder', () => {
     await rec.settled(1);
     inject({ payload: LISTING });
     await rec.settled(3);
-    assert.deepEqual(rec.outputs.map((m) => m.reference_id), ['s3://cams/d7/rear', 's3://cams/d7/front']);
+    assert.deepEqual(
+      rec.outputs.map((m) => m.reference_id),
+      ['s3://cams/d7/rear', 's3://cams/d7/front'],
+    );
     assert.equal(rec.caught.length, 1);
     const caught = rec.caught[0];
     assert.equal(caught.error.code, 'FS_0001');
-    assert.deepEqual(caught.failed.map((f: any) => [f.index, f.sequence, f.folder, f.reference_id, f.code]), [
-      [1, 1, 's3://cams/d7/rear', 's3://cams/d7/rear', 'FS_0001'],
-    ]);
+    assert.deepEqual(
+      caught.failed.map((f: any) => [f.index, f.sequence, f.folder, f.reference_id, f.code]),
+      [[1, 1, 's3://cams/d7/rear', 's3://cams/d7/rear', 'FS_0001']],
+    );
   });
 
   it('INVALID_INPUT, nothing sent: a list without image files, a frame not in a folder, a bulk payload, pre-labels on the message', async () => {
@@ -128,7 +147,10 @@ describe('submit: group frames by folder', () => {
     inject({ payload: ['s3://cams/d7/front/1.jpg'], maker_response: { video_2d: { data: { annotations: [] } } } });
     await rec.settled(4);
     assert.equal(rec.outputs.length, 0);
-    assert.deepEqual(rec.caught.map((m) => m.error.code), ['INVALID_INPUT', 'INVALID_INPUT', 'INVALID_INPUT', 'INVALID_INPUT']);
+    assert.deepEqual(
+      rec.caught.map((m) => m.error.code),
+      ['INVALID_INPUT', 'INVALID_INPUT', 'INVALID_INPUT', 'INVALID_INPUT'],
+    );
     const messages = rec.caught.map((m) => m.error.message).sort();
     assert.match(messages[0], /msg\.maker_response is for a single sequence; frames grouped by folder cannot carry/);
     assert.match(messages[1], /msg\.payload frame 1: "frame_1\.jpg" is not in a folder/);

@@ -55,7 +55,10 @@ describe('submit: payloads built the way users build them', () => {
       inject({ topic: 'urls' });
       await rec.settled(2);
       noErrors(rec);
-      const frameIds = sandbox.state.jobs().map((j: any) => j.frames.map((f: any) => f.frame_id)).sort();
+      const frameIds = sandbox.state
+        .jobs()
+        .map((j: any) => j.frames.map((f: any) => f.frame_id))
+        .sort();
       assert.deepEqual(frameIds, [['1.jpg', '2.jpg'], ['bare']]);
     });
 
@@ -115,7 +118,10 @@ describe('submit: payloads built the way users build them', () => {
     inject({});
     await rec.settled(1);
     noErrors(rec);
-    assert.deepEqual(sandbox.state.jobs()[0].frames.map((f: any) => f.frame_id), ['j1', '2.jpg']);
+    assert.deepEqual(
+      sandbox.state.jobs()[0].frames.map((f: any) => f.frame_id),
+      ['j1', '2.jpg'],
+    );
   });
 
   it('a change node setting msg.payload to a JSON bulk payload', async () => {
@@ -139,14 +145,28 @@ describe('submit: payloads built the way users build them', () => {
       const file = join(dir, 'frames.json');
       writeFileSync(file, JSON.stringify([{ frame_id: 'f1', src: 'https://h.example/f/1.jpg' }, { src: 'https://h.example/f/2.jpg' }]));
       const rec = await loadFlow(sandbox, [
-        { id: 'n1', type: 'file in', filename: file, filenameType: 'str', format: 'utf8', chunk: false, sendError: false, encoding: 'none', allProps: false, wires: [['json']] },
+        {
+          id: 'n1',
+          type: 'file in',
+          filename: file,
+          filenameType: 'str',
+          format: 'utf8',
+          chunk: false,
+          sendError: false,
+          encoding: 'none',
+          allProps: false,
+          wires: [['json']],
+        },
         { id: 'json', type: 'json', action: 'obj', property: 'payload', pretty: false, wires: [['submit']] },
         SUBMIT,
       ]);
       inject({});
       await rec.settled(1);
       noErrors(rec);
-      assert.deepEqual(sandbox.state.jobs()[0].frames.map((f: any) => f.frame_id), ['f1', '2.jpg']);
+      assert.deepEqual(
+        sandbox.state.jobs()[0].frames.map((f: any) => f.frame_id),
+        ['f1', '2.jpg'],
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

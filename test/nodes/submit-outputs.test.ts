@@ -19,7 +19,17 @@ describe('submit: bulk and split outputs', () => {
 
   it('core split → bulk submit → join → join completes with the jobs sent when one fails; the Catch message is the input with msg.failed', async () => {
     const rec = await loadFlow(sandbox, [
-      { id: 'n1', type: 'split', splt: '\\n', spltType: 'str', arraySplt: 1, arraySpltType: 'len', stream: false, addname: '', wires: [['submit']] },
+      {
+        id: 'n1',
+        type: 'split',
+        splt: '\\n',
+        spltType: 'str',
+        arraySplt: 1,
+        arraySpltType: 'len',
+        stream: false,
+        addname: '',
+        wires: [['submit']],
+      },
       { ...SUBMIT_NODE, id: 'submit', wires: [['inner']] },
       { id: 'inner', type: 'join', mode: 'auto', wires: [['outer']] },
       { id: 'outer', type: 'join', mode: 'auto', wires: [['out']] },
@@ -54,7 +64,13 @@ describe('submit: bulk and split outputs', () => {
       { index: 1, sequence: 1, reference_id: 'grp-d', code: 'GE_0001', message: caught.failed[0].message, statusCode: 400 },
     ]);
     assert.ok(caught.failed[0].message.length > 0);
-    assert.deepEqual(sandbox.state.jobs().map((j: any) => j.referenceId).sort(), ['grp-a', 'grp-b', 'grp-c']);
+    assert.deepEqual(
+      sandbox.state
+        .jobs()
+        .map((j: any) => j.referenceId)
+        .sort(),
+      ['grp-a', 'grp-b', 'grp-c'],
+    );
   });
 
   it('every output of a bulk message is its own copy carrying the input msg.parts inside, numbered among those sent', async () => {
@@ -88,7 +104,10 @@ describe('submit: bulk and split outputs', () => {
     assert.deepEqual(caught.parts, outerParts);
     assert.equal(caught.job_id, undefined);
     assert.equal(caught.statusCode, 400);
-    assert.deepEqual(caught.failed.map((f: any) => [f.index, f.sequence, f.reference_id, f.code, f.statusCode]), [[1, 1, 'own-b', 'GE_0001', 400]]);
+    assert.deepEqual(
+      caught.failed.map((f: any) => [f.index, f.sequence, f.reference_id, f.code, f.statusCode]),
+      [[1, 1, 'own-b', 'GE_0001', 400]],
+    );
     assert.deepEqual(caught.custom, { nested: [1] });
   });
 
@@ -144,7 +163,13 @@ return msg;`,
     const resent = rec.outputs.find((m) => m.reference_id === 'retry-b');
     assert.equal(resent.failed, undefined, 'the retried message no longer lists failures');
     assert.equal(resent.parts, undefined, 'one job: the message itself');
-    assert.deepEqual(sandbox.state.jobs().map((j: any) => j.referenceId).sort(), ['retry-a', 'retry-b', 'retry-c']);
+    assert.deepEqual(
+      sandbox.state
+        .jobs()
+        .map((j: any) => j.referenceId)
+        .sort(),
+      ['retry-a', 'retry-b', 'retry-c'],
+    );
   });
 
   it('a failing single job leaves the input message as it was, apart from reference_id and statusCode', async () => {
@@ -174,7 +199,10 @@ return msg;`,
     assertDoneOnce(rec, ids);
     assert.equal(rec.outputs.length, 9);
     for (const m of rec.caught) {
-      assert.deepEqual(m.failed.map((f: any) => f.reference_id), [`${m._msgid}-b`]);
+      assert.deepEqual(
+        m.failed.map((f: any) => f.reference_id),
+        [`${m._msgid}-b`],
+      );
       assert.equal(m.payload.length, 2);
     }
     assert.equal(sandbox.state.jobsByReferenceId(PROJECT, 'burst-1-b').length, 1);

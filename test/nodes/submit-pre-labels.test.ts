@@ -30,7 +30,10 @@ function withPreLabels(labelled: string[], extra = '') {
 const SUBMIT = { ...SUBMIT_NODE, id: 'submit' };
 
 function noErrors(rec: Recorder): void {
-  assert.deepEqual(rec.caught.map((m) => m.error), []);
+  assert.deepEqual(
+    rec.caught.map((m) => m.error),
+    [],
+  );
 }
 
 /** The frame ids each stored tracker of a job's pre-labels annotates. */
@@ -53,7 +56,10 @@ describe('submit: pre-labels and extra job data', function () {
     const [job] = sandbox.state.jobs() as any[];
     assert.deepEqual(labelledFrames(job), [['f1', 'f3']]);
     assert.equal(job.makerResponse.video_2d.data.annotations[0].frames.f3.coordinates[0].x, 0.2);
-    assert.deepEqual(job.referenceData.vector.images.map((i: any) => i.frame_id), ['f2']);
+    assert.deepEqual(
+      job.referenceData.vector.images.map((i: any) => i.frame_id),
+      ['f2'],
+    );
     assert.deepEqual(job.metadata, { drive: 3, weather: 'rain' });
     assert.match(rec.outputs[0].reference_id, /^nr-[0-9a-f]{32}$/);
 
@@ -71,14 +77,25 @@ describe('submit: pre-labels and extra job data', function () {
     await rec.settled(1);
     assert.equal(rec.outputs.length, 0);
     assert.equal(rec.caught[0].error.code, 'INVALID_INPUT');
-    assert.match(rec.caught[0].error.message, /msg\.maker_response\.video_2d\.data\.annotations\[0\] \(tracker "car-1"\): frame "f9" is not a frame of this job/);
+    assert.match(
+      rec.caught[0].error.message,
+      /msg\.maker_response\.video_2d\.data\.annotations\[0\] \(tracker "car-1"\): frame "f9" is not a frame of this job/,
+    );
     assert.equal(sandbox.state.routeCounts['job.create'] ?? 0, 0);
   });
 
   it('a reference image of a frame the job lacks, or metadata that is not an object: INVALID_INPUT, nothing sent', async () => {
-    const rec = await loadFlow(sandbox, [functionNode(withPreLabels(['f1'], `
+    const rec = await loadFlow(sandbox, [
+      functionNode(
+        withPreLabels(
+          ['f1'],
+          `
       if (msg.topic === 'ref') msg.reference_data.vector.images[0].frame_id = 'f7';
-      else msg.metadata = 'drive 3';`)), SUBMIT]);
+      else msg.metadata = 'drive 3';`,
+        ),
+      ),
+      SUBMIT,
+    ]);
     inject({ topic: 'ref' });
     inject({ topic: 'meta' });
     await rec.settled(2);
@@ -94,10 +111,25 @@ describe('submit: pre-labels and extra job data', function () {
     await rec.settled(2);
     noErrors(rec);
     const parts = (sandbox.state.jobs() as any[]).sort((a, b) => a.referenceId.localeCompare(b.referenceId));
-    assert.deepEqual(parts.map((j) => j.frames.map((f: any) => f.frame_id)), [['f1', 'f2'], ['f3', 'f4']]);
+    assert.deepEqual(
+      parts.map((j) => j.frames.map((f: any) => f.frame_id)),
+      [
+        ['f1', 'f2'],
+        ['f3', 'f4'],
+      ],
+    );
     assert.deepEqual(parts.map(labelledFrames), [[['f1', 'f2']], [['f4']]]);
-    assert.deepEqual(parts.map((j) => j.referenceData.vector.images.map((i: any) => i.frame_id)), [['f2'], []]);
-    assert.deepEqual(parts.map((j) => j.metadata), [{ drive: 3, weather: 'rain' }, { drive: 3, weather: 'rain' }]);
+    assert.deepEqual(
+      parts.map((j) => j.referenceData.vector.images.map((i: any) => i.frame_id)),
+      [['f2'], []],
+    );
+    assert.deepEqual(
+      parts.map((j) => j.metadata),
+      [
+        { drive: 3, weather: 'rain' },
+        { drive: 3, weather: 'rain' },
+      ],
+    );
   });
 
   it("bulk: each sequence object's own pre-labels; on the message they are refused", async () => {
@@ -117,7 +149,10 @@ describe('submit: pre-labels and extra job data', function () {
     noErrors(rec);
     const a = sandbox.state.jobsByReferenceId(PROJECT, 'bulk-a')[0] as any;
     const b = sandbox.state.jobsByReferenceId(PROJECT, 'bulk-b')[0] as any;
-    assert.deepEqual(a.makerResponse.video2d.data.annotations.map((t: any) => t._id), ['t-a1.jpg']);
+    assert.deepEqual(
+      a.makerResponse.video2d.data.annotations.map((t: any) => t._id),
+      ['t-a1.jpg'],
+    );
     assert.equal(a.metadata, undefined);
     assert.deepEqual(b.metadata, { cam: 'rear' });
     assert.equal(b.makerResponse, undefined);
@@ -125,7 +160,10 @@ describe('submit: pre-labels and extra job data', function () {
     inject({ topic: 'on message' });
     await rec.settled(3);
     assert.equal(rec.caught[0].error.code, 'INVALID_INPUT');
-    assert.match(rec.caught[0].error.message, /msg\.metadata is for a single sequence; with a bulk payload \(an array of sequences\), give them in each sequence object/);
+    assert.match(
+      rec.caught[0].error.message,
+      /msg\.metadata is for a single sequence; with a bulk payload \(an array of sequences\), give them in each sequence object/,
+    );
     assert.equal(sandbox.state.jobs().length, 2);
   });
 
@@ -155,7 +193,12 @@ describe('submit: pre-labels and extra job data', function () {
     const [tracker] = payload.annotations;
     assert.equal(tracker._id, 'car-1');
     assert.deepEqual(Object.keys(tracker.frames), ['f1', 'f2', 'f3']);
-    assert.deepEqual(tracker.frames.f2.coordinates, [{ x: 0.2, y: 0.1 }, { x: 0.4, y: 0.1 }, { x: 0.4, y: 0.3 }, { x: 0.2, y: 0.3 }]);
+    assert.deepEqual(tracker.frames.f2.coordinates, [
+      { x: 0.2, y: 0.1 },
+      { x: 0.4, y: 0.1 },
+      { x: 0.4, y: 0.3 },
+      { x: 0.2, y: 0.3 },
+    ]);
     assert.equal(tracker.frames.f2.label, 'Car');
   });
 });

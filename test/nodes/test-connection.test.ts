@@ -107,7 +107,13 @@ describe('Test connection route (config dialog)', function () {
     return { status: res.status, body: res.body };
   }
 
-  const dialog = (over: Record<string, unknown> = {}) => ({ id: 'cfg', baseUrl: sandbox.url, apiVersion: 'v0', projectId: PROJECT, ...over });
+  const dialog = (over: Record<string, unknown> = {}) => ({
+    id: 'cfg',
+    baseUrl: sandbox.url,
+    apiVersion: 'v0',
+    projectId: PROJECT,
+    ...over,
+  });
 
   describe('what it refuses before sending anything', () => {
     it('refuses a form-encoded body (a plain web form can send one) with 415', async () => {
@@ -118,7 +124,11 @@ describe('Test connection route (config dialog)', function () {
       answers.push(res.text);
       assert.equal(res.status, 415);
       // The stored key to another base URL, as a form.
-      const stored = await helper.request().post(ROUTE).type('form').send(`id=cfg&baseUrl=${encodeURIComponent(recorder.url)}&projectId=p&apiVersion=v0`);
+      const stored = await helper
+        .request()
+        .post(ROUTE)
+        .type('form')
+        .send(`id=cfg&baseUrl=${encodeURIComponent(recorder.url)}&projectId=p&apiVersion=v0`);
       answers.push(stored.text);
       assert.equal(stored.status, 415);
       assert.deepEqual(recorder.requests, [], 'a request reached the attacker host');
@@ -214,10 +224,16 @@ describe('Test connection route (config dialog)', function () {
     });
 
     it('a host that echoes the key in its error text: the answer stays the fixed one', async () => {
-      recorder.reply = (req) => ({ status: 500, body: { success: false, error: { code: 'FS_0000', message: `bad ${String(req.headers['x-api-key'])}` } } });
+      recorder.reply = (req) => ({
+        status: 500,
+        body: { success: false, error: { code: 'FS_0000', message: `bad ${String(req.headers['x-api-key'])}` } },
+      });
       try {
         const res = await post(dialog({ baseUrl: recorder.url, apiKey: `\${${SECRET_VAR}}` }));
-        assert.deepEqual(res.body, { result: 'unreachable', message: 'the API could not be reached, or did not answer as the Playment API does' });
+        assert.deepEqual(res.body, {
+          result: 'unreachable',
+          message: 'the API could not be reached, or did not answer as the Playment API does',
+        });
         // A server error is no sign of another API profile: that is only tried after a 404.
         assert.equal(recorder.requests.length, 1);
       } finally {
@@ -225,7 +241,7 @@ describe('Test connection route (config dialog)', function () {
       }
     });
 
-    it('resolves ${NAME} as the deployed config node would: its flow\'s values, or the process environment without a config node', async () => {
+    it("resolves ${NAME} as the deployed config node would: its flow's values, or the process environment without a config node", async () => {
       const sentKey = async (body: Record<string, unknown>) => {
         recorder.requests = [];
         assert.equal((await post(dialog({ baseUrl: recorder.url, ...body }))).body.result, 'connected');
@@ -274,7 +290,10 @@ describe('Test connection route (config dialog)', function () {
   describe('answers told apart against the sandbox', () => {
     it('connected, wrong key, unknown project', async () => {
       assert.equal((await post(dialog({ apiKey: API_KEY }))).body.result, 'connected');
-      assert.deepEqual((await post(dialog({ apiKey: `${API_KEY}-wrong` }))).body, { result: 'wrong_key', message: 'the API key was refused' });
+      assert.deepEqual((await post(dialog({ apiKey: `${API_KEY}-wrong` }))).body, {
+        result: 'wrong_key',
+        message: 'the API key was refused',
+      });
       const project = await post(dialog({ projectId: 'no-such-project' }));
       assert.equal(project.body.result, 'unknown_project');
       assert.ok(!project.body.message.includes('no-such-project'), 'the answer echoes the request');
@@ -283,7 +302,10 @@ describe('Test connection route (config dialog)', function () {
     it('a wrong API profile (HTTP 404 for its route) says which profile to use', async () => {
       // The sandbox serves both profiles; a 404 for the first route stands for a server that only
       // serves the other one.
-      for (const [chosen, use] of [['v0', 'v1'], ['v1', 'v0']]) {
+      for (const [chosen, use] of [
+        ['v0', 'v1'],
+        ['v1', 'v0'],
+      ]) {
         sandbox.injectFault({ route: 'project.details', mode: 'status', status: 404, count: 1 });
         const res = await post(dialog({ apiVersion: chosen }));
         assert.equal(res.body.result, 'wrong_profile', JSON.stringify(res.body));
@@ -380,18 +402,31 @@ describe('Test connection route (config dialog)', function () {
       assert.equal((await post(dialog({ baseUrl: proxiedUrl, apiKey: API_KEY, proxy: 'other-proxy' }))).body.result, 'unreachable');
       assert.equal(otherProxy.records.length, 2);
       // The deployed proxy, with its credentials.
-      assert.equal((await post(dialog({ baseUrl: proxiedUrl, apiKey: API_KEY, proxy: 'deployed-proxy', tls: 'tls' }))).body.result, 'connected');
-      assert.deepEqual(deployedProxy.records, [{ line: `CONNECT ${PROXIED_HOST}:443`, proxyAuthorization: basicAuthorization(PROXY_USER, PROXY_PASSWORD) }]);
+      assert.equal(
+        (await post(dialog({ baseUrl: proxiedUrl, apiKey: API_KEY, proxy: 'deployed-proxy', tls: 'tls' }))).body.result,
+        'connected',
+      );
+      assert.deepEqual(deployedProxy.records, [
+        { line: `CONNECT ${PROXIED_HOST}:443`, proxyAuthorization: basicAuthorization(PROXY_USER, PROXY_PASSWORD) },
+      ]);
     });
 
     it("the stored key takes the deployed node's proxy and TLS, whatever proxy or TLS ids the request names", async () => {
-      for (const named of [{}, { proxy: 'other-proxy' }, { proxy: 'other-proxy', tls: 'other-proxy' }, { proxy: 'cfg', tls: 'no-such-node' }]) {
+      for (const named of [
+        {},
+        { proxy: 'other-proxy' },
+        { proxy: 'other-proxy', tls: 'other-proxy' },
+        { proxy: 'cfg', tls: 'no-such-node' },
+      ]) {
         const res = await post(dialog({ baseUrl: proxiedUrl, ...named }));
         assert.equal(res.body.result, 'connected', JSON.stringify(named));
       }
       assert.equal(deployedProxy.records.length, 4);
       for (const record of deployedProxy.records) {
-        assert.deepEqual(record, { line: `CONNECT ${PROXIED_HOST}:443`, proxyAuthorization: basicAuthorization(PROXY_USER, PROXY_PASSWORD) });
+        assert.deepEqual(record, {
+          line: `CONNECT ${PROXIED_HOST}:443`,
+          proxyAuthorization: basicAuthorization(PROXY_USER, PROXY_PASSWORD),
+        });
       }
       assert.deepEqual(otherProxy.records, []);
     });
@@ -420,7 +455,10 @@ describe('Test connection route (config dialog)', function () {
 
     it('a loopback base URL never goes through the proxy, with a typed key or the stored one', async () => {
       // The same proxy node carries a test of the https host: it is in force.
-      assert.equal((await post(dialog({ baseUrl: proxiedUrl, apiKey: API_KEY, proxy: 'deployed-proxy', tls: 'tls' }))).body.result, 'connected');
+      assert.equal(
+        (await post(dialog({ baseUrl: proxiedUrl, apiKey: API_KEY, proxy: 'deployed-proxy', tls: 'tls' }))).body.result,
+        'connected',
+      );
       assert.equal(deployedProxy.records.length, 1);
       assert.equal((await post(dialog({ apiKey: API_KEY, proxy: 'deployed-proxy', tls: 'tls' }))).body.result, 'connected');
       await helper.unload();
@@ -432,9 +470,15 @@ describe('Test connection route (config dialog)', function () {
 
     it('a proxy that refuses the credentials (407), or one whose URL is not http(s): fixed answers, the credentials in none', async () => {
       deployedProxy.requireAuthorization = basicAuthorization(PROXY_USER, 'the-right-one');
-      for (const body of [dialog({ baseUrl: proxiedUrl }), dialog({ baseUrl: proxiedUrl, apiKey: API_KEY, proxy: 'deployed-proxy', tls: 'tls' })]) {
+      for (const body of [
+        dialog({ baseUrl: proxiedUrl }),
+        dialog({ baseUrl: proxiedUrl, apiKey: API_KEY, proxy: 'deployed-proxy', tls: 'tls' }),
+      ]) {
         const res = await post(body);
-        assert.deepEqual(res.body, { result: 'unreachable', message: 'the API could not be reached, or did not answer as the Playment API does' });
+        assert.deepEqual(res.body, {
+          result: 'unreachable',
+          message: 'the API could not be reached, or did not answer as the Playment API does',
+        });
       }
       // The proxy saw (and refused) both tests: they went its way.
       assert.equal(deployedProxy.records.length, 2);

@@ -10,7 +10,11 @@ async function createJob(sb: Sandbox, ref: string): Promise<void> {
   const res = await request(`${sb.url}/v0/projects/${DEFAULT_PROJECT_ID}/jobs`, {
     method: 'POST',
     headers: { 'x-api-key': DEFAULT_API_KEY, 'content-type': 'application/json' },
-    body: JSON.stringify({ reference_id: ref, tag: 't', data: { video_data: { frames: [{ frame_id: 'f0', src: 'https://cdn.example.com/0.jpg' }] } } }),
+    body: JSON.stringify({
+      reference_id: ref,
+      tag: 't',
+      data: { video_data: { frames: [{ frame_id: 'f0', src: 'https://cdn.example.com/0.jpg' }] } },
+    }),
   });
   assert.equal(res.statusCode, 200, await res.body.text());
   await res.body.dump();

@@ -12,7 +12,12 @@ const JOBS = `/v1/projects/${PID}/jobs`;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are checked field by field
 type Json = any;
 
-async function call(sb: Sandbox, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; json: Json; location?: string }> {
+async function call(
+  sb: Sandbox,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: Json; location?: string }> {
   const res = await request(`${sb.url}${path}`, {
     method,
     headers: body === undefined ? { 'x-api-key': KEY } : { 'x-api-key': KEY, 'content-type': 'application/json' },
@@ -28,7 +33,12 @@ const FRAMES = ['f1', 'f2', 'f3'].map((id) => ({ frame_id: id, src: `https://fra
 const box = (x: number) => ({
   label: 'Car',
   attributes: { occluded: { value: true, state: 'editable' } },
-  coordinates: [{ x, y: 0.1 }, { x: x + 0.2, y: 0.1 }, { x: x + 0.2, y: 0.3 }, { x, y: 0.3 }],
+  coordinates: [
+    { x, y: 0.1 },
+    { x: x + 0.2, y: 0.1 },
+    { x: x + 0.2, y: 0.3 },
+    { x, y: 0.3 },
+  ],
 });
 
 /** Pre-labels the way a Function node builds them, from a detector's output. */
@@ -68,8 +78,15 @@ describe('sandbox: pre-labels, reference data and metadata', function () {
   });
 
   it('stores maker_response, reference_data and metadata with the job, and leaves them out when not sent', async () => {
-    const referenceData = { vector: { images: [{ frame_id: 'f1', data: [{ label: 'rear', image_url: 'https://frames.example.com/rear/f1.jpg' }] }] } };
-    const created = await call(sb, 'POST', JOBS, jobBody('pre-1', { maker_response: MAKER_RESPONSE, reference_data: referenceData, metadata: { drive: 9 } }));
+    const referenceData = {
+      vector: { images: [{ frame_id: 'f1', data: [{ label: 'rear', image_url: 'https://frames.example.com/rear/f1.jpg' }] }] },
+    };
+    const created = await call(
+      sb,
+      'POST',
+      JOBS,
+      jobBody('pre-1', { maker_response: MAKER_RESPONSE, reference_data: referenceData, metadata: { drive: 9 } }),
+    );
     assert.equal(created.status, 200, JSON.stringify(created.json));
     const [job] = sb.state.jobsByReferenceId(PID, 'pre-1');
     assert.deepEqual(job.makerResponse, MAKER_RESPONSE);
@@ -78,7 +95,10 @@ describe('sandbox: pre-labels, reference data and metadata', function () {
 
     await call(sb, 'POST', JOBS, jobBody('plain-1', { metadata: null }));
     const [plain] = sb.state.jobsByReferenceId(PID, 'plain-1');
-    assert.deepEqual(['makerResponse', 'referenceData', 'metadata'].filter((k) => k in plain), []);
+    assert.deepEqual(
+      ['makerResponse', 'referenceData', 'metadata'].filter((k) => k in plain),
+      [],
+    );
   });
 
   it("serves a pre-labelled job's trackers as its result, in frame order, with the ids a result has", async () => {
@@ -101,7 +121,7 @@ describe('sandbox: pre-labels, reference data and metadata', function () {
     assert.equal(entry.annotations, 3);
   });
 
-  it('reads GT Studio\'s video2d key too, and gives the synthetic result when the pre-label list is empty', async () => {
+  it("reads GT Studio's video2d key too, and gives the synthetic result when the pre-label list is empty", async () => {
     const video2d = { video2d: MAKER_RESPONSE.video_2d };
     const a = await call(sb, 'POST', JOBS, jobBody('pre-3', { maker_response: video2d }));
     assert.equal((await resultFile(sb, a.json.data.job_id)).data.annotation_data.annotations[0]._id, 'car-1');
@@ -115,8 +135,14 @@ describe('sandbox: pre-labels, reference data and metadata', function () {
     const stray = { video_2d: { data: { annotations: [{ _id: 't', frames: { f1: box(0), f7: box(0) } }] } } };
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ maker_response: stray }, 'data.maker_response annotations[0]: frame_id "f7" is not a frame of this job'],
-      [{ maker_response: { annotations: [] } }, 'data.maker_response must hold the pre-labels as video_2d.data.annotations or video2d.data.annotations'],
-      [{ maker_response: { video_2d: { data: { annotations: [{ frames: [] }] } } } }, 'data.maker_response annotations[0] must be a tracker with a frames object'],
+      [
+        { maker_response: { annotations: [] } },
+        'data.maker_response must hold the pre-labels as video_2d.data.annotations or video2d.data.annotations',
+      ],
+      [
+        { maker_response: { video_2d: { data: { annotations: [{ frames: [] }] } } } },
+        'data.maker_response annotations[0] must be a tracker with a frames object',
+      ],
       [{ reference_data: 'x' }, 'data.reference_data must be an object, got "x"'],
       [{ metadata: [1] }, 'data.metadata must be an object, got [1]'],
     ];

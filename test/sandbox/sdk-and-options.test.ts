@@ -41,9 +41,7 @@ function sdkVideoJob(referenceId: string, urls: string[], extra: Record<string, 
     data: {
       metadata: null,
       sensor_data: {
-        sensor_meta: [
-          { id: 'right', name: 'right', primary_view: true, modality: null, state: 'editable', intrinsics: null },
-        ],
+        sensor_meta: [{ id: 'right', name: 'right', primary_view: true, modality: null, state: 'editable', intrinsics: null }],
         frames: urls.map((url, i) => ({
           frame_id: String(i),
           sensors: [{ data_url: url, sensor_id: 'right', sensor_pose: null }],
@@ -79,7 +77,10 @@ describe('playment sandbox: Python SDK paths and forms', () => {
     assert.equal(res.json.data.tag, 'sensor_fusion');
     const [job] = sb.state.jobsByReferenceId(PID, '54');
     assert.equal(job.jobId, res.json.data.job_id);
-    assert.deepEqual(job.frames, cdn(3).map((src, i) => ({ frame_id: String(i), src })));
+    assert.deepEqual(
+      job.frames,
+      cdn(3).map((src, i) => ({ frame_id: String(i), src })),
+    );
     assert.equal(sb.state.requests[0].route, 'job.create');
 
     // The SDK's job result (v0) reads these fields into JobResult.
@@ -104,10 +105,10 @@ describe('playment sandbox: Python SDK paths and forms', () => {
       ],
     }));
     assert.equal((await call(sb, 'POST', SDK_JOBS, body)).status, 200);
-    assert.deepEqual(sb.state.jobsByReferenceId(PID, 'two-cams')[0].frames.map((f) => f.src), [
-      'https://cdn.example.com/right/0.jpg',
-      'https://cdn.example.com/right/1.jpg',
-    ]);
+    assert.deepEqual(
+      sb.state.jobsByReferenceId(PID, 'two-cams')[0].frames.map((f) => f.src),
+      ['https://cdn.example.com/right/0.jpg', 'https://cdn.example.com/right/1.jpg'],
+    );
 
     sensorData.frames[1].sensors[0].data_url = 'not a url';
     assertError(await call(sb, 'POST', SDK_JOBS, { ...body, reference_id: 'bad-url' }), 'FS_0007', ['frames[1].sensors[0]', 'data_url']);
@@ -182,8 +183,12 @@ describe('playment sandbox: known tags / work-flow ids', () => {
   it('accepts a listed tag or work_flow_id and refuses any other with FS_0005', async () => {
     assert.equal((await call(sb, 'POST', `/v0/projects/${PID}/jobs`, v1Job('t1', cdn(1), { tag: 'track_bounding_boxes' }))).status, 200);
     assert.equal((await call(sb, 'POST', `/v1/projects/${PID}/jobs`, v1Job('w1', cdn(1)))).status, 200);
-    assertError(await call(sb, 'POST', `/v0/projects/${PID}/jobs`, v1Job('t2', cdn(1), { tag: 'polygons' })), 'FS_0005', ['tag "polygons"']);
-    assertError(await call(sb, 'POST', `/v1/projects/${PID}/jobs`, v1Job('w2', cdn(1), { work_flow_id: 'wf-2' })), 'FS_0005', ['work_flow_id "wf-2"']);
+    assertError(await call(sb, 'POST', `/v0/projects/${PID}/jobs`, v1Job('t2', cdn(1), { tag: 'polygons' })), 'FS_0005', [
+      'tag "polygons"',
+    ]);
+    assertError(await call(sb, 'POST', `/v1/projects/${PID}/jobs`, v1Job('w2', cdn(1), { work_flow_id: 'wf-2' })), 'FS_0005', [
+      'work_flow_id "wf-2"',
+    ]);
     // Both sent: both must be known.
     assertError(
       await call(sb, 'POST', `/v1/projects/${PID}/jobs`, v1Job('w3', cdn(1), { work_flow_id: 'wf-1', tag: 'other' })),
@@ -191,7 +196,10 @@ describe('playment sandbox: known tags / work-flow ids', () => {
       ['tag "other"'],
     );
     assertError(await call(sb, 'POST', SDK_JOBS, sdkVideoJob('sdk', cdn(1))), 'FS_0005', ['sensor_fusion']);
-    assert.deepEqual(sb.state.jobs().map((j) => j.referenceId), ['t1', 'w1']);
+    assert.deepEqual(
+      sb.state.jobs().map((j) => j.referenceId),
+      ['t1', 'w1'],
+    );
   });
 
   it('rejects an empty list', async () => {

@@ -64,10 +64,14 @@ export async function startBroker(dir: string): Promise<Broker> {
     clearTimeout(hard);
   };
   try {
-    await waitFor('Mosquitto to listen', () => {
-      if (!alive()) throw new Error(`mosquitto exited during start-up:\n${output}`);
-      return / running$/m.test(output);
-    }, 15_000);
+    await waitFor(
+      'Mosquitto to listen',
+      () => {
+        if (!alive()) throw new Error(`mosquitto exited during start-up:\n${output}`);
+        return / running$/m.test(output);
+      },
+      15_000,
+    );
   } catch (err) {
     await stop();
     throw err;

@@ -88,7 +88,8 @@ export async function readRetainedLedger(url: string, expected: number): Promise
     await waitFor(`${expected} retained ledger records`, () => watch.records.size >= expected, 60_000, 250).catch((err: Error) => {
       throw new Error(`${err.message} (${watch.records.size} came)`);
     });
-    if (watch.problems.length > 0) throw new Error(`retained ledger messages that are not records: ${watch.problems.slice(0, 3).join('; ')}`);
+    if (watch.problems.length > 0)
+      throw new Error(`retained ledger messages that are not records: ${watch.problems.slice(0, 3).join('; ')}`);
     return new Map(watch.records);
   } finally {
     await watch.stop();

@@ -36,10 +36,7 @@ export interface Progress {
   heldOpen: number;
 }
 
-type Command =
-  | { cmd: 'hold'; count: number; delayMs: number }
-  | { cmd: 'progress' }
-  | { cmd: 'report' };
+type Command = { cmd: 'hold'; count: number; delayMs: number } | { cmd: 'progress' } | { cmd: 'report' };
 
 export interface SandboxChild {
   url: string;

@@ -106,7 +106,12 @@ describe(`scale-out: ${INSTANCES} Node-RED processes on Mosquitto, one killed, n
       // its full concurrency, then kill one; the others get their answers HOLD_MS later.
       await waitFor('a third of the jobs stored', async () => (await sb.progress()).jobs >= SEQUENCES / 3, 120_000, 250);
       await sb.hold(INSTANCES * MAX_CONCURRENT, HOLD_MS);
-      await waitFor('every instance to wait on held answers', async () => (await sb.progress()).heldTaken >= INSTANCES * MAX_CONCURRENT, 30_000, 20);
+      await waitFor(
+        'every instance to wait on held answers',
+        async () => (await sb.progress()).heldTaken >= INSTANCES * MAX_CONCURRENT,
+        30_000,
+        20,
+      );
       instances[VICTIM].child.kill('SIGKILL');
       const atKill = await sb.progress();
       await waitFor('the held answers', async () => (await sb.progress()).heldOpen === 0, HOLD_MS + 30_000, 250);
@@ -147,7 +152,10 @@ describe(`scale-out: ${INSTANCES} Node-RED processes on Mosquitto, one killed, n
       assert.deepEqual(watch.problems, [], 'ledger messages that are not records');
 
       // The scenario happened: the crash left jobs stored but unrecorded, found again as existing.
-      assert.ok(rounds.length >= 1 && rounds[0].storedUnrecorded >= 1, `the crash left no stored, unrecorded job: ${JSON.stringify(rounds)}`);
+      assert.ok(
+        rounds.length >= 1 && rounds[0].storedUnrecorded >= 1,
+        `the crash left no stored, unrecorded job: ${JSON.stringify(rounds)}`,
+      );
       assert.ok(watch.existing >= rounds[0].storedUnrecorded, 'the stored, unrecorded jobs were not passed on as existing');
 
       // Within the account's budget: 429s are counted (every one is retried).
@@ -163,7 +171,10 @@ describe(`scale-out: ${INSTANCES} Node-RED processes on Mosquitto, one killed, n
         if (i === VICTIM) continue;
         problems.push(...logProblems(nr).map((line) => `instance ${i}: ${line}`));
         assert.ok(!nr.output().includes(API_KEY), `instance ${i} logged the API key`);
-        assert.ok(!readFileSync(path.join(nr.userDir, 'flows.json'), 'utf8').includes(API_KEY), `instance ${i}: flows.json holds the API key`);
+        assert.ok(
+          !readFileSync(path.join(nr.userDir, 'flows.json'), 'utf8').includes(API_KEY),
+          `instance ${i}: flows.json holds the API key`,
+        );
       }
       assert.deepEqual(problems, []);
     } finally {

@@ -9,7 +9,15 @@ import { timerDelay } from '../../api/timer-delay';
 import type { CallOptions, PlaymentClient } from '../../api/client';
 import { StatusBoard } from './status';
 import { clientOf, lookupConfig, selectedConfig, type PlaymentConfigNode } from './config-node';
-import { InputResolver, parseNodeProperties, type InputFields, type InputSources, type InputValues, type NodeContract, type NodeProperties } from './input-contract';
+import {
+  InputResolver,
+  parseNodeProperties,
+  type InputFields,
+  type InputSources,
+  type InputValues,
+  type NodeContract,
+  type NodeProperties,
+} from './input-contract';
 import type { DoneFn, Msg, Node, NodeDef, RED, SendFn } from './red';
 
 export interface ActionNodeDef extends NodeDef {
@@ -149,10 +157,12 @@ export function setupActionNode<C extends NodeContract>(options: ActionNodeOptio
       };
       return handler(msg, ctx);
     })();
-    const settled = run.then(
-      (result) => finish(result.error, result),
-      (err) => finish(err),
-    ).catch((err) => node.error(`internal error while ending a message: ${String(err)}`));
+    const settled = run
+      .then(
+        (result) => finish(result.error, result),
+        (err) => finish(err),
+      )
+      .catch((err) => node.error(`internal error while ending a message: ${String(err)}`));
     pending.add(settled);
     settled.finally(() => pending.delete(settled));
   });
@@ -184,13 +194,7 @@ export function setupActionNode<C extends NodeContract>(options: ActionNodeOptio
  * A red ring from the start when a property of the node is not valid, or the config node is
  * missing or cannot serve this node; messages still end with NOT_CONFIGURED, which says why. Config nodes start before the nodes using them.
  */
-function showConfigProblem(
-  red: RED,
-  node: Node,
-  def: ActionNodeDef,
-  type: string,
-  check: (config: PlaymentConfigNode) => unknown,
-): void {
+function showConfigProblem(red: RED, node: Node, def: ActionNodeDef, type: string, check: (config: PlaymentConfigNode) => unknown): void {
   try {
     check(selectedConfig(red, def.config));
   } catch {

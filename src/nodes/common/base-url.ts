@@ -23,7 +23,9 @@ export function checkBaseUrl(raw: string): string {
     throw new Error(`base URL must use https, not ${url.protocol.slice(0, -1)}`);
   }
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    throw new Error('base URL must use https: plain http would send the API key unencrypted (allowed only for the loopback hosts localhost, 127.0.0.0/8 and [::1])');
+    throw new Error(
+      'base URL must use https: plain http would send the API key unencrypted (allowed only for the loopback hosts localhost, 127.0.0.0/8 and [::1])',
+    );
   }
   if (url.username || url.password) throw new Error('base URL must not contain a user name or password');
   if (url.search || url.hash) throw new Error('base URL must not contain a query string or fragment');

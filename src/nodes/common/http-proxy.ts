@@ -22,7 +22,8 @@ export function selectedProxy(red: RED, proxyId: string | undefined): ProxySetti
   const node = red.nodes.getNode(proxyId) as unknown as HttpProxyNode | null;
   if (!node || node.type !== 'http proxy') throw new Error(`proxy: the selected http proxy configuration node does not exist (${UNTICK})`);
   const url = typeof node.url === 'string' ? node.url.trim() : '';
-  if (!isHttpUrl(url)) throw new Error(`proxy: the URL of the selected http proxy configuration node is not an http:// or https:// URL (${UNTICK})`);
+  if (!isHttpUrl(url))
+    throw new Error(`proxy: the URL of the selected http proxy configuration node is not an http:// or https:// URL (${UNTICK})`);
   const noProxy = Array.isArray(node.noproxy) ? node.noproxy.filter((host): host is string => typeof host === 'string') : [];
   return { url, noProxy, username: node.credentials?.username, password: node.credentials?.password };
 }

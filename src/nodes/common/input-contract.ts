@@ -125,22 +125,28 @@ function literalValue(stored: unknown, valueType: string): unknown {
 /** A node property chosen in a select: one of `values`; blank means the first. */
 export function choice<const T extends readonly [string, ...string[]]>(values: T) {
   // optional(): a missing property is blank, not an error.
-  return z.unknown().optional().transform((v, ctx): T[number] => {
-    if (isBlank(v)) return values[0];
-    if (typeof v === 'string' && values.includes(v)) return v;
-    ctx.addIssue({ code: 'custom', message: `must be one of ${values.map((x) => `"${x}"`).join(', ')}; got ${preview(v)}` });
-    return z.NEVER;
-  });
+  return z
+    .unknown()
+    .optional()
+    .transform((v, ctx): T[number] => {
+      if (isBlank(v)) return values[0];
+      if (typeof v === 'string' && values.includes(v)) return v;
+      ctx.addIssue({ code: 'custom', message: `must be one of ${values.map((x) => `"${x}"`).join(', ')}; got ${preview(v)}` });
+      return z.NEVER;
+    });
 }
 
 /** A node property set by a checkbox: true or false; missing means `byDefault`. */
 export function flag(byDefault: boolean) {
-  return z.unknown().optional().transform((v, ctx): boolean => {
-    if (v === undefined || v === null) return byDefault;
-    if (typeof v === 'boolean') return v;
-    ctx.addIssue({ code: 'custom', message: `must be true or false; got ${preview(v)}` });
-    return z.NEVER;
-  });
+  return z
+    .unknown()
+    .optional()
+    .transform((v, ctx): boolean => {
+      if (v === undefined || v === null) return byDefault;
+      if (typeof v === 'boolean') return v;
+      ctx.addIssue({ code: 'custom', message: `must be true or false; got ${preview(v)}` });
+      return z.NEVER;
+    });
 }
 
 /** Reads a node's fields for one message: the one place Node-RED's precedence is applied to them. */

@@ -23,7 +23,6 @@ export interface NumericSetting {
   off?: number;
 }
 
-
 export const NUMERIC_SETTINGS = {
   'playment-config': {
     requestTimeout: { default: 30, min: 0.1, max: 3600, integer: false, unit: 'seconds', msPerUnit: 1000 },
@@ -86,14 +85,17 @@ export function settingProblem(s: NumericSetting, v: unknown): string | undefine
 
 /** A zod schema for one setting of the table; its issue says the range. */
 export function settingSchema(s: NumericSetting) {
-  return z.unknown().optional().transform((v, ctx): number => {
-    const n = settingValue(s, v);
-    if (n === undefined) {
-      ctx.addIssue({ code: 'custom', message: settingProblem(s, v)! });
-      return z.NEVER;
-    }
-    return n;
-  });
+  return z
+    .unknown()
+    .optional()
+    .transform((v, ctx): number => {
+      const n = settingValue(s, v);
+      if (n === undefined) {
+        ctx.addIssue({ code: 'custom', message: settingProblem(s, v)! });
+        return z.NEVER;
+      }
+      return n;
+    });
 }
 
 export interface JobResultSettings {
@@ -112,7 +114,10 @@ export function parseJobResultSettings(def: { pollInterval?: unknown; maxWait?: 
   const value = (name: keyof typeof table): number => {
     const n = settingValue(table[name], def[name]);
     if (n === undefined) {
-      throw new PlaymentError({ code: 'NOT_CONFIGURED', message: `the job-result node is not usable: ${name}: ${settingProblem(table[name], def[name])}` });
+      throw new PlaymentError({
+        code: 'NOT_CONFIGURED',
+        message: `the job-result node is not usable: ${name}: ${settingProblem(table[name], def[name])}`,
+      });
     }
     return n;
   };

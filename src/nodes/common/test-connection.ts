@@ -65,7 +65,11 @@ const MESSAGES = {
 
 function wrongProfile(use: ApiVersion): ConnectionAnswer {
   const other = use === 'v0' ? 'v1' : 'v0';
-  return { result: 'wrong_profile', message: `this base URL does not serve the ${other} API profile but serves ${use}: use ${use}`, useVersion: use };
+  return {
+    result: 'wrong_profile',
+    message: `this base URL does not serve the ${other} API profile but serves ${use}: use ${use}`,
+    useVersion: use,
+  };
 }
 
 const invalid = (message: string): ConnectionAnswer => ({ result: 'invalid', message });
@@ -178,7 +182,11 @@ export function settingsToTest(red: RED, body: unknown): ConnectionCheck | Conne
  * The proxy and TLS options of these http proxy and tls-config nodes, read by the same code as the
  * config node's; undefined when one is named but not usable. Never expanded from the environment.
  */
-function selectedRoute(red: RED, proxyId: string | undefined, tlsId: string | undefined): Pick<ConnectionCheck, 'proxy' | 'tls'> | undefined {
+function selectedRoute(
+  red: RED,
+  proxyId: string | undefined,
+  tlsId: string | undefined,
+): Pick<ConnectionCheck, 'proxy' | 'tls'> | undefined {
   try {
     return { proxy: selectedProxy(red, proxyId), tls: selectedTls(red, tlsId) };
   } catch {

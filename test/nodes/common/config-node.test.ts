@@ -29,20 +29,38 @@ describe('config node lookup', () => {
 
   it('selectedConfig ends with NOT_CONFIGURED when none is selected', () => {
     assert.equal(selectedConfig(runtime, 'cfg'), cfg);
-    assert.equal(notConfigured(() => selectedConfig(runtime, undefined)), 'no playment-config node is selected in this node');
-    assert.equal(notConfigured(() => selectedConfig(runtime, 'gone')), 'no playment-config node is selected in this node');
+    assert.equal(
+      notConfigured(() => selectedConfig(runtime, undefined)),
+      'no playment-config node is selected in this node',
+    );
+    assert.equal(
+      notConfigured(() => selectedConfig(runtime, 'gone')),
+      'no playment-config node is selected in this node',
+    );
   });
 
   it('clientOf gives the client, or says why there is none', () => {
     const client = {} as any;
     assert.equal(clientOf(config({ client })), client);
-    assert.equal(notConfigured(() => clientOf(config({ configError: 'the API key is missing' }))), 'the playment-config node is not usable: the API key is missing');
-    assert.equal(notConfigured(() => clientOf(config({}))), 'the playment-config node is not usable: unknown reason');
+    assert.equal(
+      notConfigured(() => clientOf(config({ configError: 'the API key is missing' }))),
+      'the playment-config node is not usable: the API key is missing',
+    );
+    assert.equal(
+      notConfigured(() => clientOf(config({}))),
+      'the playment-config node is not usable: unknown reason',
+    );
   });
 
   it('dryRunTarget needs a project id and a valid API profile, not a client', () => {
     assert.deepEqual(dryRunTarget(config({ projectId: 'p', apiVersion: 'v1' })), { projectId: 'p', profile: PROFILES.v1 });
-    assert.equal(notConfigured(() => dryRunTarget(config({ apiVersion: 'v0' }))), 'the playment-config node is not usable: a project id is required');
-    assert.equal(notConfigured(() => dryRunTarget(config({ projectId: 'p' }))), 'the playment-config node is not usable: the API profile is not valid');
+    assert.equal(
+      notConfigured(() => dryRunTarget(config({ apiVersion: 'v0' }))),
+      'the playment-config node is not usable: a project id is required',
+    );
+    assert.equal(
+      notConfigured(() => dryRunTarget(config({ projectId: 'p' }))),
+      'the playment-config node is not usable: the API profile is not valid',
+    );
   });
 });

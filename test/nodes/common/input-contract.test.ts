@@ -73,7 +73,16 @@ describe('input contract: one resolver for every table', () => {
     const flow = [
       { id: 'tab', type: 'tab', label: 'contract' },
       { id: 'cfg', type: 'playment-config', z: 'tab', projectId: 'p' },
-      ...Object.entries(probes).map(([id, props]) => ({ id, type: 'playment-probe', z: 'tab', config: 'cfg', x: 0, y: 0, wires: [['out']], ...props })),
+      ...Object.entries(probes).map(([id, props]) => ({
+        id,
+        type: 'playment-probe',
+        z: 'tab',
+        config: 'cfg',
+        x: 0,
+        y: 0,
+        wires: [['out']],
+        ...props,
+      })),
       {
         id: 'context',
         type: 'change',
@@ -87,7 +96,16 @@ describe('input contract: one resolver for every table', () => {
         wires: [['ready']],
       },
       // Objects built in a Function node come from another realm: still plain objects.
-      { id: 'fn', type: 'function', z: 'tab', x: 0, y: 0, func: "msg.payload = { label: 'from-function', count: 6 }; return msg;", outputs: 1, wires: [['blank']] },
+      {
+        id: 'fn',
+        type: 'function',
+        z: 'tab',
+        x: 0,
+        y: 0,
+        func: "msg.payload = { label: 'from-function', count: 6 }; return msg;",
+        outputs: 1,
+        wires: [['blank']],
+      },
       { id: 'catch', type: 'catch', z: 'tab', x: 0, y: 0, scope: null, uncaught: false, wires: [['caught']] },
       { id: 'out', type: 'helper', z: 'tab', x: 0, y: 0 },
       { id: 'caught', type: 'helper', z: 'tab', x: 0, y: 0 },
@@ -123,14 +141,20 @@ describe('input contract: one resolver for every table', () => {
   });
 
   it('a blank node field is filled from the message paths in order, then the default', async () => {
-    assert.deepEqual(await resolve('blank', { label: 'from-msg', payload: { label: 'from-payload', count: '4' } }), { label: 'from-msg', count: 4 });
+    assert.deepEqual(await resolve('blank', { label: 'from-msg', payload: { label: 'from-payload', count: '4' } }), {
+      label: 'from-msg',
+      count: 4,
+    });
     assert.deepEqual(await resolve('blank', { label: '', payload: { label: 'from-payload' } }), { label: 'from-payload', count: 1 });
     assert.deepEqual(await resolve('blank', { label: null, payload: 'a string has no fields' }), { label: 'from-default', count: 1 });
     assert.deepEqual(await resolve('blank', {}, 'fn'), { label: 'from-function', count: 6 }, 'a payload built in a Function node');
   });
 
   it('a TypedInput reads msg, flow, global and env; a blank result leaves the field to the message', async () => {
-    assert.deepEqual(await resolve('msg', { custom: { label: 'from-msg-path', count: 5 }, label: 'from-msg' }), { label: 'from-msg-path', count: 5 });
+    assert.deepEqual(await resolve('msg', { custom: { label: 'from-msg-path', count: 5 }, label: 'from-msg' }), {
+      label: 'from-msg-path',
+      count: 5,
+    });
     assert.deepEqual(await resolve('msg', { custom: { label: '' }, label: 'from-msg' }), { label: 'from-msg', count: 1 });
     assert.deepEqual(await resolve('flow', { label: 'from-msg' }), { label: 'from-flow', count: 1 });
     assert.deepEqual(await resolve('global', { label: 'from-msg' }), { label: 'from-global', count: 1 });

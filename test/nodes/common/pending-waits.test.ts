@@ -26,8 +26,16 @@ describe('PendingWaits', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     const msg = {
-      _msgid: 'm1', req: { a: 1 }, res: { b: 2 }, payload: { job_id: 'j1' }, topic: 't', when: new Date(0),
-      fn: () => 1, nothing: undefined, big: 1n, cyclic,
+      _msgid: 'm1',
+      req: { a: 1 },
+      res: { b: 2 },
+      payload: { job_id: 'j1' },
+      topic: 't',
+      when: new Date(0),
+      fn: () => 1,
+      nothing: undefined,
+      big: 1n,
+      cyclic,
     };
     const before = Date.now();
     await new PendingWaits(node, true).save('w1', msg as any);
@@ -44,7 +52,10 @@ describe('PendingWaits', () => {
     await earlier.save('b', { payload: 'b' } as any);
     const current = new PendingWaits(node, true);
     await current.save('c', { payload: 'c' } as any);
-    assert.deepEqual((await earlier.takeAll()).map((w) => w.msg.payload), ['c']);
+    assert.deepEqual(
+      (await earlier.takeAll()).map((w) => w.msg.payload),
+      ['c'],
+    );
     const resumed = await current.takeAll();
     assert.deepEqual(resumed.map((w) => w.msg.payload).sort(), ['a', 'b']);
     assert.deepEqual(keys(), []);
@@ -66,7 +77,10 @@ describe('PendingWaits', () => {
     ctx.set('playment-wait:empty', {});
     await new PendingWaits(node, true).save('ok', { payload: 'ok' } as any);
     const resumed = await new PendingWaits(node, true).takeAll();
-    assert.deepEqual(resumed.map((w) => w.msg), [{ payload: 'ok' }]);
+    assert.deepEqual(
+      resumed.map((w) => w.msg),
+      [{ payload: 'ok' }],
+    );
     assert.deepEqual(keys().sort(), ['counter', 'playment-wait:empty', 'playment-wait:odd']);
   });
 

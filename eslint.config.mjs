@@ -3,13 +3,15 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'reports/', '.stryker-tmp/', '.demo/', '.tmp/'] },
+  { ignores: ['dist/', 'reports/', '.stryker-tmp/', '.demo/', '.tmp/', 'resources/limits.js'] },
   js.configs.recommended,
   tseslint.configs.recommended,
   {
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      // Node-RED's node constructors keep \`this\` (the node) for the callbacks they register.
+      '@typescript-eslint/no-this-alias': ['error', { allowedNames: ['node', 'runtime'] }],
     },
   },
   {
@@ -18,14 +20,13 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
-    // The editor scripts: the build inlines each into the dialogs' .html, where the browser runs
-    // it next to Node-RED's globals, so its top-level function is used there.
-    files: ['nodes/**/*.js'],
+    // The editor script Node-RED serves from resources/: it runs in the browser next to
+    // Node-RED's globals.
+    files: ['resources/**/*.js'],
     languageOptions: {
       sourceType: 'script',
-      globals: { RED: 'readonly', $: 'readonly', NUMERIC_SETTINGS: 'readonly' },
+      globals: { RED: 'readonly', $: 'readonly', window: 'readonly' },
     },
-    rules: { '@typescript-eslint/no-unused-vars': ['error', { vars: 'local' }] },
   },
   {
     files: ['**/*.cjs'],

@@ -101,7 +101,7 @@
         var s = table[name];
         return {
           value: s.default,
-          validate: function (v, opt) {
+          validate: function (v) {
             return accepts(s, v) ? true : message(name, { min: format(s.min), max: format(s.max) });
           },
         };

@@ -30,7 +30,7 @@ describe('npm start (the demo)', function () {
       const jobIds = await waitFor(
         'two job lines',
         () => {
-          const ids = [...stdout.matchAll(/job ([0-9a-f-]{36})  reference nr-[0-9a-f]{32}  batch [0-9a-f-]{36}/g)].map((m) => m[1]);
+          const ids = [...stdout.matchAll(/job ([0-9a-f-]{36}) {2}reference nr-[0-9a-f]{32} {2}batch [0-9a-f-]{36}/g)].map((m) => m[1]);
           return ids.length >= 2 && ids;
         },
         30_000,

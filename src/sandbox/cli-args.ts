@@ -81,6 +81,7 @@ function parseFlags(argv: readonly string[]) {
   } catch (error) {
     // Node echoes a stray positional verbatim, and that could be a mistyped API key.
     if ((error as { code?: string }).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+      // eslint-disable-next-line preserve-caught-error -- the cause quotes the argument, which may be a key
       throw new Error('unexpected positional argument (every option is --flag value)');
     }
     throw error;

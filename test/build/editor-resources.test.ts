@@ -24,7 +24,6 @@ function helpHtml(type: string): string {
 }
 
 /** The namespace resources/editor.js and limits.js build, with `RED` as given. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the editor script's untyped namespace
 function editorNamespace(RED: unknown): Record<string, any> {
   const context = vm.createContext({ RED });
   context.window = context;

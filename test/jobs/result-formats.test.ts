@@ -107,6 +107,7 @@ describe('readResult and frameMap', () => {
     assert.equal(Object.getOwnPropertyDescriptor(map, '__proto__')?.value, 's3://b/p.jpg');
     // A Function node may call the object's methods.
     assert.equal(Object.getPrototypeOf(map), Object.prototype);
+    // eslint-disable-next-line no-prototype-builtins -- the call a Function node would make
     assert.equal(map.hasOwnProperty('__proto__'), true);
     assert.equal(JSON.stringify(map), '{"__proto__":"s3://b/p.jpg"}');
   });

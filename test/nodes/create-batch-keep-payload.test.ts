@@ -2,7 +2,6 @@
  * Create batch with "Keep msg.payload": the frames a message carries pass through untouched, the
  * batch goes on msg.batch_id and msg.batch, so a submit node can follow with no change node.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any */
 import assert from 'node:assert/strict';
 import { DEMO_EXAMPLE, readExample } from '../../src/demo/flows';
 import type { Sandbox } from '../../src/sandbox/server';

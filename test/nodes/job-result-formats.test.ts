@@ -4,7 +4,6 @@
  * downloads and gives the frame map with trackers, rows or YOLO labels; shapes YOLO cannot hold
  * are listed as skipped. A job the submit node sent gets the sandbox's own Car rectangles.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any */
 import assert from 'node:assert/strict';
 import type { Sandbox } from '../../src/sandbox/server';
 import { request } from 'undici';

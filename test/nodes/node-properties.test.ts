@@ -3,7 +3,6 @@
  * imported flows.json) shows the red "not configured" ring at deploy, and each message ends once
  * with a NOT_CONFIGURED naming the property; nothing is sent.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any */
 import assert from 'node:assert/strict';
 import type { Sandbox } from '../../src/sandbox/server';
 import { PROJECT, SUBMIT_NODE, assertEachEndedOnce, frames, helper, inject, loadFlow, useSandboxRuntime } from '../support/harness';

@@ -3,7 +3,6 @@
  * turning an S3 listing into URLs), becomes one job per parent folder with the folder URL as its
  * reference id, sent on as bulk outputs are (msg.parts, so a join completes).
  */
-/* eslint-disable @typescript-eslint/no-explicit-any */
 import assert from 'node:assert/strict';
 import type { Sandbox } from '../../src/sandbox/server';
 import { PROJECT, SUBMIT_NODE, inject, loadFlow, useSandboxRuntime, type Recorder } from '../support/harness';

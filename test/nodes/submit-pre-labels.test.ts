@@ -3,7 +3,6 @@
  * msg.reference_data, msg.metadata, or putting them in bulk sequence objects): checked against
  * the job's frames, shared out to split parts, and back in the result of a pre-labelled job.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any */
 import assert from 'node:assert/strict';
 import type { Sandbox } from '../../src/sandbox/server';
 import { PROJECT, SUBMIT_NODE, inject, loadFlow, useSandboxRuntime, type Recorder } from '../support/harness';

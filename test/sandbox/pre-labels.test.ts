@@ -9,7 +9,6 @@ const KEY = DEFAULT_API_KEY;
 const PID = DEFAULT_PROJECT_ID;
 const JOBS = `/v1/projects/${PID}/jobs`;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are checked field by field
 type Json = any;
 
 async function call(

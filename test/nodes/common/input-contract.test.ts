@@ -3,7 +3,6 @@
  * on what each message resolves to. Precedence node > message > default; a blank (missing, null,
  * '') place leaves the field to the next; TypedInputs read msg, flow, global and env.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any */
 import assert from 'node:assert/strict';
 import { z } from 'zod';
 import { setupActionNode, type ActionNodeDef } from '../../../src/nodes/common/action-node';
@@ -12,9 +11,9 @@ import type { Node, RED } from '../../../src/nodes/common/red';
 import { helper } from '../../support/harness';
 import { waitFor } from '../../support/wait';
 
-const configNode = require('../../../src/nodes/playment-config');
-const changeNode = require('@node-red/nodes/core/function/15-change.js');
-const functionNode = require('@node-red/nodes/core/function/10-function.js');
+import configNode from '../../../src/nodes/playment-config';
+import changeNode from '@node-red/nodes/core/function/15-change.js';
+import functionNode from '@node-red/nodes/core/function/10-function.js';
 
 const PROBE = defineContract({
   fields: {

@@ -2,7 +2,6 @@
  * The status board of the action nodes: the counts, progress and outcomes it shows, in the texts
  * of the nodes' own message catalogues.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { StatusBoard } from '../../../src/nodes/common/status';

@@ -335,9 +335,12 @@ export class ResultPoller {
     clearTimeout(this.timer);
     this.timerDueAt = dueAt;
     // A wait beyond what a timer holds fires early; the sweep then simply comes sooner.
-    this.timer = setTimeout(() => {
-      this.sweep().catch((err) => this.failAll(asInternal(err)));
-    }, timerDelay(Math.max(0, dueAt - Date.now())));
+    this.timer = setTimeout(
+      () => {
+        this.sweep().catch((err) => this.failAll(asInternal(err)));
+      },
+      timerDelay(Math.max(0, dueAt - Date.now())),
+    );
     this.timer.unref?.();
   }
 
@@ -532,10 +535,7 @@ export class ResultPoller {
       wait.batchHinted = false;
       return this.learn(wait);
     }
-    this.fail(
-      wait,
-      err ?? new PlaymentError({ code: 'BAD_RESPONSE', message: `job ${wait.jobId} is not listed in its batch ${batchId}` }),
-    );
+    this.fail(wait, err ?? new PlaymentError({ code: 'BAD_RESPONSE', message: `job ${wait.jobId} is not listed in its batch ${batchId}` }));
   }
 
   /** Jobs without a batch: one GET each per sweep. */

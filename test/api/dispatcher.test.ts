@@ -117,7 +117,7 @@ describe('proxies and loopback', () => {
   });
 });
 
-describe('a core http proxy node\'s proxy (client option `proxy`)', () => {
+describe("a core http proxy node's proxy (client option `proxy`)", () => {
   const USER = 'corp-user';
   const PASSWORD = 'proxy-pw-19ab4c';
   const savedEnv = new Map<string, string | undefined>();

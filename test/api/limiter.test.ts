@@ -136,8 +136,12 @@ describe('the account limiter', () => {
       const contended = order.slice(1, 21);
       assert.equal(contended.filter((k) => k === 'request').length, 10, 'every request went within the first 20 grants');
       assert.equal(contended.filter((k) => k === 'poll').length, 10, 'polls were not starved either');
-      for (let i = 0; i + 1 < contended.length; i++) assert.notEqual(contended[i], contended[i + 1], `grants ${i + 1} and ${i + 2} alternate`);
-      assert.ok(order.slice(21).every((k) => k === 'poll'), 'with no request queued, polls take every grant');
+      for (let i = 0; i + 1 < contended.length; i++)
+        assert.notEqual(contended[i], contended[i + 1], `grants ${i + 1} and ${i + 2} alternate`);
+      assert.ok(
+        order.slice(21).every((k) => k === 'poll'),
+        'with no request queued, polls take every grant',
+      );
       assert.equal(order.length, 41);
     });
 
@@ -193,7 +197,10 @@ describe('the account limiter', () => {
       mock.timers.tick(1);
       await turn();
       assert.equal(run.granted(), 1, 'the next request goes after the cap');
-      assert.ok(clock.armed.every((ms) => ms <= MAX_TIMER_DELAY_MS), `armed ${Math.max(...clock.armed)} ms`);
+      assert.ok(
+        clock.armed.every((ms) => ms <= MAX_TIMER_DELAY_MS),
+        `armed ${Math.max(...clock.armed)} ms`,
+      );
     });
   });
 });
@@ -212,7 +219,9 @@ describe('the client after a 429', () => {
   let client: PlaymentClient;
 
   const tooMany = (retryAfter: string) => (res: ServerResponse) =>
-    res.writeHead(429, { 'content-type': 'application/json', 'retry-after': retryAfter }).end('{"success":false,"error":{"code":"rate_limited","message":"slow down"}}');
+    res
+      .writeHead(429, { 'content-type': 'application/json', 'retry-after': retryAfter })
+      .end('{"success":false,"error":{"code":"rate_limited","message":"slow down"}}');
   const details = (res: ServerResponse) =>
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"success":true,"data":{"batches":[]}}');
 
@@ -298,7 +307,11 @@ describe('the client after a 429', () => {
 
   it('a huge Retry-After: the call fails fast with RATE_LIMITED, the account pauses only up to the cap, no timer overflows', async () => {
     answers = [tooMany('1000000000'), details];
-    const body = { reference_id: 'ref-1', tag: 't', data: { video_data: { frames: [{ frame_id: 'f0', src: 'https://cdn.example.com/f0.jpg' }] } } };
+    const body = {
+      reference_id: 'ref-1',
+      tag: 't',
+      data: { video_data: { frames: [{ frame_id: 'f0', src: 'https://cdn.example.com/f0.jpg' }] } },
+    };
     const { running: failed } = await firstAnswered(() => useClient(4).createJob(body));
     await assert.rejects(failed, (e: PlaymentError) => {
       assert.equal(e.code, 'RATE_LIMITED');
@@ -306,7 +319,10 @@ describe('the client after a 429', () => {
       assert.equal(e.apiCode, 'rate_limited');
       assert.equal(e.referenceId, 'ref-1');
       assert.ok(!e.mayExist, 'a 429 means the job was not stored');
-      assert.match(e.message, /asked to wait 1000000000 s before retrying \(Retry-After\), more than the 300 s left of this call's 300 s deadline; nothing more was sent/);
+      assert.match(
+        e.message,
+        /asked to wait 1000000000 s before retrying \(Retry-After\), more than the 300 s left of this call's 300 s deadline; nothing more was sent/,
+      );
       return true;
     });
     assert.equal(dispatched, 1, 'nothing more was sent');
@@ -314,6 +330,9 @@ describe('the client after a 429', () => {
     await assertSentAgainAfter(DEFAULT_RETRY_POLICY.maxDelayMs);
     assert.deepEqual(await next, { batches: [] });
     assert.ok(clock.armed.length > 0);
-    assert.ok(clock.armed.every((ms) => ms <= MAX_TIMER_DELAY_MS), `armed ${Math.max(...clock.armed)} ms`);
+    assert.ok(
+      clock.armed.every((ms) => ms <= MAX_TIMER_DELAY_MS),
+      `armed ${Math.max(...clock.armed)} ms`,
+    );
   });
 });

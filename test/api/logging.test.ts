@@ -27,10 +27,19 @@ describe('client logger', () => {
 
   it('the limiter tells a throttle and each step back up', async () => {
     const changes: LimiterChange[] = [];
-    const limiter = new RequestLimiter({ ratePerSecond: 800, maxConcurrent: 4, maxQueue: 100, maxPauseMs: 0, onChange: (c) => changes.push(c) });
+    const limiter = new RequestLimiter({
+      ratePerSecond: 800,
+      maxConcurrent: 4,
+      maxQueue: 100,
+      maxPauseMs: 0,
+      onChange: (c) => changes.push(c),
+    });
     (await limiter.acquire()).release('throttled', 2000);
     assert.deepEqual(changes, [{ kind: 'throttled', concurrency: 2, ratePerSecond: 400, pauseMs: 0, retryAfterMs: 2000 }]);
-    assert.equal(describeLimiterChange(changes[0]), 'limiter: throttled after a 429 (Retry-After 2000 ms): new requests pause 0 ms, concurrency 2, rate 400/s');
+    assert.equal(
+      describeLimiterChange(changes[0]),
+      'limiter: throttled after a 429 (Retry-After 2000 ms): new requests pause 0 ms, concurrency 2, rate 400/s',
+    );
     for (let i = 0; i < 10; i++) (await limiter.acquire()).release('ok');
     assert.deepEqual(changes[1], { kind: 'recovered', concurrency: 3, ratePerSecond: 500 });
     assert.equal(describeLimiterChange(changes[1]), 'limiter: stepped back up after successes: concurrency 3, rate 500/s');
@@ -45,6 +54,9 @@ describe('client logger', () => {
       describeLimiterChange({ kind: 'throttled', concurrency: 1, ratePerSecond: 0, pauseMs: 1000 }),
       'limiter: throttled after a 429 (no Retry-After): new requests pause 1000 ms, concurrency 1, rate unlimited',
     );
-    assert.equal(describeLimiterChange({ kind: 'recovered', concurrency: 2, ratePerSecond: 1 / 3 }), 'limiter: stepped back up after successes: concurrency 2, rate 0.33/s');
+    assert.equal(
+      describeLimiterChange({ kind: 'recovered', concurrency: 2, ratePerSecond: 1 / 3 }),
+      'limiter: stepped back up after successes: concurrency 2, rate 0.33/s',
+    );
   });
 });

@@ -33,11 +33,23 @@ describe('request paths', () => {
 
   it('a client call with such an id ends INVALID_INPUT before any request', async () => {
     // Nothing listens on this port: a request would end NETWORK, not INVALID_INPUT.
-    const client = new PlaymentClient({ baseUrl: 'http://127.0.0.1:9', apiVersion: 'v0', projectId: '..', apiKey: 'k-0123456789', maxRetries: 0 });
+    const client = new PlaymentClient({
+      baseUrl: 'http://127.0.0.1:9',
+      apiVersion: 'v0',
+      projectId: '..',
+      apiKey: 'k-0123456789',
+      maxRetries: 0,
+    });
     try {
       await assert.rejects(client.projectDetails(), isInvalidInput);
       await assert.rejects(client.getJob('job-1'), isInvalidInput);
-      const good = new PlaymentClient({ baseUrl: 'http://127.0.0.1:9', apiVersion: 'v1', projectId: 'p', apiKey: 'k-0123456789', maxRetries: 0 });
+      const good = new PlaymentClient({
+        baseUrl: 'http://127.0.0.1:9',
+        apiVersion: 'v1',
+        projectId: 'p',
+        apiKey: 'k-0123456789',
+        maxRetries: 0,
+      });
       await assert.rejects(good.getJob('..'), isInvalidInput);
       await assert.rejects(good.batchJobs('.', undefined), isInvalidInput);
       await good.close(0);
@@ -49,7 +61,14 @@ describe('request paths', () => {
   it('builds the documented paths of both profiles', () => {
     const paths = (v: 'v0' | 'v1') => {
       const p = PROFILES[v];
-      return [p.createJob('p 1'), p.createBatch('p 1'), p.getJob('p 1', 'j/1'), p.batchJobs('p 1', 'b1'), p.batchJobs('p 1', 'b1', 'a+b=='), p.projectDetails('p 1')];
+      return [
+        p.createJob('p 1'),
+        p.createBatch('p 1'),
+        p.getJob('p 1', 'j/1'),
+        p.batchJobs('p 1', 'b1'),
+        p.batchJobs('p 1', 'b1', 'a+b=='),
+        p.projectDetails('p 1'),
+      ];
     };
     assert.deepEqual(paths('v0'), [
       '/v0/projects/p%201/jobs',
@@ -80,10 +99,22 @@ describe('request paths', () => {
       return assert.fail('accepted');
     };
     const why = 'cannot be used in a request path: it is empty, "." or ".."';
-    assert.equal(message(() => pathSegment('..')), `id ".." ${why}`);
-    assert.equal(message(() => PROFILES.v0.createBatch('.')), `project id "." ${why}`);
-    assert.equal(message(() => PROFILES.v1.getJob('p', '')), `job id "" ${why}`);
-    assert.equal(message(() => PROFILES.v1.batchJobs('p', '..')), `batch id ".." ${why}`);
+    assert.equal(
+      message(() => pathSegment('..')),
+      `id ".." ${why}`,
+    );
+    assert.equal(
+      message(() => PROFILES.v0.createBatch('.')),
+      `project id "." ${why}`,
+    );
+    assert.equal(
+      message(() => PROFILES.v1.getJob('p', '')),
+      `job id "" ${why}`,
+    );
+    assert.equal(
+      message(() => PROFILES.v1.batchJobs('p', '..')),
+      `batch id ".." ${why}`,
+    );
   });
 });
 

@@ -36,8 +36,17 @@ describe('reference map: job ids by reference id from batch listings', () => {
     const batches = new Map([['b1', refs('r', 1000)]]);
     const fake = listing(batches);
     const map = new ReferenceMap(fake.reader);
-    const found = await Promise.all(refs('r', 1000).reverse().map((ref) => map.find('b1', ref)));
-    assert.deepEqual(found, refs('r', 1000).reverse().map((ref) => `job-${ref}`));
+    const found = await Promise.all(
+      refs('r', 1000)
+        .reverse()
+        .map((ref) => map.find('b1', ref)),
+    );
+    assert.deepEqual(
+      found,
+      refs('r', 1000)
+        .reverse()
+        .map((ref) => `job-${ref}`),
+    );
     assert.equal(fake.reads.length, 10, 'one read: 10 pages');
     assert.equal(await map.find('b1', 'r5'), 'job-r5');
     assert.equal(fake.reads.length, 10);
@@ -63,7 +72,10 @@ describe('reference map: job ids by reference id from batch listings', () => {
   });
 
   it('keeps at most maxEntries reference ids, dropping the least recently used batch first', async () => {
-    const batches = new Map([['old', refs('o', 300)], ['new', refs('n', 300)]]);
+    const batches = new Map([
+      ['old', refs('o', 300)],
+      ['new', refs('n', 300)],
+    ]);
     const fake = listing(batches);
     const map = new ReferenceMap(fake.reader, { maxEntries: 400, maxPages: 1000, maxBatches: 10 });
     assert.equal(await map.find('old', 'o299'), 'job-o299');

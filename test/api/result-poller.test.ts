@@ -86,7 +86,10 @@ describe('the result poller', () => {
     mock.timers.tick(30_000);
     await turn();
     // The 10 waits that end were on the first page; the rest were seen by the third.
-    assert.deepEqual(api.calls.filter((c) => c.startsWith('list')), ['list b1 0', 'list b1 100', 'list b1 200']);
+    assert.deepEqual(
+      api.calls.filter((c) => c.startsWith('list')),
+      ['list b1 0', 'list b1 100', 'list b1 200'],
+    );
     assert.equal(api.calls.filter((c) => c.startsWith('get')).length, 10);
     assert.equal(results.size, 10);
     assert.equal(results.get(jobs[0])!.result, `https://r/${jobs[0]}.json`);
@@ -127,7 +130,10 @@ describe('the result poller', () => {
     mock.timers.tick(1000);
     await turn();
     assert.deepEqual(api.calls.slice(2), ['list b1 0', `get ${job}`]);
-    assert.deepEqual((await Promise.all(waits)).map((r) => r.status), ['completed', 'completed', 'completed']);
+    assert.deepEqual(
+      (await Promise.all(waits)).map((r) => r.status),
+      ['completed', 'completed', 'completed'],
+    );
   });
 
   it('a batch id that does not list the job is not final: one GET learns the real one', async () => {
@@ -156,16 +162,34 @@ describe('the result poller', () => {
     const ended: string[] = [];
     const wait = poller.watchJob(job, { batchId: 'b1', intervalMs: 1000, maxWaitMs: HOUR });
     const sent = new Set<string>();
-    const watch = poller.watchBatch('b1', { intervalMs: 1000, maxWaitMs: HOUR, sent, onJob: async (r) => void sent.add(r.job_id), onProgress: () => undefined });
-    void wait.then(() => ended.push('wait'), (e) => ended.push(`wait ${e.code}`));
-    void watch.then(() => ended.push('watch'), (e) => ended.push(`watch ${e.code}`));
+    const watch = poller.watchBatch('b1', {
+      intervalMs: 1000,
+      maxWaitMs: HOUR,
+      sent,
+      onJob: async (r) => void sent.add(r.job_id),
+      onProgress: () => undefined,
+    });
+    void wait.then(
+      () => ended.push('wait'),
+      (e) => ended.push(`wait ${e.code}`),
+    );
+    void watch.then(
+      () => ended.push('watch'),
+      (e) => ended.push(`watch ${e.code}`),
+    );
     await turn();
     assert.deepEqual(ended, [], 'the failed sweep ended nothing');
     api.completed.add(job);
     mock.timers.tick(1000);
     await turn();
     assert.deepEqual(ended.sort(), ['wait', 'watch']);
-    const refused = poller.watchBatch('nope', { intervalMs: 1000, maxWaitMs: HOUR, sent: new Set(), onJob: async () => undefined, onProgress: () => undefined });
+    const refused = poller.watchBatch('nope', {
+      intervalMs: 1000,
+      maxWaitMs: HOUR,
+      sent: new Set(),
+      onJob: async () => undefined,
+      onProgress: () => undefined,
+    });
     refused.catch(() => undefined);
     mock.timers.tick(1000);
     await turn();
@@ -214,7 +238,10 @@ describe('the result poller', () => {
     await turn();
     const error = state.error as PlaymentError | undefined;
     assert.equal(error?.code, 'TIMEOUT');
-    assert.equal(error?.message, `job ${job} was not completed within the maximum wait of 1.25 min: still created after 1 min, and the next poll would come after the limit`);
+    assert.equal(
+      error?.message,
+      `job ${job} was not completed within the maximum wait of 1.25 min: still created after 1 min, and the next poll would come after the limit`,
+    );
   });
 
   it('ends waits with their signal and all waits on close; arms no timer beyond 2^31-1 ms', async () => {
@@ -227,7 +254,10 @@ describe('the result poller', () => {
     await turn();
     mock.timers.tick(1);
     await turn();
-    assert.ok(clock.armed.every((ms) => ms <= MAX_TIMER_DELAY_MS), `clock.armed ${clock.armed.join(', ')} ms`);
+    assert.ok(
+      clock.armed.every((ms) => ms <= MAX_TIMER_DELAY_MS),
+      `clock.armed ${clock.armed.join(', ')} ms`,
+    );
     stop.abort(new PlaymentError({ code: 'ABORTED', message: 'node closed' }));
     await assert.rejects(first, /node closed/);
     poller.close(new PlaymentError({ code: 'ABORTED', message: 'config closed' }));

@@ -51,8 +51,17 @@ describe('long waits and the timer limit', () => {
 
   it('a close grace beyond the limit arms a timer of at most 2^31-1 ms', async () => {
     // A call that never gets an answer: its dispatcher accepts the request and stays silent.
-    const silent = { dispatch: () => true, destroy: async () => undefined } as unknown as ConstructorParameters<typeof PlaymentClient>[0]['dispatcher'];
-    const client = new PlaymentClient({ baseUrl: 'http://127.0.0.1:9', apiVersion: 'v1', projectId: 'p1', apiKey: 'sk-timer-test', rateLimit: 0, dispatcher: silent });
+    const silent = { dispatch: () => true, destroy: async () => undefined } as unknown as ConstructorParameters<
+      typeof PlaymentClient
+    >[0]['dispatcher'];
+    const client = new PlaymentClient({
+      baseUrl: 'http://127.0.0.1:9',
+      apiVersion: 'v1',
+      projectId: 'p1',
+      apiKey: 'sk-timer-test',
+      rateLimit: 0,
+      dispatcher: silent,
+    });
     void client.projectDetails().catch(() => undefined);
     await turn();
     clock.armed.length = 0;

@@ -1,17 +1,8 @@
 /** The labeling loop: dry runs, split and bulk submissions, natural order, results and annotations. */
 import assert from 'node:assert/strict';
 import type { Sandbox } from '../src/sandbox/server';
-import {
-  PROJECT,
-  SUBMIT_NODE,
-  frames,
-  helper,
-  inject,
-  loadContextStores,
-  loadFlow,
-  startFlowsAgain,
-  useSandboxRuntime,
-} from './support/harness';
+import { PROJECT, SUBMIT_NODE, frames, helper, inject, loadFlow, useSandboxRuntime } from './support/harness';
+import { startRestartableNodeRed } from './support/restartable-node-red';
 import { waitFor } from './support/wait';
 
 const SUBMIT = SUBMIT_NODE;
@@ -289,28 +280,40 @@ describe('the labeling loop', function () {
       ]);
     });
 
-    it('resumes waits kept at a stop when the node starts again', async () => {
-      const jobId = await submitOne();
-      await loadFlow(sandbox, [{ ...RESULT, id: 'n1', mode: 'wait', pollInterval: '30' }]);
-      // The helper never loads the context stores of its settings; load them as a runtime does.
-      await loadContextStores();
-      const before = helper.getNode('n1');
-      inject({ job_id: jobId, topic: 'resume-me' });
-      await waitFor('the first poll', () => sandbox.state.routeCounts['job.get'] >= 1, 5000, 10);
-      await helper.clearFlows();
-      const [err] = before.error.args[0];
-      assert.equal(err.code, 'ABORTED');
-      assert.match(err.message, /resumes when the node starts again/);
-      // Let the sandbox complete the job, then start the flows again: the kept wait resumes.
-      await new Promise((r) => setTimeout(r, 400));
-      await startFlowsAgain();
-      const outputs: any[] = [];
-      helper.getNode('out').on('input', (m: any) => outputs.push(m));
-      await waitFor('the resumed wait to end', () => outputs.length >= 1, 5000, 10);
-      assert.equal(outputs.length, 1);
-      assert.equal(outputs[0].topic, 'resume-me');
-      assert.equal(outputs[0].payload.job_id, jobId);
-      assert.equal(outputs[0].payload.status, 'completed');
+    it('resumes waits kept at a stop when Node-RED starts again (a real restart, persistent context)', async function () {
+      this.timeout(120_000);
+      const live = await startRestartableNodeRed(sandbox);
+      try {
+        await live.deploy({ ...RESULT, mode: 'wait', pollInterval: '30' });
+        const jobId = await submitOne();
+        // The first poll gets no answer until the stop: the wait cannot end before it.
+        sandbox.injectFault({ route: 'job.get', mode: 'delay', delayMs: 60_000 });
+        const polls = sandbox.state.routeCounts['job.get'] ?? 0;
+        await live.inject({ job_id: jobId, topic: 'resume-me' });
+        await waitFor('the first poll', () => sandbox.state.routeCounts['job.get'] > polls, 5000, 10);
+        await live.stop();
+        assert.deepEqual(live.records(), [], 'the wait had not ended when Node-RED stopped');
+        const [err] = live.errors();
+        assert.equal(err?.node, 'n1');
+        assert.equal(err.code, 'ABORTED');
+        assert.match(err.message, /resumes when the node starts again/);
+        // Let the sandbox complete the job, then start Node-RED again: the kept wait resumes.
+        await waitFor(
+          'the job to complete',
+          () => sandbox.state.jobs().find((j) => j.jobId === jobId)!.completesAtMs <= Date.now(),
+          5000,
+          10,
+        );
+        await live.start();
+        await waitFor('the resumed wait to end', () => live.records().length >= 1, 30_000, 20);
+        const records = live.records();
+        assert.equal(records.length, 1);
+        assert.equal(records[0].topic, 'resume-me');
+        assert.equal(records[0].payload.job_id, jobId);
+        assert.equal(records[0].payload.status, 'completed');
+      } finally {
+        await live.close();
+      }
     });
 
     it('says what is missing without a job id, and sends nothing', async () => {

@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Sandbox } from '../../src/sandbox/server';
 import { StatusBoard } from '../../src/nodes/common/status';
-import { SUBMIT_NODE, frames, helper, inject, loadContextStores, loadFlow, useSandboxRuntime } from '../support/harness';
+import { SUBMIT_NODE, frames, helper, inject, loadFlow, useSandboxRuntime } from '../support/harness';
 import { waitFor } from '../support/wait';
 import { readFileSync } from 'node:fs';
 
@@ -108,7 +108,6 @@ describe('playment-job-result', function () {
     it('with a configured context store: ABORTED says the wait is kept and resumes', async () => {
       const jobId = await submitOne();
       await loadFlow(sandbox, [{ ...RESULT, mode: 'wait', pollInterval: '30' }]);
-      await loadContextStores();
       const node = helper.getNode('n1');
       inject({ job_id: jobId });
       await waitFor('the first poll', () => sandbox.state.routeCounts['job.get'] >= 1, 5000, 10);

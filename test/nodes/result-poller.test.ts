@@ -4,7 +4,7 @@
  * timed), and watching a whole batch with progress, once per job across a restart.
  */
 import assert from 'node:assert/strict';
-import type { Sandbox } from '../../src/sandbox/server';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server';
 import { PlaymentClient } from '../../src/api/client';
 import {
   API_KEY,
@@ -13,12 +13,11 @@ import {
   frames,
   helper,
   inject,
-  loadContextStores,
   loadFlow,
-  startFlowsAgain,
   useSandboxRuntime,
   assertEachEndedOnce,
 } from '../support/harness';
+import { startRestartableNodeRed, type Recorded } from '../support/restartable-node-red';
 import { waitFor } from '../support/wait';
 
 const RESULT = { id: 'n1', type: 'playment-job-result', pollInterval: '1', wires: [['out']] };
@@ -227,61 +226,81 @@ describe('the result poller in a flow', function () {
       assert.deepEqual(rec.outputs.at(-1).payload, { batch_id: batchId, total: 3, completed: 3 });
     });
 
-    it('with a configured store, sends each job once across a restart: a later watch sends only new jobs', async () => {
+    it('with a persistent store, sends each job once across a restart: a later watch sends only new jobs', async function () {
+      this.timeout(180_000);
       const batchId = await seedBatch(sandbox, 'watched-twice');
       const first = await seedJobs(sandbox, 120, batchId);
-      await loadFlow(sandbox, [WATCH]);
-      await loadContextStores();
-      const outputs: any[] = [];
-      helper.getNode('out').on('input', (m: any) => outputs.push(m));
-      inject({ batch_id: batchId });
-      await waitFor('the first watch to end', () => outputs.some((m) => m.topic === 'progress' && m.payload.completed === 120), 30_000, 20);
-      await helper.clearFlows();
-      const second = await seedJobs(sandbox, 30, batchId);
-      await startFlowsAgain();
-      const after: any[] = [];
-      helper.getNode('out').on('input', (m: any) => after.push(m));
-      inject({ batch_id: batchId });
-      await waitFor('the second watch to end', () => after.some((m) => m.topic === 'progress' && m.payload.completed === 150), 30_000, 20);
-      const sentFirst = outputs.filter((m) => m.topic === 'job').map((m) => m.payload.job_id);
-      const sentAfter = after.filter((m) => m.topic === 'job').map((m) => m.payload.job_id);
-      assert.deepEqual(sentFirst.sort(), [...first].sort());
-      assert.deepEqual(sentAfter.sort(), [...second].sort(), 'after the restart only the jobs not sent before');
+      const live = await startRestartableNodeRed(sandbox);
+      try {
+        await live.deploy(WATCH);
+        await live.inject({ batch_id: batchId });
+        const completed = (records: Recorded[], count: number) =>
+          records.some((m) => m.topic === 'progress' && m.payload.completed === count);
+        await waitFor('the first watch to end', () => completed(live.records(), 120), 30_000, 20);
+        await live.stop();
+        const outputs = live.records();
+        const second = await seedJobs(sandbox, 30, batchId);
+        await live.start();
+        await live.inject({ batch_id: batchId });
+        await waitFor('the second watch to end', () => completed(live.records().slice(outputs.length), 150), 30_000, 20);
+        const after = live.records().slice(outputs.length);
+        const sentFirst = outputs.filter((m) => m.topic === 'job').map((m) => m.payload.job_id);
+        const sentAfter = after.filter((m) => m.topic === 'job').map((m) => m.payload.job_id);
+        assert.deepEqual(sentFirst.sort(), [...first].sort());
+        assert.deepEqual(sentAfter.sort(), [...second].sort(), 'after the restart only the jobs not sent before');
+      } finally {
+        await live.close();
+      }
     });
 
-    it('a watch stopped half-way resumes by itself after the restart, sending only the jobs not sent before', async () => {
-      const batchId = await seedBatch(sandbox, 'resumed');
-      const early = await seedJobs(sandbox, 50, batchId);
-      // The late jobs complete 3 s after the early ones: the stop comes in between.
-      await new Promise((r) => setTimeout(r, 3000));
-      const late = await seedJobs(sandbox, 20, batchId);
-      await loadFlow(sandbox, [WATCH]);
-      await loadContextStores();
-      const before: any[] = [];
-      helper.getNode('out').on('input', (m: any) => before.push(m));
-      const first = helper.getNode('n1');
-      inject({ batch_id: batchId, topic: 'resume-me' });
-      await waitFor('the early jobs', () => before.filter((m) => m.topic === 'job').length >= early.length, 30_000, 20);
-      await helper.clearFlows();
-      assert.equal(first.error.args[0]?.[0].code, 'ABORTED', 'the watch was still going when the node stopped');
-      await startFlowsAgain();
-      const after: any[] = [];
-      helper.getNode('out').on('input', (m: any) => after.push(m));
-      await waitFor('the resumed watch to end', () => after.some((m) => m.topic === 'progress' && m.payload.completed === 70), 30_000, 20);
-      assert.deepEqual(
-        before
-          .filter((m) => m.topic === 'job')
-          .map((m) => m.payload.job_id)
-          .sort(),
-        [...early].sort(),
-      );
-      assert.deepEqual(
-        after
-          .filter((m) => m.topic === 'job')
-          .map((m) => m.payload.job_id)
-          .sort(),
-        [...late].sort(),
-      );
+    it('a watch stopped half-way resumes by itself after the restart, sending only the jobs not sent before', async function () {
+      this.timeout(180_000);
+      // Its own sandbox, whose jobs complete 10 s after creation: the stop comes between the
+      // early jobs' completion and the late ones', with room to spare for a real process.
+      const slow = await startSandbox({ apiKeys: [API_KEY], projectIds: [PROJECT], completionDelayMs: 10_000 });
+      const live = await startRestartableNodeRed(slow);
+      try {
+        await live.deploy(WATCH);
+        const batchId = await seedBatch(slow, 'resumed');
+        const early = await seedJobs(slow, 50, batchId);
+        await waitFor('the early jobs to complete', () => slow.state.jobs().every((j) => j.completesAtMs <= Date.now()), 30_000, 50);
+        const late = await seedJobs(slow, 20, batchId);
+        await live.inject({ batch_id: batchId, topic: 'resume-me' });
+        const jobsSent = () => live.records().filter((m) => m.topic === 'job');
+        await waitFor('the early jobs', () => jobsSent().length >= early.length, 30_000, 20);
+        await live.stop();
+        assert.equal(live.errors()[0]?.code, 'ABORTED', 'the watch was still going when the node stopped');
+        const before = live.records();
+        await live.start();
+        await waitFor(
+          'the resumed watch to end',
+          () =>
+            live
+              .records()
+              .slice(before.length)
+              .some((m) => m.topic === 'progress' && m.payload.completed === 70),
+          30_000,
+          20,
+        );
+        const after = live.records().slice(before.length);
+        assert.deepEqual(
+          before
+            .filter((m) => m.topic === 'job')
+            .map((m) => m.payload.job_id)
+            .sort(),
+          [...early].sort(),
+        );
+        assert.deepEqual(
+          after
+            .filter((m) => m.topic === 'job')
+            .map((m) => m.payload.job_id)
+            .sort(),
+          [...late].sort(),
+        );
+      } finally {
+        await live.close();
+        await slow.close();
+      }
     });
 
     it('refuses a message without a batch id with INVALID_INPUT, sending nothing', async () => {

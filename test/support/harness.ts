@@ -52,8 +52,9 @@ type Helper = Omit<typeof testHelper, 'init' | 'getNode' | 'settings' | 'startSe
 
 // The package types nodes without the spies the helper puts on them.
 export const helper = testHelper as unknown as Helper;
-// A configured context store, as users with persistent context have: Node-RED then keeps a
-// node's context when the node stops (it drops it when only the implicit memory store exists).
+// A configured context store, as users with persistent context have: our nodes then keep their
+// waits for a restart. (The helper never loads the stores, so its runtime still drops a stopping
+// node's context: restartable-node-red.ts restarts a real Node-RED process.)
 helper.init(require.resolve('node-red'), { contextStorage: { default: { module: 'memory' } } });
 
 const ALL_NODES = [
@@ -198,27 +199,6 @@ export function watchEndings(id = 'n1'): Array<{ id: string; code?: string }> {
     complete(msg, err);
   };
   return ended;
-}
-
-/**
- * A restart with the configured context store kept, in this process: the helper has no public way
- * to load the context stores of its settings (a runtime does at start) or to start stopped flows,
- * so these two reach into its internals, here only.
- */
-interface HelperInternals {
-  _context: { load(): Promise<void> };
-  _redNodes: { startFlows(): Promise<void> };
-}
-const internals = testHelper as unknown as HelperInternals;
-
-/** Loads the context stores of the runtime settings, as Node-RED does when it starts. */
-export function loadContextStores(): Promise<void> {
-  return internals._context.load();
-}
-
-/** Starts the stopped flows again with the same nodes, as after a restart. */
-export function startFlowsAgain(): Promise<void> {
-  return internals._redNodes.startFlows();
 }
 
 export function inject(msg: Record<string, unknown>, id = 'n1'): void {

@@ -26,6 +26,8 @@ export interface NodeRedOptions {
   /** Default: a free port. */
   port?: number;
   credentialSecret?: string;
+  /** JavaScript appended to settings.js, to change the settings every process here has (module.exports). */
+  settingsScript?: string;
   /** Added to the environment of the Node-RED process. */
   env?: NodeJS.ProcessEnv;
   startTimeoutMs?: number;
@@ -57,7 +59,8 @@ export async function startNodeRed(opts: NodeRedOptions): Promise<NodeRedProcess
   const port = opts.port ?? (await anyFreePort());
   const redJs = opts.redJs ?? require.resolve('node-red/red.js');
   const settings = path.join(opts.userDir, 'settings.js');
-  writeFileSync(settings, settingsFileText({ credentialSecret: opts.credentialSecret ?? 'node-red-process-test-secret' }));
+  const common = settingsFileText({ credentialSecret: opts.credentialSecret ?? 'node-red-process-test-secret' });
+  writeFileSync(settings, opts.settingsScript ? `${common}${opts.settingsScript}\n` : common);
 
   const child = spawn(
     opts.nodeBinary ?? process.execPath,

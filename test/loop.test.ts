@@ -1,7 +1,7 @@
 /** The labeling loop: dry runs, split and bulk submissions, natural order, results and annotations. */
 import assert from 'node:assert/strict';
 import type { Sandbox } from '../src/sandbox/server';
-import { PROJECT, SUBMIT_NODE, frames, helper, inject, loadFlow, useSandboxRuntime } from './support/harness';
+import { PROJECT, SUBMIT_NODE, frames, helper, inject, loadFlow, useSandboxRuntime, withSandbox } from './support/harness';
 import { startRestartableNodeRed } from './support/restartable-node-red';
 import { waitFor } from './support/wait';
 
@@ -257,11 +257,24 @@ describe('the labeling loop', function () {
     });
 
     it('ends with TIMEOUT after the maximum wait', async () => {
-      const jobId = await submitOne();
-      const rec = await loadFlow(sandbox, [{ ...RESULT, id: 'n1', mode: 'wait', maxWait: '0.0001' }]);
-      inject({ job_id: jobId });
-      await rec.settled(1);
-      assert.equal(rec.caught[0].error.code, 'TIMEOUT');
+      // A sandbox of its own whose jobs take 10 minutes: with the suite's 0.3 s, a loaded machine
+      // could take longer to deploy the flow than the job takes to complete.
+      const slow = await withSandbox({ completionDelayMs: 600_000 });
+      try {
+        const submitted = await loadFlow(slow, [SUBMIT]);
+        inject({ payload: frames(3, `https://cdn.example.com/t${Math.random()}`) });
+        await submitted.settled(1);
+        const jobId = submitted.outputs[0].job_id;
+        await helper.unload();
+        const rec = await loadFlow(slow, [{ ...RESULT, id: 'n1', mode: 'wait', maxWait: '0.0001' }]);
+        inject({ job_id: jobId });
+        await rec.settled(1);
+        assert.equal(rec.outputs.length, 0);
+        assert.equal(rec.caught[0].error.code, 'TIMEOUT');
+      } finally {
+        await helper.unload();
+        await slow.close();
+      }
     });
 
     it('ends waiting messages with ABORTED on close', async () => {

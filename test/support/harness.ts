@@ -214,7 +214,8 @@ export function everythingVisible(rec: Recorder, nodeIds: string[]): string {
   );
 }
 
-async function withSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+/** A sandbox with the test key and project (jobs complete after a minute unless told otherwise). */
+export async function withSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   return startSandbox({ apiKeys: [API_KEY], projectIds: [PROJECT], completionDelayMs: 60_000, ...opts });
 }
 

@@ -11,7 +11,7 @@
  */
 import { runInChild } from './child';
 import { feed } from './feed';
-import { SUBMIT_NODE, configNodeDef, helper, loadFlow, startRuntime, stopRuntime, unloadFlow } from './runtime';
+import { SUBMIT_NODE, configNodeDef, loadFlow, startRuntime, stopRuntime, unloadFlow } from './runtime';
 import { resetSandbox, type SandboxProcess } from './sandbox-proc';
 import { gc, hasGc, mb, round, sleep, slope } from './stats';
 import { API_KEY, FRAMES_PER_JOB, PROJECT, sequenceFrames } from './workload';
@@ -139,7 +139,7 @@ async function burstRun(a: MemoryArgs): Promise<BurstResult> {
     { cfg: { apiKey: API_KEY } },
   );
   const node = flow.node('ours');
-  const limiter = helper.getNode('cfg').client.limiter;
+  const limiter = flow.node('cfg').client.limiter;
   const maxQueue: number = limiter.opts.maxQueue;
   const rateLimit: number = limiter.opts.ratePerSecond;
 

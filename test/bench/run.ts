@@ -4,7 +4,8 @@
  * No timing decides the exit code: it is non-zero only when a phase could not run.
  *
  * Where things run: the sandbox is the CLI in its own process (dist/sandbox/cli.js, or the
- * source through tsx when dist/ is missing); Node-RED is node-red-node-test-helper, in this
+ * source through tsx when dist/ is missing); Node-RED is embedded through its public API
+ * (test/bench/runtime.ts), in this
  * process for throughput and rate limit, in fresh child processes for memory and scale-out;
  * the large-sequence timings also run in a fresh child, away from the other phases' heap; the
  * account budget runs its parts in children against sandboxes of its own (rate limit on).

@@ -23,9 +23,6 @@ const RED: any = require('node-red');
 let userDir: string | undefined;
 let started = false;
 
-/** Node-RED's `getNode`, for the bench files that reach a node outside a loaded flow's handle. */
-export const helper = { getNode: (id: string): any => RED.nodes.getNode(id) };
-
 /** A user directory whose nodesDir holds a file per node type that requires its source. */
 function prepareUserDir(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'playment-bench-'));

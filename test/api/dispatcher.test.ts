@@ -115,6 +115,31 @@ describe('proxies and loopback', () => {
     assert.match(proxied[0], /example\.invalid/);
     assert.equal(apiRequests, 0);
   });
+
+  for (const name of ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy']) {
+    it(`${name} alone sends another host through the proxy, loopback still straight`, async () => {
+      const url = process.env.HTTP_PROXY!;
+      const saved = Object.fromEntries(PROXY_VARIABLES.map((n) => [n, process.env[n]]));
+      for (const n of PROXY_VARIABLES) delete process.env[n];
+      process.env[name] = url;
+      try {
+        const scheme = name.toLowerCase().startsWith('https') ? 'https' : 'http';
+        const other = client(`${scheme}://example.invalid`);
+        const { port } = api.address() as AddressInfo;
+        const loopback = client(`http://127.0.0.1:${port}`);
+        await assert.rejects(other.projectDetails(), (e: PlaymentError) => e instanceof PlaymentError);
+        assert.equal(proxied.length, 1, JSON.stringify(proxied));
+        assert.match(proxied[0], /example\.invalid/);
+        assert.deepEqual(await loopback.projectDetails(), { batches: [] });
+        assert.equal(proxied.length, 1);
+      } finally {
+        for (const [n, v] of Object.entries(saved)) {
+          if (v === undefined) delete process.env[n];
+          else process.env[n] = v;
+        }
+      }
+    });
+  }
 });
 
 describe("a core http proxy node's proxy (client option `proxy`)", () => {

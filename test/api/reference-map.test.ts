@@ -71,6 +71,26 @@ describe('reference map: job ids by reference id from batch listings', () => {
     assert.ok(pages <= 2, `${pages} reads`);
   });
 
+  it('"not found" only from a read that started after the lookup: a job stored while a read runs is found by the next', async () => {
+    const batches = new Map([['b1', refs('r', 150)]]);
+    const fake = listing(batches);
+    let served = 0;
+    // The job is stored just after the running read passed its page.
+    const reader = async (batchId: string, token: string | undefined) => {
+      const page = await fake.reader(batchId, token);
+      if (token === '100' && ++served === 1) batches.get('b1')!.push('later');
+      return page;
+    };
+    const map = new ReferenceMap(reader);
+    const open = fake.hold();
+    const first = map.find('b1', 'r3');
+    const later = map.find('b1', 'later');
+    open();
+    assert.equal(await first, 'job-r3');
+    assert.equal(await later, 'job-later');
+    assert.deepEqual(fake.reads, ['b1:0', 'b1:100', 'b1:0', 'b1:100']);
+  });
+
   it('keeps at most maxEntries reference ids, dropping the least recently used batch first', async () => {
     const batches = new Map([
       ['old', refs('o', 300)],

@@ -44,6 +44,8 @@ describe('saved-flow versions', () => {
       assert.deepEqual(upgrade(steps, { a: 1, version: '1' }), { a: 1, ran: [1, 2], version: 3 });
       // Not a whole number from 0: saved before versions existed.
       assert.deepEqual(upgrade(steps, { a: 1, version: 'x' }), { a: 1, ran: [0, 1, 2], version: 3 });
+      assert.deepEqual(upgrade(steps, { a: 1, version: -1 }), { a: 1, ran: [0, 1, 2], version: 3 });
+      assert.deepEqual(upgrade(steps, { a: 1, version: 1.5 }), { a: 1, ran: [0, 1, 2], version: 3 });
       assert.deepEqual(upgrade(steps, { a: 1, version: 3 }), { a: 1, version: 3 });
     });
 

@@ -211,7 +211,6 @@ function deployedBaseUrl(red: RED, node: PlaymentConfigNode, raw: unknown): stri
   if (!value.success) return undefined;
   try {
     return checkBaseUrl(value.data);
-    // Stryker disable next-line BlockStatement: an empty catch returns undefined as well
   } catch {
     return undefined;
   }

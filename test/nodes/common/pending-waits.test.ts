@@ -62,6 +62,16 @@ describe('PendingWaits', () => {
     assert.deepEqual(await new PendingWaits(node, true).takeAll(), []);
   });
 
+  it('stores nothing when the context does not outlive the node', async () => {
+    const waits = new PendingWaits(node, false);
+    await waits.save('a', { payload: 1 } as any);
+    assert.deepEqual(keys(), []);
+    node.context().set('playment-wait:old', { msg: { payload: 0 }, savedAt: 0, owner: 'earlier' });
+    await waits.forget('old');
+    assert.deepEqual(await waits.takeAll(), []);
+    assert.deepEqual(keys(), ['playment-wait:old']);
+  });
+
   it('forgets a wait that ended', async () => {
     const waits = new PendingWaits(node, true);
     await waits.save('a', { payload: 1 } as any);

@@ -47,6 +47,14 @@ describe('StatusBoard', () => {
     assert.deepEqual(shown.at(-1), { fill: 'green', shape: 'dot', text: 'batch b1' });
   });
 
+  it('a message started without being queued (a resumed wait) leaves the queue count alone', () => {
+    const { board: b, shown } = board('playment-job-result');
+    b.start();
+    assert.equal(shown.at(-1)!.text, '1 in flight');
+    b.enqueue();
+    assert.equal(shown.at(-1)!.text, '1 queued, 1 in flight');
+  });
+
   it('the last message failing shows its error code on a red ring', () => {
     const { board: b, shown } = board('playment-submit-video-job');
     b.enqueue();

@@ -214,13 +214,28 @@ describe('the labeling loop', function () {
   });
 
   describe('playment-job-result', () => {
-    async function submitOne(): Promise<string> {
-      const rec = await loadFlow(sandbox, [SUBMIT]);
+    async function submitOne(to: Sandbox = sandbox): Promise<string> {
+      const rec = await loadFlow(to, [SUBMIT]);
       inject({ payload: frames(3, `https://cdn.example.com/r${Math.random()}`) });
       await rec.settled(1);
       const jobId = rec.outputs[0].job_id;
       await helper.unload();
       return jobId;
+    }
+
+    /**
+     * Runs `test` against a sandbox of its own whose jobs complete `completionDelayMs` after
+     * creation: with the suite's 0.3 s, a loaded machine can take longer to deploy a flow than a
+     * job takes to complete, and a test about waiting would see a completed job at once.
+     */
+    async function withSlowJobs(completionDelayMs: number, test: (slow: Sandbox) => Promise<void>): Promise<void> {
+      const slow = await withSandbox({ completionDelayMs });
+      try {
+        await test(slow);
+      } finally {
+        await helper.unload();
+        await slow.close();
+      }
     }
 
     it('fetches a job once', async () => {
@@ -236,61 +251,55 @@ describe('the labeling loop', function () {
     });
 
     it('waits until completed and downloads the annotations without sending the key to the storage host', async () => {
-      const jobId = await submitOne();
-      const rec = await loadFlow(sandbox, [{ ...RESULT, id: 'n1', mode: 'wait', download: true }]);
-      inject({ payload: { job_id: jobId } });
-      await rec.settled(1);
-      assert.equal(rec.caught.length, 0, JSON.stringify(rec.caught.map((m) => m.error)));
-      const p = rec.outputs[0].payload;
-      assert.equal(p.status, 'completed');
-      assert.ok(p.result.startsWith('https://'));
-      assert.ok(Array.isArray(p.annotations) && p.annotations.length > 0);
-      const tracker = p.annotations[0];
-      assert.ok(tracker.frames['frame_0000.jpg'] || Object.keys(tracker.frames).length > 0);
-      assert.ok(sandbox.state.storageRequests.length >= 1, 'the signed URL was fetched');
-      assert.ok(
-        sandbox.state.storageRequests.every((r) => !r.apiKeyPresent),
-        'no key reached the storage host',
-      );
-      const polls = sandbox.state.requests.filter((r) => r.route === 'job.get').length;
-      assert.ok(polls >= 2, `polled ${polls} times`);
+      await withSlowJobs(5000, async (sandbox) => {
+        const jobId = await submitOne(sandbox);
+        const rec = await loadFlow(sandbox, [{ ...RESULT, id: 'n1', mode: 'wait', download: true }]);
+        inject({ payload: { job_id: jobId } });
+        await rec.settled(1);
+        assert.equal(rec.caught.length, 0, JSON.stringify(rec.caught.map((m) => m.error)));
+        const p = rec.outputs[0].payload;
+        assert.equal(p.status, 'completed');
+        assert.ok(p.result.startsWith('https://'));
+        assert.ok(Array.isArray(p.annotations) && p.annotations.length > 0);
+        const tracker = p.annotations[0];
+        assert.ok(tracker.frames['frame_0000.jpg'] || Object.keys(tracker.frames).length > 0);
+        assert.ok(sandbox.state.storageRequests.length >= 1, 'the signed URL was fetched');
+        assert.ok(
+          sandbox.state.storageRequests.every((r) => !r.apiKeyPresent),
+          'no key reached the storage host',
+        );
+        const polls = sandbox.state.requests.filter((r) => r.route === 'job.get').length;
+        assert.ok(polls >= 2, `polled ${polls} times`);
+      });
     });
 
     it('ends with TIMEOUT after the maximum wait', async () => {
-      // A sandbox of its own whose jobs take 10 minutes: with the suite's 0.3 s, a loaded machine
-      // could take longer to deploy the flow than the job takes to complete.
-      const slow = await withSandbox({ completionDelayMs: 600_000 });
-      try {
-        const submitted = await loadFlow(slow, [SUBMIT]);
-        inject({ payload: frames(3, `https://cdn.example.com/t${Math.random()}`) });
-        await submitted.settled(1);
-        const jobId = submitted.outputs[0].job_id;
-        await helper.unload();
+      await withSlowJobs(600_000, async (slow) => {
+        const jobId = await submitOne(slow);
         const rec = await loadFlow(slow, [{ ...RESULT, id: 'n1', mode: 'wait', maxWait: '0.0001' }]);
         inject({ job_id: jobId });
         await rec.settled(1);
         assert.equal(rec.outputs.length, 0);
         assert.equal(rec.caught[0].error.code, 'TIMEOUT');
-      } finally {
-        await helper.unload();
-        await slow.close();
-      }
+      });
     });
 
     it('ends waiting messages with ABORTED on close', async () => {
-      const jobId = await submitOne();
-      await loadFlow(sandbox, [{ ...RESULT, id: 'n1', mode: 'wait', pollInterval: '30' }]);
-      const node = helper.getNode('n1');
-      inject({ job_id: jobId, _msgid: 'w1' });
-      inject({ job_id: jobId, _msgid: 'w2' });
-      // Both wait for the same job: the account's poller learns its batch with one GET for both.
-      await waitFor('the waits to poll', () => sandbox.state.routeCounts['job.get'] >= 1, 5000, 10);
-      await helper.clearFlows();
-      const errs = node.error.args.map(([e, m]: [any, any]) => [e.code, m._msgid]);
-      assert.deepEqual(errs.sort(), [
-        ['ABORTED', 'w1'],
-        ['ABORTED', 'w2'],
-      ]);
+      await withSlowJobs(600_000, async (sandbox) => {
+        const jobId = await submitOne(sandbox);
+        await loadFlow(sandbox, [{ ...RESULT, id: 'n1', mode: 'wait', pollInterval: '30' }]);
+        const node = helper.getNode('n1');
+        inject({ job_id: jobId, _msgid: 'w1' });
+        inject({ job_id: jobId, _msgid: 'w2' });
+        // Both wait for the same job: the account's poller learns its batch with one GET for both.
+        await waitFor('the waits to poll', () => sandbox.state.routeCounts['job.get'] >= 1, 5000, 10);
+        await helper.clearFlows();
+        const errs = node.error.args.map(([e, m]: [any, any]) => [e.code, m._msgid]);
+        assert.deepEqual(errs.sort(), [
+          ['ABORTED', 'w1'],
+          ['ABORTED', 'w2'],
+        ]);
+      });
     });
 
     it('resumes waits kept at a stop when Node-RED starts again (a real restart, persistent context)', async function () {

@@ -344,7 +344,7 @@ describe('editor (browser): the packed package in a real Node-RED, driven by Chr
         await selectAndDelete(page, id);
       }
     }
-    assert.equal((await flowNodes(page)).length, 6);
+    assert.equal((await flowNodes(page)).length, 5);
   });
 
   it('tests the connection from the config dialog: connected, wrong key, then the right key again', async function () {

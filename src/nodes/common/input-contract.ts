@@ -14,7 +14,7 @@ import { firstFilled, isBlank } from '../../jobs/fill-blanks';
 import { isPlainObject, preview } from '../../jobs/frames';
 import type { Msg, Node, RED, ValueType } from './red';
 
-/** The TypedInput types the dialogs offer (nodes/action-editor.js); the first is the default. */
+/** The TypedInput types the dialogs offer (resources/editor.js); the first is the default. */
 export const STRING_TYPES = ['str', 'msg', 'flow', 'global', 'env'] as const satisfies readonly ValueType[];
 export const NUMBER_TYPES = ['num', 'msg', 'flow', 'global', 'env'] as const satisfies readonly ValueType[];
 

@@ -6,6 +6,9 @@
 import { formatNumber } from './limits';
 import type { Node, RED } from './red';
 
+/** Stands for a value in a translated template: no catalogue text contains control characters. */
+const marker = (name: string): string => `\u0001${name}\u0001`;
+
 export class StatusBoard {
   private queued = 0;
   private inFlight = 0;
@@ -21,8 +24,23 @@ export class StatusBoard {
     private readonly type: string,
   ) {}
 
-  private t(key: string, vars?: Record<string, string | number>): string {
-    return this.red._(`${this.type}.status.${key}`, vars);
+  /** Each status text translated once, its values left as markers (see `t`). */
+  private readonly templates = new Map<string, string>();
+
+  /**
+   * A status text with its values. Status changes with every message, and a translation through
+   * the runtime's i18next costs more than the rest of a job's own work: each text is translated
+   * once, with a marker in place of each value, and the values are put in here.
+   */
+  private t(key: string, vars: Record<string, string | number> = {}): string {
+    const names = Object.keys(vars);
+    const cacheKey = `${key}\u0000${names.join('\u0000')}`;
+    let template = this.templates.get(cacheKey);
+    if (template === undefined) {
+      template = this.red._(`${this.type}.status.${key}`, Object.fromEntries(names.map((n) => [n, marker(n)])));
+      this.templates.set(cacheKey, template);
+    }
+    return names.reduce((text, n) => text.split(marker(n)).join(String(vars[n])), template);
   }
 
   /** A message arrived and waits for a slot. */

@@ -7,10 +7,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PlaymentClient } from '../../src/api/client';
 import { PlaymentError } from '../../src/api/errors';
-import { PROXIED_HOST, PROXIED_HOST_CERT, basicAuthorization, startRecordingProxy, type RecordingProxy } from '../support/recording-proxy';
+import {
+  PROXIED_HOST,
+  PROXIED_HOST_CERT,
+  basicAuthorization,
+  replaceProxyEnvironment,
+  startRecordingProxy,
+  type RecordingProxy,
+} from '../support/recording-proxy';
 
 const KEY = 'sk-proxy-test-5d1e0c9a';
-const PROXY_VARIABLES = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy'];
 
 function listen(server: Server, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -25,7 +31,7 @@ function close(server: Server): Promise<void> {
 }
 
 describe('proxies and loopback', () => {
-  const savedEnv = new Map<string, string | undefined>();
+  let restoreEnv: () => void;
   /** Everything that reached the proxy: CONNECT targets and absolute-form request lines. */
   let proxied: string[];
   let proxy: Server;
@@ -52,18 +58,15 @@ describe('proxies and loopback', () => {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"success":true,"data":{"batches":[]}}');
     });
     await listen(api, '127.0.0.1');
-    for (const name of PROXY_VARIABLES) savedEnv.set(name, process.env[name]);
-    for (const name of PROXY_VARIABLES) delete process.env[name];
-    process.env.HTTP_PROXY = `http://127.0.0.1:${proxyPort}`;
-    process.env.HTTPS_PROXY = `http://127.0.0.1:${proxyPort}`;
-    process.env.NO_PROXY = '';
+    restoreEnv = replaceProxyEnvironment({
+      HTTP_PROXY: `http://127.0.0.1:${proxyPort}`,
+      HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`,
+      NO_PROXY: '',
+    });
   });
 
   after(async () => {
-    for (const [name, value] of savedEnv) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
+    restoreEnv();
     await Promise.all(clients.map((c) => c.close(0)));
     await close(proxy);
     await close(api);
@@ -119,9 +122,7 @@ describe('proxies and loopback', () => {
   for (const name of ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy']) {
     it(`${name} alone sends another host through the proxy, loopback still straight`, async () => {
       const url = process.env.HTTP_PROXY!;
-      const saved = Object.fromEntries(PROXY_VARIABLES.map((n) => [n, process.env[n]]));
-      for (const n of PROXY_VARIABLES) delete process.env[n];
-      process.env[name] = url;
+      const restore = replaceProxyEnvironment({ [name]: url });
       try {
         const scheme = name.toLowerCase().startsWith('https') ? 'https' : 'http';
         const other = client(`${scheme}://example.invalid`);
@@ -133,10 +134,7 @@ describe('proxies and loopback', () => {
         assert.deepEqual(await loopback.projectDetails(), { batches: [] });
         assert.equal(proxied.length, 1);
       } finally {
-        for (const [n, v] of Object.entries(saved)) {
-          if (v === undefined) delete process.env[n];
-          else process.env[n] = v;
-        }
+        restore();
       }
     });
   }
@@ -145,7 +143,7 @@ describe('proxies and loopback', () => {
 describe("a core http proxy node's proxy (client option `proxy`)", () => {
   const USER = 'corp-user';
   const PASSWORD = 'proxy-pw-19ab4c';
-  const savedEnv = new Map<string, string | undefined>();
+  let restoreEnv: () => void;
   let nodeProxy: RecordingProxy;
   /** The environment's proxy: a proxy node's settings win over it. */
   let envProxy: RecordingProxy;
@@ -178,17 +176,11 @@ describe("a core http proxy node's proxy (client option `proxy`)", () => {
     nodeProxy = await startRecordingProxy();
     nodeProxy.tunnelToPort = await listen(storage, '127.0.0.1');
     envProxy = await startRecordingProxy();
-    for (const name of PROXY_VARIABLES) savedEnv.set(name, process.env[name]);
-    for (const name of PROXY_VARIABLES) delete process.env[name];
-    process.env.HTTP_PROXY = envProxy.url;
-    process.env.HTTPS_PROXY = envProxy.url;
+    restoreEnv = replaceProxyEnvironment({ HTTP_PROXY: envProxy.url, HTTPS_PROXY: envProxy.url });
   });
 
   after(async () => {
-    for (const [name, value] of savedEnv) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
+    restoreEnv();
     await Promise.all(clients.map((c) => c.close(0)));
     await nodeProxy.close();
     await envProxy.close();

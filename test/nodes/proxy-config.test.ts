@@ -16,11 +16,17 @@ import {
   useSandboxRuntime,
   type FlowOptions,
 } from '../support/harness';
-import { PROXIED_HOST, PROXIED_HOST_CERT, basicAuthorization, startRecordingProxy, type RecordingProxy } from '../support/recording-proxy';
+import {
+  PROXIED_HOST,
+  PROXIED_HOST_CERT,
+  basicAuthorization,
+  replaceProxyEnvironment,
+  startRecordingProxy,
+  type RecordingProxy,
+} from '../support/recording-proxy';
 
 const PROXY_USER = 'corp-user';
 const PROXY_PASSWORD = 'proxy-pw-7c2e91d4';
-const PROXY_VARIABLES = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy'];
 
 describe('playment-config with a core http proxy node', function () {
   let sandbox!: Sandbox;
@@ -29,23 +35,17 @@ describe('playment-config with a core http proxy node', function () {
   let nodeProxy: RecordingProxy;
   /** The environment's proxy (HTTP_PROXY / HTTPS_PROXY): the proxy node must win over it. */
   let envProxy: RecordingProxy;
-  const savedEnv = new Map<string, string | undefined>();
+  let restoreEnv: () => void;
 
   before(async () => {
     nodeProxy = await startRecordingProxy();
     nodeProxy.tunnelToPort = Number(new URL(sandbox.url).port);
     envProxy = await startRecordingProxy();
-    for (const name of PROXY_VARIABLES) savedEnv.set(name, process.env[name]);
-    for (const name of PROXY_VARIABLES) delete process.env[name];
-    process.env.HTTP_PROXY = envProxy.url;
-    process.env.HTTPS_PROXY = envProxy.url;
+    restoreEnv = replaceProxyEnvironment({ HTTP_PROXY: envProxy.url, HTTPS_PROXY: envProxy.url });
   });
 
   after(async () => {
-    for (const [name, value] of savedEnv) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
+    restoreEnv();
     await nodeProxy.close();
     await envProxy.close();
   });

@@ -8,7 +8,14 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Sandbox } from '../../src/sandbox/server';
 import { API_KEY, PROJECT, helper, loadFlow, useSandboxRuntime, type FlowOptions } from '../support/harness';
-import { PROXIED_HOST, PROXIED_HOST_CERT, basicAuthorization, startRecordingProxy, type RecordingProxy } from '../support/recording-proxy';
+import {
+  PROXIED_HOST,
+  PROXIED_HOST_CERT,
+  basicAuthorization,
+  replaceProxyEnvironment,
+  startRecordingProxy,
+  type RecordingProxy,
+} from '../support/recording-proxy';
 import { waitFor } from '../support/wait';
 import configNode from '../../src/nodes/playment-config';
 
@@ -22,7 +29,6 @@ const UNSET_VAR = 'PLAYMENT_TEST_CONNECTION_UNSET';
 const ROUTE = '/playment-config/test';
 const PROXY_USER = 'corp-user';
 const PROXY_PASSWORD = 'proxy-pw-5e8a03b6';
-const PROXY_VARIABLES = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy'];
 
 interface Recorded {
   url: string;
@@ -346,7 +352,7 @@ describe('Test connection route (config dialog)', function () {
     let deployedProxy: RecordingProxy;
     /** Another http proxy node of the flow, which a request may name. */
     let otherProxy: RecordingProxy;
-    const savedEnv = new Map<string, string | undefined>();
+    let restoreEnv: () => void;
     const proxiedUrl = `https://${PROXIED_HOST}`;
     const secrets = () => [PROXY_PASSWORD, basicAuthorization(PROXY_USER, PROXY_PASSWORD).slice('Basic '.length)];
 
@@ -355,14 +361,10 @@ describe('Test connection route (config dialog)', function () {
       otherProxy = await startRecordingProxy();
       deployedProxy.tunnelToPort = otherProxy.tunnelToPort = Number(new URL(sandbox.url).port);
       // No proxy from the environment: a request that goes direct does not reach a proxy at all.
-      for (const name of PROXY_VARIABLES) savedEnv.set(name, process.env[name]);
-      for (const name of PROXY_VARIABLES) delete process.env[name];
+      restoreEnv = replaceProxyEnvironment();
     });
     after(async () => {
-      for (const [name, value] of savedEnv) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
+      restoreEnv();
       await deployedProxy.close();
       await otherProxy.close();
     });

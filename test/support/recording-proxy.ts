@@ -101,3 +101,22 @@ export async function startRecordingProxy(): Promise<RecordingProxy> {
 export function basicAuthorization(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }
+
+/** The proxy variables undici's EnvHttpProxyAgent reads, both spellings. */
+export const PROXY_VARIABLES = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy'];
+
+/**
+ * Replaces every proxy variable of this process's environment with `values` (the others unset) and
+ * returns the function that puts the previous environment back.
+ */
+export function replaceProxyEnvironment(values: Record<string, string> = {}): () => void {
+  const saved = PROXY_VARIABLES.map((name) => [name, process.env[name]] as const);
+  for (const name of PROXY_VARIABLES) delete process.env[name];
+  Object.assign(process.env, values);
+  return () => {
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+}

@@ -3,10 +3,9 @@ import { z } from 'zod';
 import { invalidInput } from '../api/errors';
 import { isBlank } from '../jobs/fill-blanks';
 import { preview } from '../jobs/frames';
-import { setupActionNode, type ActionContext, type ActionNodeDef } from './common/action-node';
+import { registerActionNode, type ActionContext } from './common/action-node';
 import { STRING_TYPES, defineContract, flag } from './common/input-contract';
-import { migrate } from './common/migrations';
-import type { Msg, Node, RED } from './common/red';
+import type { Msg, RED } from './common/red';
 
 const TYPE = 'playment-create-batch';
 const MAX_NAME_LENGTH = 255;
@@ -80,16 +79,10 @@ function checked(field: 'name' | 'description', value: unknown): string {
 }
 
 export = function register(RED: RED): void {
-  function PlaymentCreateBatch(this: Node, def: ActionNodeDef) {
-    RED.nodes.createNode(this, def);
-    // After createNode, which reads properties the runtime keeps on the original (not enumerable).
-    def = migrate(TYPE, def);
-    setupActionNode({
-      red: RED,
-      node: this,
-      def,
-      type: TYPE,
-      contract: CONTRACT,
+  registerActionNode(RED, {
+    type: TYPE,
+    contract: CONTRACT,
+    behaviour: () => ({
       handler: async (msg, ctx) => {
         const { name, description } = await batchInput(ctx);
         const res = await ctx.client.createBatch({ name, description }, ctx.call, { reuseExisting: ctx.props.reuseExisting });
@@ -105,7 +98,6 @@ export = function register(RED: RED): void {
         else msg.payload = batch;
         return { messages: [msg], statusText: ctx.status.text('batch', { id: res.batch_id.slice(0, 8) }) };
       },
-    });
-  }
-  RED.nodes.registerType(TYPE, PlaymentCreateBatch as never);
+    }),
+  });
 };

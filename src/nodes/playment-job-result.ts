@@ -10,14 +10,13 @@ import type { JobRecord } from '../api/schemas';
 import { resultPollerOf, type BatchProgress } from '../api/result-poller';
 import { RESULT_FORMATS, labelListSchema, readResult, resultPayload } from '../jobs/result-formats';
 import { preview } from '../jobs/frames';
-import { setupActionNode, type ActionContext, type ActionNodeDef } from './common/action-node';
+import { registerActionNode, type ActionBehaviour, type ActionContext } from './common/action-node';
 import { STRING_TYPES, choice, defineContract, flag } from './common/input-contract';
 import { isBlank } from '../jobs/fill-blanks';
 import { PendingWaits, SentJobs, contextOutlivesNode } from './common/pending-waits';
 import { pathSegment } from '../api/profiles';
 import { NUMERIC_SETTINGS, parseJobResultSettings, settingSchema, type JobResultSettings } from './common/limits';
 import { randomUUID } from 'node:crypto';
-import { migrate } from './common/migrations';
 import type { Msg, Node, RED } from './common/red';
 
 const TYPE = 'playment-job-result';
@@ -111,142 +110,135 @@ const CONTRACT = defineContract({
 type Ctx = ActionContext<typeof CONTRACT>;
 
 export = function register(RED: RED): void {
-  function PlaymentJobResult(this: Node, def: ActionNodeDef) {
-    RED.nodes.createNode(this, def);
-    // After createNode, which reads properties the runtime keeps on the original (not enumerable).
-    def = migrate(TYPE, def);
-    const storeConfigured = contextOutlivesNode(RED.settings as { contextStorage?: unknown });
-    const pendingWaits = new PendingWaits(this, storeConfigured);
-    const sentJobs = new SentJobs(this, storeConfigured);
-    const node = this;
+  registerActionNode(RED, { type: TYPE, contract: CONTRACT, behaviour: (node) => jobResultBehaviour(RED, node) });
+};
 
-    /**
-     * The output payload of a job: its record, and when the node downloads them its annotations
-     * in the node's format (`labels`: the YOLO format's label list).
-     */
-    async function jobPayload(ctx: Ctx, record: JobRecord, labels: readonly string[] | undefined): Promise<Record<string, unknown>> {
-      const payload: Record<string, unknown> = {
-        job_id: record.job_id,
-        reference_id: record.reference_id ?? undefined,
-        batch_id: record.batch_id ?? undefined,
-        status: record.status,
-        tag: record.tag ?? undefined,
-        priority_weight: record.priority_weight ?? undefined,
-        result: record.result ?? '',
-      };
-      if (record.work_flow_id) payload.work_flow_id = record.work_flow_id;
-      if (ctx.props.download && record.result) {
-        // After a wait the message holds its place already: a full request queue does not refuse it.
-        const call = ctx.props.mode === 'once' ? ctx.call : { ...ctx.call, admitted: true };
-        const file = await ctx.client.downloadAttachment(record.result, call, {
-          maxBytes: ctx.props.maxResultBytes,
-          hint: `raise "Max result size" in the job-result node (${RESULT_SIZE.min}–${RESULT_SIZE.max} MB)`,
+/** One job-result node: its kept waits and sent jobs, and what it does with a message. */
+function jobResultBehaviour(RED: RED, node: Node): ActionBehaviour<typeof CONTRACT> {
+  const storeConfigured = contextOutlivesNode(RED.settings as { contextStorage?: unknown });
+  const pendingWaits = new PendingWaits(node, storeConfigured);
+  const sentJobs = new SentJobs(node, storeConfigured);
+
+  /**
+   * The output payload of a job: its record, and when the node downloads them its annotations
+   * in the node's format (`labels`: the YOLO format's label list).
+   */
+  async function jobPayload(ctx: Ctx, record: JobRecord, labels: readonly string[] | undefined): Promise<Record<string, unknown>> {
+    const payload: Record<string, unknown> = {
+      job_id: record.job_id,
+      reference_id: record.reference_id ?? undefined,
+      batch_id: record.batch_id ?? undefined,
+      status: record.status,
+      tag: record.tag ?? undefined,
+      priority_weight: record.priority_weight ?? undefined,
+      result: record.result ?? '',
+    };
+    if (record.work_flow_id) payload.work_flow_id = record.work_flow_id;
+    if (ctx.props.download && record.result) {
+      // After a wait the message holds its place already: a full request queue does not refuse it.
+      const call = ctx.props.mode === 'once' ? ctx.call : { ...ctx.call, admitted: true };
+      const file = await ctx.client.downloadAttachment(record.result, call, {
+        maxBytes: ctx.props.maxResultBytes,
+        hint: `raise "Max result size" in the job-result node (${RESULT_SIZE.min}–${RESULT_SIZE.max} MB)`,
+      });
+      const content = readResult(file);
+      if (!content) {
+        throw new PlaymentError({
+          code: 'BAD_RESPONSE',
+          message: `the result file of job ${record.job_id} has no annotation_data.annotations`,
         });
-        const content = readResult(file);
-        if (!content) {
-          throw new PlaymentError({
-            code: 'BAD_RESPONSE',
-            message: `the result file of job ${record.job_id} has no annotation_data.annotations`,
-          });
-        }
-        const job = { job_id: record.job_id, reference_id: record.reference_id ?? '' };
-        Object.assign(payload, resultPayload(content, ctx.props.format, job, labels));
       }
-      return payload;
+      const job = { job_id: record.job_id, reference_id: record.reference_id ?? '' };
+      Object.assign(payload, resultPayload(content, ctx.props.format, job, labels));
     }
+    return payload;
+  }
 
-    /**
-     * Watches a batch: each completed job not sent before goes out at once as its own message
-     * (topic 'job'), each change of the counts as a progress message (topic 'progress'); the
-     * input message ends with the last progress message, when every job is completed.
-     */
-    async function watchBatch(ctx: Ctx, msg: Msg, batchId: string, labels: readonly string[] | undefined): Promise<BatchProgress> {
-      const sent = await sentJobs.load(batchId);
-      const shown = { waiting: 0, done: 0 };
-      const derived = (topic: string, payload: unknown): Msg => {
-        const out = RED.util.cloneMessage(msg) as Msg;
-        out.topic = topic;
-        out.payload = payload;
-        return out;
-      };
-      ctx.call.onStart?.();
-      ctx.status.beginWait(0);
-      try {
-        return await resultPollerOf(ctx.client).watchBatch(batchId, {
-          intervalMs: ctx.props.intervalMs,
-          maxWaitMs: ctx.props.maxWaitMs,
-          signal: ctx.call.cancel,
-          sent,
-          onJob: async (record) => {
-            const out = derived('job', undefined);
-            out.job_id = record.job_id;
-            try {
-              out.payload = await jobPayload(ctx, record, labels);
-              node.send(out);
-            } catch (err) {
-              // This job's message ends with its error (Catch sees it); the batch watch goes on.
-              if (ctx.lifecycle.closing) throw err;
-              out.payload = { job_id: record.job_id, batch_id: batchId, status: record.status, result: record.result ?? '' };
-              node.error(ctx.reportable(err, out), out);
-            }
-            await sentJobs.add(batchId, record.job_id);
-          },
-          onProgress: (progress) => {
-            const waiting = progress.total - progress.completed;
-            ctx.status.countJobs(waiting - shown.waiting, progress.completed - shown.done);
-            shown.waiting = waiting;
-            shown.done = progress.completed;
-            node.send(derived('progress', { ...progress }));
-          },
-        });
-      } finally {
-        ctx.status.endWait(shown.waiting);
+  /**
+   * Watches a batch: each completed job not sent before goes out at once as its own message
+   * (topic 'job'), each change of the counts as a progress message (topic 'progress'); the
+   * input message ends with the last progress message, when every job is completed.
+   */
+  async function watchBatch(ctx: Ctx, msg: Msg, batchId: string, labels: readonly string[] | undefined): Promise<BatchProgress> {
+    const sent = await sentJobs.load(batchId);
+    const shown = { waiting: 0, done: 0 };
+    const derived = (topic: string, payload: unknown): Msg => {
+      const out = RED.util.cloneMessage(msg) as Msg;
+      out.topic = topic;
+      out.payload = payload;
+      return out;
+    };
+    ctx.call.onStart?.();
+    ctx.status.beginWait(0);
+    try {
+      return await resultPollerOf(ctx.client).watchBatch(batchId, {
+        intervalMs: ctx.props.intervalMs,
+        maxWaitMs: ctx.props.maxWaitMs,
+        signal: ctx.call.cancel,
+        sent,
+        onJob: async (record) => {
+          const out = derived('job', undefined);
+          out.job_id = record.job_id;
+          try {
+            out.payload = await jobPayload(ctx, record, labels);
+            node.send(out);
+          } catch (err) {
+            // This job's message ends with its error (Catch sees it); the batch watch goes on.
+            if (ctx.lifecycle.closing) throw err;
+            out.payload = { job_id: record.job_id, batch_id: batchId, status: record.status, result: record.result ?? '' };
+            node.error(ctx.reportable(err, out), out);
+          }
+          await sentJobs.add(batchId, record.job_id);
+        },
+        onProgress: (progress) => {
+          const waiting = progress.total - progress.completed;
+          ctx.status.countJobs(waiting - shown.waiting, progress.completed - shown.done);
+          shown.waiting = waiting;
+          shown.done = progress.completed;
+          node.send(derived('progress', { ...progress }));
+        },
+      });
+    } finally {
+      ctx.status.endWait(shown.waiting);
+    }
+  }
+
+  return {
+    handler: async (msg, ctx) => {
+      const { mode } = ctx.props;
+      // Read before any request: a message without a usable label list waits for nothing.
+      const labels = await labelsFor(ctx);
+      if (mode === 'batch') {
+        const { watchedBatchId } = await ctx.input('watchedBatchId');
+        const progress = await keptWhileWaiting(ctx, pendingWaits, msg, () => watchBatch(ctx, msg, watchedBatchId, labels));
+        msg.topic = 'progress';
+        msg.payload = { ...progress };
+        return { messages: [msg], statusText: ctx.status.text('batchDone', { completed: progress.completed, total: progress.total }) };
       }
-    }
-
-    const props = setupActionNode({
-      red: RED,
-      node: this,
-      def,
-      type: TYPE,
-      contract: CONTRACT,
-      handler: async (msg, ctx) => {
-        const { mode } = ctx.props;
-        // Read before any request: a message without a usable label list waits for nothing.
-        const labels = await labelsFor(ctx);
-        if (mode === 'batch') {
-          const { watchedBatchId } = await ctx.input('watchedBatchId');
-          const progress = await keptWhileWaiting(ctx, pendingWaits, msg, () => watchBatch(ctx, msg, watchedBatchId, labels));
-          msg.topic = 'progress';
-          msg.payload = { ...progress };
-          return { messages: [msg], statusText: ctx.status.text('batchDone', { completed: progress.completed, total: progress.total }) };
-        }
-        const { jobId } = await ctx.input('jobId');
-        let record: JobRecord;
-        if (mode === 'wait') {
-          const { batchId } = await ctx.input('batchId');
-          record = await keptWhileWaiting(ctx, pendingWaits, msg, () => waitForJob(ctx, jobId, batchId, ctx.props));
-        } else {
-          record = await ctx.client.getJob(jobId, ctx.call);
-        }
-        msg.job_id = record.job_id;
-        msg.payload = await jobPayload(ctx, record, labels);
-        return { messages: [msg], statusText: ctx.status.text('status', { status: record.status }) };
-      },
-    });
-
+      const { jobId } = await ctx.input('jobId');
+      let record: JobRecord;
+      if (mode === 'wait') {
+        const { batchId } = await ctx.input('batchId');
+        record = await keptWhileWaiting(ctx, pendingWaits, msg, () => waitForJob(ctx, jobId, batchId, ctx.props));
+      } else {
+        record = await ctx.client.getJob(jobId, ctx.call);
+      }
+      msg.job_id = record.job_id;
+      msg.payload = await jobPayload(ctx, record, labels);
+      return { messages: [msg], statusText: ctx.status.text('status', { status: record.status }) };
+    },
     // Waits kept when the node last stopped start again as new messages.
-    if (props && props.mode !== 'once') {
+    started: (props) => {
+      if (props.mode === 'once') return;
       setImmediate(() => {
         pendingWaits
           .takeAll()
           .then((waits) => waits.forEach((w) => node.receive(w.msg)))
           .catch((err) => node.warn(`could not resume pending waits: ${String(err)}`));
       });
-    }
-  }
-  RED.nodes.registerType(TYPE, PlaymentJobResult as never);
-};
+    },
+  };
+}
 
 /** The label list when the node writes YOLO labels; undefined otherwise. */
 async function labelsFor(ctx: Ctx): Promise<string[] | undefined> {

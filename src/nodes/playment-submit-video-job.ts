@@ -11,12 +11,11 @@ import { MAX_FRAMES_PER_JOB } from '../jobs/frames';
 import { jobSettingsSchema } from '../jobs/job-body';
 import { SETTING_KEYS, planFolders, planJobs, type PlannedJob, type SettingKey } from '../jobs/plan';
 import { EXTRA_KEYS, type ExtraKey } from '../jobs/pre-labels';
-import { setupActionNode, type ActionContext, type ActionNodeDef, type ActionResult } from './common/action-node';
+import { registerActionNode, type ActionContext, type ActionResult } from './common/action-node';
 import { clientOf, dryRunTarget } from './common/config-node';
 import { NUMBER_TYPES, STRING_TYPES, choice, defineContract, flag, type InputField } from './common/input-contract';
 import { settingSchema } from './common/limits';
-import { migrate } from './common/migrations';
-import type { Msg, Node, RED } from './common/red';
+import type { Msg, RED } from './common/red';
 
 const TYPE = 'playment-submit-video-job';
 
@@ -66,59 +65,51 @@ const CONTRACT = defineContract({
 });
 
 export = function register(RED: RED): void {
-  function PlaymentSubmitVideoJob(this: Node, def: ActionNodeDef) {
-    RED.nodes.createNode(this, def);
-    // After createNode, which reads properties the runtime keeps on the original (not enumerable).
-    def = migrate(TYPE, def);
+  const handler = async (msg: Msg, ctx: ActionContext<typeof CONTRACT>) => {
+    // msg.failed describes this node's last failure: one left from an earlier pass (a Catch →
+    // retry flow) would be read as this message's.
+    delete msg.failed;
+    // A dry run sends nothing: it needs the project and the API profile, not a key or a client.
+    const dryRun = ctx.sendsNothing ? dryRunTarget(ctx.config) : undefined;
+    const settings = await ctx.inputSources(SETTING_KEYS);
+    const extras = await ctx.input(...EXTRA_KEYS);
+    // Under a burst, refuse what the account's queue would refuse before planning it (frames,
+    // reference-id hashes): same error as the limiter's. Checked right before planning, because
+    // messages that arrive together pass their field resolution before any of them is queued.
+    if (!dryRun && ctx.client.limiter.full) throw ctx.client.limiter.queueFullError();
+    const projectId = dryRun ? dryRun.projectId : ctx.client.projectId;
+    const { frameOrder, maxFramesPerJob, overlap, existing, groupByFolder } = ctx.props;
+    const options = { projectId, frameOrder, maxFramesPerJob, overlap };
+    const plan = groupByFolder
+      ? planFolders(msg.payload, settings.node, settings.msg, options, extras)
+      : { jobs: planJobs(msg.payload, settings.node, settings.msg, options, extras) };
+    const jobs = plan.jobs;
+    const outputs = outputsFor(RED, msg, jobs);
 
-    const handler = async (msg: Msg, ctx: ActionContext<typeof CONTRACT>) => {
-      // msg.failed describes this node's last failure: one left from an earlier pass (a Catch →
-      // retry flow) would be read as this message's.
-      delete msg.failed;
-      // A dry run sends nothing: it needs the project and the API profile, not a key or a client.
-      const dryRun = ctx.sendsNothing ? dryRunTarget(ctx.config) : undefined;
-      const settings = await ctx.inputSources(SETTING_KEYS);
-      const extras = await ctx.input(...EXTRA_KEYS);
-      // Under a burst, refuse what the account's queue would refuse before planning it (frames,
-      // reference-id hashes): same error as the limiter's. Checked right before planning, because
-      // messages that arrive together pass their field resolution before any of them is queued.
-      if (!dryRun && ctx.client.limiter.full) throw ctx.client.limiter.queueFullError();
-      const projectId = dryRun ? dryRun.projectId : ctx.client.projectId;
-      const { frameOrder, maxFramesPerJob, overlap, existing, groupByFolder } = ctx.props;
-      const options = { projectId, frameOrder, maxFramesPerJob, overlap };
-      const plan = groupByFolder
-        ? planFolders(msg.payload, settings.node, settings.msg, options, extras)
-        : { jobs: planJobs(msg.payload, settings.node, settings.msg, options, extras) };
-      const jobs = plan.jobs;
-      const outputs = outputsFor(RED, msg, jobs);
-
-      let result: ActionResult;
-      if (dryRun) {
-        jobs.forEach((job, i) => {
-          outputs[i].reference_id = job.body.reference_id;
-          outputs[i].payload = { dry_run: true, request: jobCreateRequest(dryRun.profile, projectId, job.body) };
-        });
-        result = { messages: outputs, statusText: ctx.status.text('dryRun') };
-      } else {
-        result = await submitAll(ctx, jobs, outputs, msg, existing);
-      }
-      // What grouping left out is counted on every output: no file is dropped unseen.
-      if ('skipped' in plan) for (const out of result.messages) out.skipped = plan.skipped.length;
-      return result;
-    };
-    setupActionNode({
-      red: RED,
-      node: this,
-      def,
-      type: TYPE,
-      contract: CONTRACT,
+    let result: ActionResult;
+    if (dryRun) {
+      jobs.forEach((job, i) => {
+        outputs[i].reference_id = job.body.reference_id;
+        outputs[i].payload = { dry_run: true, request: jobCreateRequest(dryRun.profile, projectId, job.body) };
+      });
+      result = { messages: outputs, statusText: ctx.status.text('dryRun') };
+    } else {
+      result = await submitAll(ctx, jobs, outputs, msg, existing);
+    }
+    // What grouping left out is counted on every output: no file is dropped unseen.
+    if ('skipped' in plan) for (const out of result.messages) out.skipped = plan.skipped.length;
+    return result;
+  };
+  registerActionNode(RED, {
+    type: TYPE,
+    contract: CONTRACT,
+    behaviour: () => ({
       handler,
       sendsNothing: (msg, props) => props.dryRun || msg.dry_run === true,
       // A dry-run node needs only the project and the profile; any other needs a usable client.
       configCheck: (config, props) => (props.dryRun ? dryRunTarget(config) : clientOf(config)),
-    });
-  }
-  RED.nodes.registerType(TYPE, PlaymentSubmitVideoJob as never);
+    }),
+  });
 };
 
 /**

@@ -18,6 +18,7 @@ import {
   type NodeContract,
   type NodeProperties,
 } from './input-contract';
+import { migrate, type NodeType } from './migrations';
 import type { DoneFn, Msg, Node, NodeDef, RED, SendFn } from './red';
 
 export interface ActionNodeDef extends NodeDef {
@@ -85,6 +86,33 @@ export interface ActionNodeOptions<C extends NodeContract> {
    * refused one shows at deploy: throws NOT_CONFIGURED. Default: a usable client.
    */
   configCheck?: (config: PlaymentConfigNode, props: NodeProperties<C>) => unknown;
+}
+
+/** What one node of an action type does: built per node, after its properties are upgraded. */
+export type ActionBehaviour<C extends NodeContract> = Pick<ActionNodeOptions<C>, 'handler' | 'sendsNothing' | 'configCheck'> & {
+  /** Runs once the node is set up with valid properties (not for a node showing "not configured"). */
+  started?: (props: NodeProperties<C>) => void;
+};
+
+export interface ActionNodeType<C extends NodeContract> {
+  type: NodeType;
+  contract: C;
+  /** Called for each node of the type with its upgraded properties. */
+  behaviour: (node: Node, def: ActionNodeDef) => ActionBehaviour<C>;
+}
+
+/** Registers an action node type: each node is created, its saved properties upgraded, then set up. */
+export function registerActionNode<C extends NodeContract>(red: RED, nodeType: ActionNodeType<C>): void {
+  const { type, contract } = nodeType;
+  function ActionNode(this: Node, saved: ActionNodeDef) {
+    red.nodes.createNode(this, saved);
+    // After createNode, which reads properties the runtime keeps on the original (not enumerable).
+    const def = migrate(type, saved);
+    const { started, ...behaviour } = nodeType.behaviour(this, def);
+    const props = setupActionNode({ red, node: this, def, type, contract, ...behaviour });
+    if (props) started?.(props);
+  }
+  red.nodes.registerType(type, ActionNode as never);
 }
 
 /** Default time in-flight requests get to finish when a node closes (Node-RED allows 15 s). */

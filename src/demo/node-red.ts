@@ -35,6 +35,19 @@ export const EXPECTED_WARNINGS = [/^Projects disabled/, /^Encrypted credentials 
 
 export const running = (child: ChildProcess): boolean => child.exitCode === null && child.signalCode === null;
 
+/** Asks a child process to end with `signal`, then kills it if it has not exited within `graceMs`. */
+export function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 5000): Promise<void> {
+  if (!running(child)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const hard = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(hard);
+      resolve();
+    });
+    child.kill(signal);
+  });
+}
+
 /** Polls GET /flows until Node-RED answers; throws when it exits first or does not answer in time. */
 export async function waitForAdmin(baseUrl: string, child: ChildProcess, timeoutMs: number, everyMs = 250): Promise<void> {
   const deadline = Date.now() + timeoutMs;

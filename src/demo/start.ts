@@ -14,7 +14,7 @@ import path from 'node:path';
 import { DEFAULT_CLI_PORT } from '../sandbox/cli-args';
 import { DEFAULT_PROJECT_ID, startSandbox, type Sandbox } from '../sandbox/server';
 import { demoFlow } from './flows';
-import { EXPECTED_WARNINGS, deploy, running, settingsFileText, waitForAdmin } from './node-red';
+import { EXPECTED_WARNINGS, deploy, running, settingsFileText, stopChild, waitForAdmin } from './node-red';
 import { HOST, anyFreePort, portIsFree } from './ports';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -176,12 +176,7 @@ async function main(): Promise<void> {
     stopping = true;
     filter.quiet();
     say('\nStopping Node-RED and the sandbox ...');
-    if (running(child)) {
-      child.kill('SIGINT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopChild(child, 'SIGINT', 10_000);
     filter.flush();
     await sandbox.close().catch(() => undefined);
     await new Promise<void>((r) => log.end(r));

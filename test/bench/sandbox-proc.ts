@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
+import { stopChild } from '../../src/demo/node-red';
 import { API_KEY, PROJECT } from './workload';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -113,18 +114,6 @@ function waitForUrl(child: ChildProcess): Promise<string> {
       }
     });
     child.once('exit', (code) => fail(new Error(`the sandbox exited with code ${code} before listening`)));
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const hard = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(hard);
-      resolve();
-    });
-    child.kill('SIGTERM');
   });
 }
 

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { stopChild } from '../../src/demo/node-red';
 import { HOST, freePort } from '../support/node-red-process';
 import { waitFor } from '../support/wait';
 
@@ -53,16 +54,9 @@ export async function startBroker(dir: string): Promise<Broker> {
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString('utf8')));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString('utf8')));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const alive = () => child.exitCode === null && child.signalCode === null;
 
-  const stop = async () => {
-    if (!alive()) return;
-    const hard = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.kill('SIGTERM');
-    await exited;
-    clearTimeout(hard);
-  };
+  const stop = () => stopChild(child);
   try {
     await waitFor(
       'Mosquitto to listen',

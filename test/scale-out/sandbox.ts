@@ -6,6 +6,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { stopChild } from '../../src/demo/node-red';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server';
 import type { RecordedRequest } from '../../src/sandbox/types';
 import { API_KEY, PROJECT } from '../bench/workload';
@@ -74,13 +75,7 @@ export function startSandboxChild(opts: { rateLimitPerSecond: number }): Promise
       waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
       child.send({ id, ...command });
     });
-  const stop = async () => {
-    if (!alive()) return;
-    const hard = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.kill('SIGTERM');
-    await exited;
-    clearTimeout(hard);
-  };
+  const stop = () => stopChild(child);
   return call<string>({ cmd: 'url' }).then(
     (url) => ({
       url,

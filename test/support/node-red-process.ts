@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { NODE_TYPES } from '../../src/demo/flows';
-import { EXPECTED_WARNINGS, deploy, running, settingsFileText, waitForAdmin } from '../../src/demo/node-red';
+import { EXPECTED_WARNINGS, deploy, settingsFileText, stopChild, waitForAdmin } from '../../src/demo/node-red';
 import { HOST, anyFreePort } from '../../src/demo/ports';
 import { DEFAULT_PROJECT_ID, type Sandbox } from '../../src/sandbox/server';
 import { PKG } from './npm';
@@ -74,7 +74,6 @@ export async function startNodeRed(opts: NodeRedOptions): Promise<NodeRedProcess
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString('utf8')));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString('utf8')));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
   const url = `http://${HOST}:${port}`;
   const request = async (method: string, urlPath: string, body?: unknown, headers: Record<string, string> = {}) => {
@@ -94,15 +93,7 @@ export async function startNodeRed(opts: NodeRedOptions): Promise<NodeRedProcess
     return { status: res.status, text, json };
   };
 
-  const stop = async (graceMs = 5000) => {
-    if (!running(child)) return;
-    child.kill('SIGINT');
-    const timer = setTimeout(() => {
-      if (running(child)) child.kill('SIGKILL');
-    }, graceMs);
-    await exited;
-    clearTimeout(timer);
-  };
+  const stop = (graceMs = 5000) => stopChild(child, 'SIGINT', graceMs);
 
   try {
     await waitForAdmin(url, child, opts.startTimeoutMs ?? 30_000, 200);

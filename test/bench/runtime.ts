@@ -6,6 +6,7 @@
  * hand-written flow would use (function, http request, catch) come with Node-RED.
  */
 /* eslint-disable @typescript-eslint/no-require-imports */
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -43,10 +44,19 @@ function prepareUserDir(): string {
   return dir;
 }
 
+/** A throwaway credential secret, and no credentials encrypted with it (as Node-RED stores them). */
+const CREDENTIAL_SECRET = randomBytes(16).toString('hex');
+function noCredentials(): { $: string } {
+  const iv = randomBytes(16);
+  const cipher = createCipheriv('aes-256-ctr', createHash('sha256').update(CREDENTIAL_SECRET).digest(), iv);
+  return { $: iv.toString('hex') + cipher.update('{}', 'utf8', 'base64') + cipher.final('base64') };
+}
+
 /** Node-RED's storage interface, in memory; the bench uses no library, projects or sessions. */
 function memoryStorage(): Record<string, (...args: any[]) => Promise<unknown>> {
   let flows: unknown[] = [];
-  let credentials: unknown = {};
+  // Stored encrypted from the start: plain or missing credentials make Node-RED warn at start.
+  let credentials: unknown = noCredentials();
   let settings: unknown = {};
   return {
     init: async () => undefined,
@@ -69,9 +79,9 @@ export async function startRuntime(): Promise<void> {
   RED.init({
     userDir,
     nodesDir: path.join(userDir, 'nodes'),
-    // Flows and credentials stay in memory: nothing to encrypt, nothing written to disk.
+    // Flows and credentials stay in memory, nothing written to disk.
     storageModule: memoryStorage(),
-    credentialSecret: false,
+    credentialSecret: CREDENTIAL_SECRET,
     // No editor, Admin API or HTTP endpoints: the bench deploys through the runtime API.
     httpAdminRoot: false,
     httpNodeRoot: false,

@@ -42,6 +42,8 @@ export interface AnnotationRow {
 export interface YoloEntry {
   frame_id: string;
   src: string | null;
+  /** The label file's name, unique within the job (see `labelFileNames`). */
+  file: string;
   /** One `class cx cy w h` line per box, each ending in a newline; empty for a frame without boxes. */
   text: string;
 }
@@ -164,6 +166,9 @@ export function annotationRows(content: ResultContent, job: { job_id: string; re
 
 const yoloNumber = (n: number): string => n.toFixed(6);
 
+/** File systems allow 255 bytes per name: room for the suffix and `.txt`. */
+const MAX_FILE_BASE = 200;
+
 /**
  * YOLO labels: one entry per frame (in file order, also frames without boxes) whose text has a
  * `class cx cy w h` line per rectangle, the class being the label's index in `labels`. Anything
@@ -186,12 +191,35 @@ export function yoloEntries(content: ResultContent, labels: readonly string[]): 
       skipped.push({ frame_id: s.frameId, tracker_id: trackerId, label: s.label, type: s.type, reason: line.skip });
     }
   }
-  const entries = content.frames.map(({ frame_id: frameId, src }) => ({
+  const files = labelFileNames(content.frames.map((f) => f.frame_id));
+  const entries = content.frames.map(({ frame_id: frameId, src }, i) => ({
     frame_id: frameId,
     src,
+    file: files[i],
     text: (lines.get(frameId) ?? []).map((l) => `${l}\n`).join(''),
   }));
   return { entries, skipped };
+}
+
+/**
+ * A label file name per frame: the frame id without its extension, each character other than a
+ * letter, digit, `_`, `-` or `.` replaced by `_`, then `.txt`. Frames whose names would be the same
+ * (`a.jpg` and `a.png`; letter case alone, for file systems that ignore it) or `classes.txt` get
+ * `-2`, `-3`, … in order: one file per frame, none written over another.
+ */
+export function labelFileNames(frameIds: readonly string[]): string[] {
+  const taken = new Set(['classes']);
+  return frameIds.map((id) => {
+    const base =
+      id
+        .replace(/\.[^./]*$/, '')
+        .replace(/[^A-Za-z0-9_.-]/g, '_')
+        .slice(0, MAX_FILE_BASE) || 'frame';
+    let name = base;
+    for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${base}-${n}`;
+    taken.add(name.toLowerCase());
+    return `${name}.txt`;
+  });
 }
 
 /** The shape's `class cx cy w h` line, or why it has none. */

@@ -7,6 +7,7 @@ import {
   labelListSchema,
   readResult,
   resultPayload,
+  labelFileNames,
   yoloEntries,
   type ResultContent,
 } from '../../src/jobs/result-formats';
@@ -177,12 +178,20 @@ describe('yoloEntries', () => {
   it('writes class cx cy w h lines per frame from normalised corners, every frame listed', () => {
     const { entries } = yoloEntries(content(), ['Pedestrian', 'Car', 'Truck']);
     assert.deepEqual(entries, [
-      { frame_id: 'f1', src: 'https://h.example.com/d/f1.jpg', text: '1 0.200000 0.400000 0.200000 0.400000\n' },
-      { frame_id: 'f2', src: 'https://h.example.com/d/f2.jpg', text: '2 0.750000 0.750000 0.500000 0.500000\n' },
-      { frame_id: 'f3', src: 'https://h.example.com/d/f3.jpg', text: '0 0.300000 0.300000 0.200000 0.200000\n' },
-      { frame_id: 'f4', src: 'https://h.example.com/d/f4.jpg', text: '' },
-      { frame_id: 'f9', src: null, text: '' },
+      { frame_id: 'f1', src: 'https://h.example.com/d/f1.jpg', file: 'f1.txt', text: '1 0.200000 0.400000 0.200000 0.400000\n' },
+      { frame_id: 'f2', src: 'https://h.example.com/d/f2.jpg', file: 'f2.txt', text: '2 0.750000 0.750000 0.500000 0.500000\n' },
+      { frame_id: 'f3', src: 'https://h.example.com/d/f3.jpg', file: 'f3.txt', text: '0 0.300000 0.300000 0.200000 0.200000\n' },
+      { frame_id: 'f4', src: 'https://h.example.com/d/f4.jpg', file: 'f4.txt', text: '' },
+      { frame_id: 'f9', src: null, file: 'f9.txt', text: '' },
     ]);
+  });
+
+  it('names one label file per frame: none written over another or over classes.txt', () => {
+    assert.deepEqual(
+      labelFileNames(['a.jpg', 'a.png', 'A.jpg', 'a-2.jpg', 'classes.jpg', 'cam 1/f?.jpg', 'x.tar.gz', '.jpg', 'noext', 'dir.v2/f']),
+      ['a.txt', 'a-2.txt', 'A-3.txt', 'a-2-2.txt', 'classes-2.txt', 'cam_1_f_.txt', 'x.tar.txt', 'frame.txt', 'noext.txt', 'dir.v2_f.txt'],
+    );
+    assert.equal(labelFileNames(['x'.repeat(300) + '.jpg'])[0], 'x'.repeat(200) + '.txt');
   });
 
   it('lists every shape it cannot write, with the reason', () => {

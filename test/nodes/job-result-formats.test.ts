@@ -174,9 +174,9 @@ describe('playment-job-result: result formats', function () {
     assert.deepEqual(out.payload.frames, FRAMES);
     assert.deepEqual(out.payload.labels, ['Pedestrian', 'Car']);
     assert.deepEqual(out.payload.yolo, [
-      { frame_id: 'frame_0001.jpg', src: SRC[0], text: '1 0.200000 0.400000 0.200000 0.400000\n' },
-      { frame_id: 'frame_0002.jpg', src: SRC[1], text: '1 0.750000 0.750000 0.500000 0.500000\n' },
-      { frame_id: 'frame_0003.jpg', src: SRC[2], text: '' },
+      { frame_id: 'frame_0001.jpg', src: SRC[0], file: 'frame_0001.txt', text: '1 0.200000 0.400000 0.200000 0.400000\n' },
+      { frame_id: 'frame_0002.jpg', src: SRC[1], file: 'frame_0002.txt', text: '1 0.750000 0.750000 0.500000 0.500000\n' },
+      { frame_id: 'frame_0003.jpg', src: SRC[2], file: 'frame_0003.txt', text: '' },
     ]);
     assert.deepEqual(out.payload.skipped, [
       {

@@ -189,6 +189,19 @@ export function transportError(err: unknown, state: AttemptState, timeoutMs: num
     return new PlaymentError({ code: 'ABORTED', message: 'request aborted', cause: err });
   }
   const e = err as { code?: string; message?: string };
+  const proxyStatus = proxyRefusal(e);
+  if (proxyStatus !== undefined) {
+    return new PlaymentError({
+      code: 'NETWORK',
+      message:
+        proxyStatus === 407
+          ? 'the proxy refused its credentials (HTTP 407 to CONNECT): check the user and password of the http proxy node or proxy variable'
+          : `the proxy answered HTTP ${proxyStatus} to CONNECT instead of opening a tunnel to the API`,
+      // Credentials do not mend themselves; a proxy's 5xx may pass.
+      retryable: proxyStatus !== 407,
+      cause: err,
+    });
+  }
   const code = e.code === 'UND_ERR_CONNECT_TIMEOUT' ? 'TIMEOUT' : 'NETWORK';
   return new PlaymentError({
     code,
@@ -196,4 +209,11 @@ export function transportError(err: unknown, state: AttemptState, timeoutMs: num
     retryable: true,
     cause: err,
   });
+}
+
+/** The status a proxy answered to CONNECT, from undici's ProxyAgent error (its only sign of it). */
+function proxyRefusal(e: { code?: string; message?: string }): number | undefined {
+  if (e.code !== 'UND_ERR_ABORTED' || typeof e.message !== 'string') return undefined;
+  const m = /^Proxy response \((\d{3})\) !== 200 when HTTP Tunneling$/.exec(e.message);
+  return m ? Number(m[1]) : undefined;
 }

@@ -98,9 +98,12 @@ describe('playment-config with a core http proxy node', function () {
 
   it('a proxy that refuses the credentials (407): the message ends with an error, the password shown nowhere', async () => {
     nodeProxy.requireAuthorization = basicAuthorization(PROXY_USER, 'the-right-one');
-    const rec = await submitOnce(proxiedFlow());
+    const flow = proxiedFlow();
+    // Retries allowed, yet one CONNECT: the same credentials would be refused again.
+    const rec = await submitOnce({ ...flow, config: { ...flow.config, maxRetries: 2 } });
     assert.equal(rec.outputs.length, 0);
     assert.equal(rec.caught[0].error.code, 'NETWORK');
+    assert.match(rec.caught[0].error.message, /the proxy refused its credentials \(HTTP 407 to CONNECT\)/);
     assert.equal(nodeProxy.records.length, 1);
     assert.equal(sandbox.state.requestCount, 0);
     const visible = everythingVisible(rec, ['n1', 'cfg']);

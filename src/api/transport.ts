@@ -197,7 +197,7 @@ export function transportError(err: unknown, state: AttemptState, timeoutMs: num
         proxyStatus === 407
           ? 'the proxy refused its credentials (HTTP 407 to CONNECT): check the user and password of the http proxy node or proxy variable'
           : `the proxy answered HTTP ${proxyStatus} to CONNECT instead of opening a tunnel to the API`,
-      // Credentials do not mend themselves; a proxy's 5xx may pass.
+      // Credentials do not mend themselves; any other refusal (a 502 while the proxy restarts) is retried.
       retryable: proxyStatus !== 407,
       cause: err,
     });

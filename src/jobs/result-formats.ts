@@ -168,6 +168,8 @@ const yoloNumber = (n: number): string => n.toFixed(6);
 
 /** File systems allow 255 bytes per name: room for the suffix and `.txt`. */
 const MAX_FILE_BASE = 200;
+/** Names Windows keeps for devices, whatever follows the first dot (`nul.txt` writes nowhere). */
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com\d|lpt\d)(\.|$)/i;
 
 /**
  * YOLO labels: one entry per frame (in file order, also frames without boxes) whose text has a
@@ -202,19 +204,23 @@ export function yoloEntries(content: ResultContent, labels: readonly string[]): 
 }
 
 /**
- * A label file name per frame: the frame id without its extension, each character other than a
- * letter, digit, `_`, `-` or `.` replaced by `_`, then `.txt`. Frames whose names would be the same
- * (`a.jpg` and `a.png`; letter case alone, for file systems that ignore it) or `classes.txt` get
- * `-2`, `-3`, … in order: one file per frame, none written over another.
+ * A label file name per frame: the frame id without its extension (after the last `/` or `\`),
+ * each character other than an ASCII letter, digit, `_`, `-` or `.` replaced by `_`, cut to 200
+ * characters (`frame` if nothing is left), then `.txt`. The first frame with a name keeps it; a
+ * later frame whose name is taken (`a.png` after `a.jpg`, or letter case alone, for file systems that
+ * ignore it), and `classes` get `-2`, `-3`, …: one file per frame, none written over another. Windows
+ * device names (`con`, `nul`, `com1`, …) get `_` after the device part (`con.tar.gz` → `con_.tar.txt`).
  */
 export function labelFileNames(frameIds: readonly string[]): string[] {
   const taken = new Set(['classes']);
   return frameIds.map((id) => {
-    const base =
+    const cleaned =
       id
-        .replace(/\.[^./]*$/, '')
+        .replace(/\.[^./\\]*$/, '')
         .replace(/[^A-Za-z0-9_.-]/g, '_')
         .slice(0, MAX_FILE_BASE) || 'frame';
+    // A device name stays one whatever follows its first dot: the mark goes right after it.
+    const base = cleaned.replace(WINDOWS_DEVICE, '$1_$2');
     let name = base;
     for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${base}-${n}`;
     taken.add(name.toLowerCase());

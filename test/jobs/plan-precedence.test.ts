@@ -11,16 +11,16 @@ const opts = { projectId: 'p', frameOrder: 'given' as const, maxFramesPerJob: 0,
 describe('planning bulk jobs: precedence of node, sequence and message values', () => {
   it('takes the node value, then the sequence, then the message', () => {
     const jobs = planJobs(
-      [{ frames: ['https://h/1.jpg'], tag: 'seq-tag', priority_weight: 2 }, { frames: ['https://h/2.jpg'] }],
-      { work_flow_id: 'node-wf' },
+      [{ frames: ['https://h/1.jpg'], tag: 'seq-tag', work_flow_id: 'seq-wf', priority_weight: 2 }, { frames: ['https://h/2.jpg'] }],
+      { tag: 'node-tag' },
       { tag: 'msg-tag', work_flow_id: 'msg-wf', priority_weight: 7 },
       opts,
     );
     assert.deepEqual(
       jobs.map((j) => [j.body.tag, j.body.work_flow_id, j.body.priority_weight]),
       [
-        ['seq-tag', 'node-wf', 2],
-        ['msg-tag', 'node-wf', 7],
+        ['node-tag', 'seq-wf', 2],
+        ['node-tag', 'msg-wf', 7],
       ],
     );
   });

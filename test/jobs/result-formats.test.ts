@@ -192,6 +192,13 @@ describe('yoloEntries', () => {
       ['a.txt', 'a-2.txt', 'A-3.txt', 'a-2-2.txt', 'classes-2.txt', 'cam_1_f_.txt', 'x.tar.txt', 'frame.txt', 'noext.txt', 'dir.v2_f.txt'],
     );
     assert.equal(labelFileNames(['x'.repeat(300) + '.jpg'])[0], 'x'.repeat(200) + '.txt');
+    assert.deepEqual(labelFileNames(['NUL.jpg', 'con.tar.gz', 'com1', 'console.jpg', 'dir.v2\\f.jpg']), [
+      'NUL_.txt',
+      'con_.tar.txt',
+      'com1_.txt',
+      'console.txt',
+      'dir.v2_f.txt',
+    ]);
   });
 
   it('lists every shape it cannot write, with the reason', () => {

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { stopChild } from '../../src/demo/node-red';
+import { running, stopChild } from '../../src/demo/node-red';
 import { HOST, freePort } from '../support/node-red-process';
 import { waitFor } from '../support/wait';
 
@@ -54,7 +54,7 @@ export async function startBroker(dir: string): Promise<Broker> {
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString('utf8')));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString('utf8')));
-  const alive = () => child.exitCode === null && child.signalCode === null;
+  const alive = () => running(child);
 
   const stop = () => stopChild(child);
   try {

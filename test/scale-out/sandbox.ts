@@ -6,7 +6,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { stopChild } from '../../src/demo/node-red';
+import { running, stopChild } from '../../src/demo/node-red';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server';
 import type { RecordedRequest } from '../../src/sandbox/types';
 import { API_KEY, PROJECT } from '../bench/workload';
@@ -54,7 +54,7 @@ export function startSandboxChild(opts: { rateLimitPerSecond: number }): Promise
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const alive = () => child.exitCode === null && child.signalCode === null;
+  const alive = () => running(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let nextId = 0;

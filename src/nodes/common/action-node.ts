@@ -90,7 +90,10 @@ export interface ActionNodeOptions<C extends NodeContract> {
 
 /** What one node of an action type does: built per node, after its properties are upgraded. */
 export type ActionBehaviour<C extends NodeContract> = Pick<ActionNodeOptions<C>, 'handler' | 'sendsNothing' | 'configCheck'> & {
-  /** Runs once the node is set up with valid properties (not for a node showing "not configured"). */
+  /**
+   * Runs once the node is set up, when its own properties are valid (also when its config node is
+   * missing or unusable: its messages then end with NOT_CONFIGURED).
+   */
   started?: (props: NodeProperties<C>) => void;
 };
 

@@ -349,6 +349,13 @@ describe('planning at the edges of its options and limits', () => {
     assert.match(err, /more than 100000 in one job/);
   });
 
+  it('counts a sequence shorter than one part as its own frames beside a long split one', () => {
+    // Parts of 100000 repeating 99999: 100010 frames make 11 parts, 1100000 frames sent; the short one sends its 1.
+    const long = new Array(MAX_FRAMES_PER_JOB + 10).fill('not read');
+    const err = refusedWith(() => planJobs([{ frames: ['not read'] }, { frames: long }], NODE, {}, options(MAX_FRAMES_PER_JOB, 99_999)));
+    assert.match(err, /^msg\.payload has 100011 frames \(1100001 with the frames the overlap repeats\), more than 1000000 in one message/);
+  });
+
   it('keeps the given frame order, or sorts naturally when asked', () => {
     const frames = ['https://h.example/s/f10.jpg', 'https://h.example/s/f9.jpg'];
     const ids = (order: 'given' | 'natural') =>

@@ -101,5 +101,6 @@ describe('frame ids from URLs at their edges', () => {
     assert.equal(frameIdFromUrl('https://h/a/b.jpg#/x'), 'b.jpg');
     assert.equal(frameIdFromUrl('dir/f.jpg?next=https://x/y'), 'f.jpg');
     assert.equal(frameIdFromUrl('dir/f.jpg?//x'), 'f.jpg');
+    assert.equal(frameIdFromUrl('d/f.jpg?u=//x'), 'f.jpg');
   });
 });

@@ -233,3 +233,60 @@ describe('localPathsToUrls', () => {
     );
   });
 });
+
+describe('folders at their edges', () => {
+  it('takes a folder whose name ends in a colon, and refuses a file right under a bare scheme', () => {
+    assert.equal(groupFramesByFolder(['s3://b/cam:/1.jpg']).sequences[0].reference_id, 's3://b/cam:');
+    assert.match(
+      refusal(() => groupFramesByFolder(['https:/1.jpg'])),
+      /"https:\/1\.jpg" is not in a folder/,
+    );
+  });
+
+  it('refuses an empty bucket or key, and a page of several that is not a listing, naming where', () => {
+    assert.match(
+      refusal(() => s3ListingToUrls({ Name: '', Contents: [{ Key: 'd/1.jpg' }] })),
+      /msg\.payload\.Name \(the bucket\) must be a non-empty string, got ""/,
+    );
+    assert.match(
+      refusal(() => s3ListingToUrls({ Name: 'b', Contents: [{ Key: '' }] })),
+      /msg\.payload\.Contents\[0\]\.Key must be a non-empty string/,
+    );
+    assert.match(
+      refusal(() => s3ListingToUrls([{ Name: 'b' }, 'next page'])),
+      /^msg\.payload\[1\] must be a listing object with Contents, got "next page"$/,
+    );
+  });
+
+  it('refuses GCS entries with an empty name or bucket, and names the page of a bad entry', () => {
+    for (const item of [
+      { name: '', bucket: 'b' },
+      { name: 'd/1.jpg', bucket: '' },
+    ]) {
+      assert.match(
+        refusal(() => gcsListingToUrls({ items: [item] })),
+        /msg\.payload\.items\[0\] must have a non-empty name and bucket/,
+      );
+    }
+    assert.match(
+      refusal(() => gcsListingToUrls([{ items: [{ name: 'd/1.jpg', bucket: 'b' }] }, { items: [{ name: 'd/2.jpg' }] }])),
+      /^msg\.payload\[1\]\.items\[0\] must have/,
+    );
+    assert.match(
+      refusal(() => gcsListingToUrls('gs://b/d/1.jpg')),
+      /^msg\.payload must be a listing object with items, got "gs:\/\/b\/d\/1\.jpg"$/,
+    );
+  });
+
+  it('reads a last GCS page whose nextPageToken is empty as the end of the listing', () => {
+    assert.deepEqual(gcsListingToUrls({ items: [{ name: 'd/1.jpg', bucket: 'b' }], nextPageToken: '' }), ['gs://b/d/1.jpg']);
+  });
+
+  it('reads text with one path per line on plain new lines, trims each, and drops extra trailing slashes', () => {
+    const text = '  /srv/frames/a/1.jpg  \n/srv/frames/a/2.jpg\n   \n';
+    assert.deepEqual(localPathsToUrls(text, '/srv/frames//', 'https://h.example.com//'), [
+      'https://h.example.com/a/1.jpg',
+      'https://h.example.com/a/2.jpg',
+    ]);
+  });
+});

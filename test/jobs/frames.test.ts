@@ -94,3 +94,13 @@ describe('frames', () => {
     );
   });
 });
+
+describe('frame ids from URLs at their edges', () => {
+  it('finds the file name when the query or fragment starts with a slash or holds another URL', () => {
+    assert.equal(frameIdFromUrl('https://h/a/b.jpg?/x'), 'b.jpg');
+    assert.equal(frameIdFromUrl('https://h/a/b.jpg#/x'), 'b.jpg');
+    assert.equal(frameIdFromUrl('dir/f.jpg?next=https://x/y'), 'f.jpg');
+    assert.equal(frameIdFromUrl('dir/f.jpg?//x'), 'f.jpg');
+    assert.equal(frameIdFromUrl('d/f.jpg?u=//x'), 'f.jpg');
+  });
+});

@@ -79,6 +79,18 @@ describe('parseJobSettings', () => {
   });
 });
 
+describe('settings at their edges', () => {
+  it('takes an empty id or priority weight given directly as not set', () => {
+    const settings = parseJobSettings({ tag: '', work_flow_id: 'w', priority_weight: '' }, 'msg');
+    assert.deepEqual([settings.tag, settings.work_flow_id, settings.priority_weight], [undefined, 'w', undefined]);
+    assert.equal(parseJobSettings({ tag: 't', priority_weight: null }, 'msg').priority_weight, undefined);
+  });
+
+  it('takes a priority weight of two digits given as text', () => {
+    assert.equal(parseJobSettings({ tag: 't', priority_weight: '10' }, 'msg').priority_weight, 10);
+  });
+});
+
 describe('makeBody', () => {
   const frames = [{ frame_id: 'a', src: 'https://h/a.jpg' }];
 

@@ -284,3 +284,102 @@ describe('planning jobs', () => {
     assert.deepEqual(splitFrames([1, 2], 3, 2), [[1, 2]]);
   });
 });
+
+describe('planning at the edges of its options and limits', () => {
+  const refusedWith = (fn: () => unknown) => refused(fn).message;
+
+  it('refuses frames per job and overlap that are negative or not whole, and an overlap as large as the part', () => {
+    assert.match(
+      refusedWith(() => planJobs(urls(3), NODE, {}, options(-1))),
+      /max frames per job must be a whole number ≥ 0, got -1/,
+    );
+    assert.match(
+      refusedWith(() => planJobs(urls(3), NODE, {}, options(2.5))),
+      /max frames per job must be a whole number ≥ 0, got 2.5/,
+    );
+    assert.match(
+      refusedWith(() => planJobs(urls(3), NODE, {}, options(2, -1))),
+      /overlap must be a whole number ≥ 0, got -1/,
+    );
+    assert.match(
+      refusedWith(() => planJobs(urls(3), NODE, {}, options(2, 0.5))),
+      /overlap must be a whole number ≥ 0, got 0.5/,
+    );
+    assert.match(
+      refusedWith(() => planJobs(urls(3), NODE, {}, options(2, 2))),
+      /overlap \(2\) must be smaller than max frames per job \(2\)/,
+    );
+    assert.equal(planJobs(urls(3), NODE, {}, options(2, 1)).length, 2);
+  });
+
+  it('refuses an empty payload instead of planning no job', () => {
+    assert.match(
+      refusedWith(() => planJobs([], NODE, {}, options(0))),
+      /^msg\.payload has no frames$/,
+    );
+  });
+
+  it('names msg.payload in a single sequence settings error', () => {
+    assert.match(
+      refusedWith(() => planJobs(urls(1), {}, {}, options(0))),
+      /^msg\.payload: tag or work_flow_id is required/,
+    );
+  });
+
+  it('sends a sequence of exactly frames per job as one job, and numbers the parts of a longer one from 1', () => {
+    const [whole] = planJobs(urls(2), NODE, {}, options(2));
+    assert.equal(whole.split, undefined);
+    assert.doesNotMatch(whole.body.reference_id, /-part-/);
+    const parts = planJobs(urls(5), NODE, {}, options(2));
+    assert.deepEqual(
+      parts.map((p) => p.split?.part),
+      [1, 2, 3],
+    );
+    assert.deepEqual(
+      parts.map((p) => p.body.reference_id.slice(-7)),
+      ['-part-1', '-part-2', '-part-3'],
+    );
+  });
+
+  it('takes exactly the per-job limit unsplit, and exactly the message bound as far as the bound goes', () => {
+    const [job] = planJobs(urls(MAX_FRAMES_PER_JOB), NODE, {}, options(0));
+    assert.equal(job.body.data.video_data.frames.length, MAX_FRAMES_PER_JOB);
+    // One million frames pass the message bound; unsplit they are refused for the per-job limit.
+    const err = refusedWith(() => planJobs(new Array(MAX_FRAMES_PER_MESSAGE).fill('not read'), NODE, {}, options(0)));
+    assert.match(err, /more than 100000 in one job/);
+  });
+
+  it('counts a sequence shorter than one part as its own frames beside a long split one', () => {
+    // Parts of 100000 repeating 99999: 100010 frames make 11 parts, 1100000 frames sent; the short one sends its 1.
+    const long = new Array(MAX_FRAMES_PER_JOB + 10).fill('not read');
+    const err = refusedWith(() => planJobs([{ frames: ['not read'] }, { frames: long }], NODE, {}, options(MAX_FRAMES_PER_JOB, 99_999)));
+    assert.match(err, /^msg\.payload has 100011 frames \(1100001 with the frames the overlap repeats\), more than 1000000 in one message/);
+  });
+
+  it('keeps the given frame order, or sorts naturally when asked', () => {
+    const frames = ['https://h.example/s/f10.jpg', 'https://h.example/s/f9.jpg'];
+    const ids = (order: 'given' | 'natural') =>
+      planJobs(frames, NODE, {}, { ...options(0), frameOrder: order })[0].body.data.video_data.frames.map((f) => f.frame_id);
+    assert.deepEqual(ids('given'), ['f10.jpg', 'f9.jpg']);
+    assert.deepEqual(ids('natural'), ['f9.jpg', 'f10.jpg']);
+  });
+
+  it('names at most three of the skipped entries when a folder list holds no image, and none when it is empty', () => {
+    const others = ['s3://b/d/a.txt', 's3://b/d/b.txt', 's3://b/d/c.txt', 's3://b/d/d.txt'];
+    const err = refusedWith(() => planFolders(others, NODE, {}, options(0)));
+    assert.match(err, /\(4 other entries, such as "s3:\/\/b\/d\/a\.txt", "s3:\/\/b\/d\/b\.txt", "s3:\/\/b\/d\/c\.txt"\)$/);
+    assert.match(
+      refusedWith(() => planFolders([], NODE, {}, options(0))),
+      /\(0 other entries\)$/,
+    );
+  });
+
+  it('bounds the folders once split, with the frames their overlap repeats', () => {
+    // 600,000 frames pass as given; in parts of 2 repeating 1 they would send about 1.2 million.
+    const list = Array.from({ length: 600_000 }, (_, i) => `s3://b/d/${i}.jpg`);
+    assert.match(
+      refusedWith(() => planFolders(list, NODE, {}, options(2, 1))),
+      /^msg\.payload has 600000 frames \(1199998 with the frames/,
+    );
+  });
+});

@@ -180,3 +180,23 @@ describe('preLabelTrackers', () => {
     assert.equal(preLabelTrackers(undefined), undefined);
   });
 });
+
+describe('extra job data at its edges', () => {
+  it('names the tracker of a bad pre-label only when the tracker has an id', () => {
+    const mr = { video_2d: { data: { annotations: [{ label: 'Car', frames: { f9: box(0.1) } }] } } };
+    assert.equal(
+      refusal(() => parseJobExtras({ maker_response: mr }, FRAMES, 'msg')),
+      'msg.maker_response.video_2d.data.annotations[0]: frame "f9" is not a frame of this job',
+    );
+  });
+
+  it('keeps what else reference_data holds in a split part', () => {
+    const referenceData = { ...REFERENCE_DATA, source: 'rear-camera', raster: { images: [], encoding: 'png' } };
+    const part = extrasForFrames({ reference_data: referenceData }, [FRAMES[0]]);
+    assert.deepEqual(part.reference_data, {
+      vector: { images: [REFERENCE_DATA.vector.images[0]] },
+      source: 'rear-camera',
+      raster: { images: [], encoding: 'png' },
+    });
+  });
+});

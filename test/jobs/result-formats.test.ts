@@ -316,3 +316,90 @@ describe('resultPayload', () => {
     assert.deepEqual(out.labels, ['Car']);
   });
 });
+
+describe('result formats at their edges', () => {
+  /** One rectangle tracker on frame f1 with these corner points (and optional tracker fields). */
+  const oneShape = (coordinates: unknown[], tracker: Record<string, unknown> = { type: 'rectangle', label: 'Car' }) =>
+    content({ data: { annotation_data: { annotations: [{ _id: 't', ...tracker, frames: { f1: { coordinates } } }] } } });
+
+  it('writes a box touching the image edges, and skips one past any edge, naming why', () => {
+    const reason = 'the corner points are not normalised to 0..1';
+    assert.equal(yoloEntries(oneShape(corners(0, 0, 1, 1)), ['Car']).entries[0].text, '0 0.500000 0.500000 1.000000 1.000000\n');
+    for (const box of [
+      corners(-0.1, 0.2, 0.3, 0.4),
+      corners(0.1, -0.2, 0.3, 0.4),
+      corners(0.1, 0.2, 1.3, 0.4),
+      corners(0.1, 0.2, 0.3, 1.4),
+    ]) {
+      const { entries, skipped } = yoloEntries(oneShape(box), ['Car']);
+      assert.equal(entries[0].text, '', JSON.stringify(box));
+      assert.deepEqual(
+        skipped.map((s) => s.reason),
+        [reason],
+      );
+    }
+  });
+
+  it('takes two opposite corners as a rectangle, one point as none', () => {
+    const two = [
+      { x: 0.1, y: 0.2 },
+      { x: 0.3, y: 0.6 },
+    ];
+    assert.equal(yoloEntries(oneShape(two), ['Car']).entries[0].text, '0 0.200000 0.400000 0.200000 0.400000\n');
+    assert.deepEqual(
+      yoloEntries(oneShape([{ x: 0.1, y: 0.2 }]), ['Car']).skipped.map((s) => s.reason),
+      ['the rectangle has no corner points'],
+    );
+  });
+
+  it('gives null coordinates when any point is not {x, y} numbers, also when others are', () => {
+    const rows = annotationRows(
+      oneShape([
+        { x: 0.1, y: 0.2 },
+        { x: '0.3', y: 0.6 },
+      ]),
+      JOB,
+    );
+    assert.equal(rows[0].coordinates, null);
+  });
+
+  it('gives an empty label and type for a shape neither its tracker nor its annotation names', () => {
+    const read = oneShape(corners(0.1, 0.1, 0.2, 0.2), {});
+    assert.deepEqual(
+      annotationRows(read, JOB).map((r) => [r.label, r.type]),
+      [['', '']],
+    );
+    assert.deepEqual(
+      yoloEntries(read, ['Car']).skipped.map((s) => s.reason),
+      ['a shape without a type has no YOLO box; only rectangles do'],
+    );
+  });
+
+  it('skips frame entries that are not objects, lack a text frame_id or repeat one', () => {
+    const read = content({
+      data: {
+        annotation_data: { annotations: [] },
+        video_data: {
+          frames: ['f0', { src: 'https://h/x.jpg' }, { frame_id: 7 }, { frame_id: 'f1', src: 'a' }, { frame_id: 'f1', src: 'b' }],
+        },
+      },
+    });
+    assert.deepEqual(read.frames, [{ frame_id: 'f1', src: 'a' }]);
+  });
+
+  it('gives maps and rows a Function node can change: keys writable and deletable', () => {
+    const map = frameMap(content());
+    map.f1 = 'https://elsewhere.example.com/f1.jpg';
+    delete map.f2;
+    assert.equal(map.f1, 'https://elsewhere.example.com/f1.jpg');
+    assert.equal('f2' in map, false);
+    const [row] = annotationRows(content(), JOB);
+    row.attributes.colour = 'blue';
+    delete row.attributes.occluded;
+    assert.deepEqual(row.attributes, { colour: 'blue' });
+  });
+
+  it('refuses the yolo format without a label list', () => {
+    assert.throws(() => resultPayload(content(), 'yolo', JOB), /the YOLO format needs the label list/);
+  });
+});

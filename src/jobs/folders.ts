@@ -153,6 +153,12 @@ export function gcsListingToUrls(listing: unknown, label = 'msg.payload'): strin
   const urls: string[] = [];
   pages.forEach((page, p) => {
     const where = Array.isArray(listing) && !isItemArray ? `${label}[${p}]` : label;
+    // An entry among pages would read as a page with nothing in it: its object silently lost.
+    if (!isItemArray && !('items' in page) && 'name' in page) {
+      throw invalidInput(
+        `${where} is an object entry ({name, bucket}) among listing pages: give listing pages or object entries, not both`,
+      );
+    }
     itemsOf(page, 'items', where).forEach((item: unknown, i) => {
       const at = isItemArray ? `${label}[${i}]` : `${where}.items[${i}]`;
       const name = isPlainObject(item) ? item.name : undefined;

@@ -190,6 +190,17 @@ describe('gcsListingToUrls', () => {
     assert.deepEqual(gcsListingToUrls({ kind: 'storage#objects' }), []);
   });
 
+  it('refuses an object entry mixed in with listing pages instead of reading it as an empty page', () => {
+    assert.equal(
+      refusal(() => gcsListingToUrls([{ name: 'a/1.jpg', bucket: 'b' }, { items: [GCS_LISTING.items[0]] }])),
+      'msg.payload[0] is an object entry ({name, bucket}) among listing pages: give listing pages or object entries, not both',
+    );
+    // An empty page among pages is still an empty page.
+    assert.deepEqual(gcsListingToUrls([{ kind: 'storage#objects' }, { items: [GCS_LISTING.items[0]] }]), [
+      'gs://gcs-cams/runs/r2/0002.jpg',
+    ]);
+  });
+
   it('refuses one page of a longer listing and entries without name or bucket', () => {
     assert.match(
       refusal(() => gcsListingToUrls({ ...GCS_LISTING, nextPageToken: 'abc' })),

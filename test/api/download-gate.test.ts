@@ -10,12 +10,17 @@ async function turns(rounds = 5): Promise<void> {
 
 /** An acquire whose outcome can be looked at without awaiting it. */
 function watched(promise: Promise<() => void>) {
-  const state: { release?: () => void; error?: unknown } = {};
+  let release: (() => void) | undefined;
+  let error: unknown;
   promise.then(
-    (release) => (state.release = release),
-    (err: unknown) => (state.error = err),
+    (r) => (release = r),
+    (err: unknown) => (error = err),
   );
-  return state;
+  return {
+    started: () => release !== undefined,
+    release: () => release!(),
+    error: () => error,
+  };
 }
 
 describe('download gate: slots handed on in order', () => {
@@ -25,14 +30,14 @@ describe('download gate: slots handed on in order', () => {
     const second = watched(gate.acquire());
     const third = watched(gate.acquire());
     await turns();
-    assert.equal(second.release, undefined);
+    assert.equal(second.started(), false);
     first();
     await turns();
-    assert.ok(second.release, 'the second starts when the first ends');
-    assert.equal(third.release, undefined, 'the third waits for the second');
+    assert.ok(second.started(), 'the second starts when the first ends');
+    assert.equal(third.started(), false, 'the third waits for the second');
     second.release();
     await turns();
-    assert.ok(third.release);
+    assert.ok(third.started());
     third.release();
   });
 
@@ -44,11 +49,11 @@ describe('download gate: slots handed on in order', () => {
     first();
     first();
     await turns();
-    assert.ok(second.release);
-    assert.equal(third.release, undefined, 'still one download at a time');
+    assert.ok(second.started());
+    assert.equal(third.started(), false, 'still one download at a time');
     second.release();
     await turns();
-    assert.ok(third.release);
+    assert.ok(third.started());
     third.release();
   });
 
@@ -60,14 +65,14 @@ describe('download gate: slots handed on in order', () => {
     const cancelled = watched(gate.acquire(cancel.signal));
     cancel.abort(new Error('node closed'));
     await turns();
-    assert.match(String(cancelled.error), /node closed/);
+    assert.match(String(cancelled.error()), /node closed/);
     first();
     await turns();
-    assert.ok(second.release);
+    assert.ok(second.started());
     second.release();
     const later = watched(gate.acquire());
     await turns();
-    assert.ok(later.release, 'the slot the cancelled waiter would have taken is free');
+    assert.ok(later.started(), 'the slot the cancelled waiter would have taken is free');
     later.release();
   });
 
@@ -86,7 +91,7 @@ describe('download gate: slots handed on in order', () => {
     assert.equal(getEventListeners(nodeLifetime.signal, 'abort').length, 1);
     first();
     await turns();
-    assert.ok(second.release);
+    assert.ok(second.started());
     assert.equal(getEventListeners(nodeLifetime.signal, 'abort').length, 0);
     second.release();
   });

@@ -154,7 +154,7 @@ describe('request loop: one call, its retries and its deadline', () => {
     );
     assert.match(
       error!.message,
-      /^the API answered 503 and asked to wait 120 s before retrying \(Retry-After\), more than the (59|60) s left of this call's 60 s deadline; nothing more was sent$/,
+      /^the API answered 503 and asked to wait 120 s before retrying \(Retry-After\), more than the \d+ s left of this call's 60 s deadline; nothing more was sent$/,
     );
     assert.ok((error!.cause as PlaymentError).code === 'HTTP_ERROR');
     assert.match(debug.at(-1)!, /not retried after 503 HTTP_ERROR \(attempt 1\): Retry-After 120000 ms is beyond the deadline$/);

@@ -234,6 +234,69 @@ describe('reference map: cancel signals, memory bounds and log lines', () => {
     assert.equal(fake.reads.length, before + 1);
   });
 
+  it('a lookup makes its batch the most recently used: the other one is forgotten first', async () => {
+    const batches = new Map([
+      ['a', refs('a', 3)],
+      ['b', refs('b', 3)],
+      ['c', refs('c', 3)],
+    ]);
+    const fake = listing(batches);
+    const map = new ReferenceMap(fake.reader, { maxEntries: 1000, maxPages: 1000, maxBatches: 2 });
+    assert.equal(await map.find('a', 'a0'), 'job-a0');
+    assert.equal(await map.find('b', 'b0'), 'job-b0');
+    assert.equal(await map.find('a', 'a1'), 'job-a1', 'known: no read, but "a" is now the most recently used');
+    assert.equal(await map.find('c', 'c0'), 'job-c0');
+    const before = fake.reads.length;
+    assert.equal(await map.find('a', 'a2'), 'job-a2');
+    assert.equal(fake.reads.length, before, '"a" kept');
+    assert.equal(await map.find('b', 'b2'), 'job-b2');
+    assert.equal(fake.reads.length, before + 1, '"b" forgotten: read again');
+  });
+
+  it('a batch whose listing is still read to its end is kept, though nobody waits on it any more', async () => {
+    const batches = new Map([
+      ['long', refs('l', 150)],
+      ['other', refs('o', 3)],
+    ]);
+    const fake = listing(batches);
+    let openSecondPage!: () => void;
+    const secondPage = new Promise<void>((r) => (openSecondPage = r));
+    const reader = async (batchId: string, token: string | undefined) => {
+      if (token === '100') await secondPage;
+      return fake.reader(batchId, token);
+    };
+    const map = new ReferenceMap(reader, { maxEntries: 1000, maxPages: 1000, maxBatches: 1 });
+    // Answered from the first page; the read goes on to the second.
+    assert.equal(await map.find('long', 'l1'), 'job-l1');
+    const other = map.find('other', 'o0');
+    openSecondPage();
+    assert.equal(await other, 'job-o0');
+    await new Promise((r) => setImmediate(r));
+    const before = fake.reads.length;
+    assert.equal(await map.find('long', 'l120'), 'job-l120');
+    assert.equal(fake.reads.length, before, 'its second page was remembered');
+  });
+
+  it('a lookup made while a read runs, of a reference id that read misses, waits for the next read', async () => {
+    const batches = new Map([['b1', refs('r', 5)]]);
+    const fake = listing(batches);
+    let served = 0;
+    // The job is stored just after the first read passed its page: only the second read lists it.
+    const reader = async (batchId: string, token: string | undefined) => {
+      const page = await fake.reader(batchId, token);
+      if (++served === 1) batches.get('b1')!.push('late');
+      return page;
+    };
+    const map = new ReferenceMap(reader);
+    const open = fake.hold();
+    const before = map.find('b1', 'late');
+    const during = map.find('b1', 'late');
+    open();
+    assert.equal(await before, undefined);
+    assert.equal(await during, 'job-late');
+    assert.deepEqual(fake.reads, ['b1:0', 'b1:0']);
+  });
+
   it('keeps exactly maxEntries reference ids, the oldest of the least recently used batch dropped first', async () => {
     const batches = new Map([
       ['old', refs('o', 5)],

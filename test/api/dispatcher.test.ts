@@ -257,9 +257,13 @@ describe('the proxy-or-direct dispatcher: close and destroy reach both routes', 
       (err: Error & { code?: string }) => err.code,
     );
 
+  async function turns(): Promise<void> {
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  }
+
   async function calls(count: () => number): Promise<number> {
     // A callback called more than once would be so within these turns.
-    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    await turns();
     return count();
   }
 
@@ -277,9 +281,17 @@ describe('the proxy-or-direct dispatcher: close and destroy reach both routes', 
     assert.equal(await refusal(dispatcher, `http://${PROXIED_HOST}/`), 'UND_ERR_DESTROYED');
   });
 
-  it('close() resolves once both routes are closed', async () => {
+  it('close() resolves once the requests in flight are answered, and both routes are closed', async () => {
     const dispatcher = proxied();
-    assert.equal(await dispatcher.close(), undefined);
+    const answer = request(`http://127.0.0.1:${port}/v1/direct`, { dispatcher }).then((res) => res.body.text());
+    await waitFor('the request to reach the silent server', () => connections.length === 1);
+    let closed = false;
+    const closing = dispatcher.close().then(() => (closed = true));
+    await turns();
+    assert.equal(closed, false, 'not closed while a request waits for its answer');
+    connections[0].end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nok');
+    assert.equal(await answer, 'ok');
+    await closing;
     assert.equal(await refusal(dispatcher, `http://127.0.0.1:${port}/`), 'UND_ERR_DESTROYED');
     assert.equal(await refusal(dispatcher, `http://${PROXIED_HOST}/`), 'UND_ERR_DESTROYED');
   });
@@ -325,5 +337,38 @@ describe('the proxy-or-direct dispatcher: close and destroy reach both routes', 
     assert.ok(throughProxy instanceof Error, 'the request waiting on the proxy failed');
     assert.equal(await refusal(dispatcher, `http://127.0.0.1:${port}/`), 'UND_ERR_DESTROYED');
     assert.equal(await refusal(dispatcher, `http://${PROXIED_HOST}/`), 'UND_ERR_DESTROYED');
+  });
+});
+
+describe("a proxy node's credentials", () => {
+  let proxy: RecordingProxy;
+  const dispatchers: Dispatcher[] = [];
+
+  before(async () => {
+    proxy = await startRecordingProxy();
+  });
+  after(async () => {
+    await Promise.all(dispatchers.map((d) => d.destroy()));
+    await proxy.close();
+  });
+
+  /** What the proxy saw as Proxy-Authorization for one request through it (it refuses the tunnel). */
+  async function authorizationSent(credentials: { username?: string; password?: string }): Promise<string | undefined> {
+    const dispatcher = createDispatcher({ connectTimeoutMs: 10_000, proxy: { url: proxy.url, noProxy: [], ...credentials } });
+    dispatchers.push(dispatcher);
+    proxy.records.length = 0;
+    await assert.rejects(request(`https://${PROXIED_HOST}/v1/x`, { dispatcher }));
+    assert.equal(proxy.records.length, 1);
+    return proxy.records[0].proxyAuthorization;
+  }
+
+  it('sends none without a user name and password', async () => {
+    assert.equal(await authorizationSent({}), undefined);
+    assert.equal(await authorizationSent({ username: '', password: '' }), undefined);
+  });
+
+  it('sends Basic credentials when either is set, the other empty', async () => {
+    assert.equal(await authorizationSent({ username: 'corp-user' }), basicAuthorization('corp-user', ''));
+    assert.equal(await authorizationSent({ password: 'pw-only' }), basicAuthorization('', 'pw-only'));
   });
 });

@@ -35,10 +35,17 @@ describe('download gate: slots handed on in order', () => {
     await turns();
     assert.ok(second.started(), 'the second starts when the first ends');
     assert.equal(third.started(), false, 'the third waits for the second');
+    const latecomer = watched(gate.acquire());
+    await turns();
+    assert.equal(latecomer.started(), false, 'a new download waits too');
     second.release();
     await turns();
     assert.ok(third.started());
+    assert.equal(latecomer.started(), false);
     third.release();
+    await turns();
+    assert.ok(latecomer.started());
+    latecomer.release();
   });
 
   it('a release function called twice frees one slot', async () => {

@@ -189,6 +189,12 @@ describe('parseData: the data of an answer read with its schema', () => {
     assert.ok(err.message.endsWith(jobData.safeParse({ job_id: 5 }).error!.issues[0].message), err.message);
   });
 
+  it('a nested mismatch names its path with dots', () => {
+    const page = z.object({ jobs: z.array(z.object({ id: z.string() })) });
+    const err = thrown(() => parseData(page, { jobs: [{ id: 'j1' }, { id: 2 }] }, 'batch jobs'));
+    assert.match(err.message, /^unexpected batch jobs answer from the API: jobs\.1\.id \S.*$/);
+  });
+
   it("a mismatch of the data as a whole names 'data'", () => {
     const err = thrown(() => parseData(jobData, 'text', 'job.create'));
     assert.match(err.message, /^unexpected job\.create answer from the API: data \S.*$/);

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { PlaymentError } from '../../src/api/errors';
 import { RequestLimiter, type LimiterChange } from '../../src/api/limiter';
+import { useMockClock } from '../support/mock-clock';
 import { RequestLoop, asAborted, type Attempt, type CallOptions, type LoopSettings } from '../../src/api/request-loop';
 
 type Outcome = unknown | PlaymentError;
@@ -215,6 +216,40 @@ describe('request loop: one call, its retries and its deadline', () => {
     assert.match(error!.message, /^job\.create aborted: the node was closed$/);
   });
 
+  it('a create cancelled while it backs off after a 429 ends with mayExist (it was sent); a read without', async () => {
+    for (const idempotent of [false, true]) {
+      const cancel = new AbortController();
+      const { error, script } = await run([err('HTTP_ERROR', { statusCode: 429, retryable: true, retryAfter: '0' }), {}], {
+        idempotent,
+        call: { cancel: cancel.signal },
+        settings: {
+          retry: { maxRetries: 2, baseDelayMs: 60_000, maxDelayMs: 60_000 },
+          log: { debug: () => cancel.abort(), trace: () => undefined },
+        },
+      });
+      assert.equal(script.count, 1);
+      assert.deepEqual([error?.code, error?.mayExist], ['ABORTED', idempotent ? undefined : true], `idempotent: ${idempotent}`);
+    }
+  });
+
+  it('a create whose retry finds the limiter closed ends with ABORTED and mayExist; a read without', async () => {
+    for (const idempotent of [false, true]) {
+      const limiter = new RequestLimiter({ ratePerSecond: 0, maxConcurrent: 1, maxQueue: 10 });
+      const closed = err('ABORTED', { message: 'the Playment config node was closed' });
+      const { error, script } = await run([err('HTTP_ERROR', { statusCode: 429, retryable: true, retryAfter: '0' }), {}], {
+        idempotent,
+        settings: {
+          limiter,
+          // Closed as the retry is announced: the backoff ends, the slot for the retry is refused.
+          log: { debug: () => limiter.close(closed), trace: () => undefined },
+        },
+      });
+      assert.equal(script.count, 1);
+      assert.deepEqual([error?.code, error?.mayExist], ['ABORTED', idempotent ? undefined : true], `idempotent: ${idempotent}`);
+      assert.equal(error?.message, 'job.create aborted: the Playment config node was closed');
+    }
+  });
+
   it('a retry is never refused by a full queue; a new call is', async () => {
     const { loop: l, limiter } = loop({ limiter: new RequestLimiter({ ratePerSecond: 0, maxConcurrent: 1, maxQueue: 1 }) });
     const held = await limiter.acquire();
@@ -256,5 +291,28 @@ describe('asAborted', () => {
     const reason = new DOMException('This operation was aborted', 'AbortError');
     const copy = asAborted(reason, 'batch.jobs');
     assert.deepEqual([copy.code, copy.message, copy.cause], ['ABORTED', 'batch.jobs aborted: the node was closed', reason]);
+  });
+});
+
+describe('request loop on a mocked clock', () => {
+  useMockClock(0);
+
+  it('a Retry-After exactly as long as what is left of the deadline leaves no time for the retry: RATE_LIMITED', async () => {
+    const limiter = new RequestLimiter({ ratePerSecond: 0, maxConcurrent: 1, maxQueue: 10 });
+    const loop = new RequestLoop({
+      limiter,
+      retry: { maxRetries: 2, baseDelayMs: 1, maxDelayMs: 2 },
+      timeoutMs: 30_000,
+      deadlineMs: 5_000,
+      log: { debug: () => undefined, trace: () => undefined },
+      closing: new AbortController().signal,
+      aborting: new AbortController().signal,
+    });
+    const script = scripted([err('HTTP_ERROR', { statusCode: 503, retryable: true, retryAfter: '5' }), {}]);
+    await assert.rejects(
+      loop.run({ route: 'job.get', target: 'GET /x', call: {}, idempotent: true, attempt: script.attempt }),
+      (e: PlaymentError) => e.code === 'RATE_LIMITED',
+    );
+    assert.equal(script.count, 1);
   });
 });

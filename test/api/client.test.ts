@@ -3,6 +3,8 @@
  * of a create call becomes, and what closing does to calls queued and in flight.
  */
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { PlaymentClient, type ClientOptions } from '../../src/api/client';
 import { PlaymentError } from '../../src/api/errors';
 import type { VideoJobBody } from '../../src/jobs/job-body';
@@ -213,17 +215,35 @@ describe('the Playment client against the sandbox', function () {
       assert.equal(routeCount('job.create'), 0);
       assert.match(debug.join('\n'), /^closing: queued calls end with ABORTED; \d+ call\(s\) in flight get 5000 ms to finish$/m);
       assert.equal(debug.at(-1), 'closed');
+      assert.ok(!debug.some((line) => line.includes('still in flight')), 'every call ended within the grace');
     });
 
     it('a call still in flight after the grace is aborted', async () => {
       const c = client();
       sandbox.injectFault({ route: 'project.details', mode: 'delay', delayMs: 10_000 });
-      const running = failure(c.projectDetails());
+      let ended = false;
+      const running = failure(c.projectDetails()).finally(() => (ended = true));
       await waitForRequest('project.details');
       await c.close(1);
+      assert.ok(ended, 'close resolves once the aborted call has ended');
       const err = await running;
       assert.equal(err.code, 'ABORTED');
       assert.ok(debug.includes('closing: 1 call(s) still in flight after 1 ms aborted'), debug.join('\n'));
+    });
+
+    it('a lookup waiting on a listing read ends with ABORTED when its cancel aborts or the client closes', async () => {
+      const c = client();
+      const { batch_id } = await c.createBatch({ name: 'slow listing', description: '' });
+      sandbox.injectFault({ route: 'batch.jobs', mode: 'delay', delayMs: 10_000, count: 5 });
+      const nodeLifetime = new AbortController();
+      const cancel = new AbortController();
+      const cancelled = failure(c.findJobByReference('r1', batch_id, { cancel: cancel.signal }));
+      const kept = failure(c.findJobByReference('r2', batch_id, { cancel: nodeLifetime.signal }));
+      cancel.abort();
+      assert.equal((await cancelled).code, 'ABORTED');
+      await c.close(0);
+      const closed = await kept;
+      assert.deepEqual([closed.code, closed.message], ['ABORTED', 'batch.jobs aborted: the Playment config node was closed']);
     });
 
     it('a closed client takes no new call', async () => {
@@ -238,4 +258,142 @@ describe('the Playment client against the sandbox', function () {
   async function waitForRequest(route: string): Promise<void> {
     while (routeCount(route) === 0) await new Promise((r) => setTimeout(r, 5));
   }
+});
+
+/**
+ * Answers the sandbox does not give: data that does not match its schema, a project without a
+ * default batch. A small local server answers each path from a table, counting requests.
+ */
+describe('the client with answers the sandbox does not give', () => {
+  let server: Server;
+  let baseUrl = '';
+  let routes: Record<string, () => unknown>;
+  let hits: Record<string, number>;
+  const clients: PlaymentClient[] = [];
+
+  before(async () => {
+    server = createServer((req, res) => {
+      req.resume();
+      const path = (req.url ?? '').split('?')[0];
+      hits[`${req.method} ${path}`] = (hits[`${req.method} ${path}`] ?? 0) + 1;
+      const answer = routes[`${req.method} ${path}`];
+      if (!answer) return void res.writeHead(404).end();
+      const body = answer();
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(typeof body === 'string' ? body : JSON.stringify({ success: true, data: body }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  beforeEach(() => {
+    routes = {};
+    hits = {};
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close(0)));
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  function client(): PlaymentClient {
+    const c = new PlaymentClient({
+      baseUrl,
+      apiVersion: 'v1',
+      projectId: 'p1',
+      apiKey: 'key-5678',
+      rateLimit: 0,
+      maxRetries: 2,
+      retryPolicy: { baseDelayMs: 1, maxDelayMs: 2 },
+    });
+    clients.push(c);
+    return c;
+  }
+
+  it("data that does not match an endpoint's schema is BAD_RESPONSE naming that answer, and a read is not sent again", async () => {
+    routes = {
+      'POST /v1/projects/p1/batch': () => ({ batch: 'no id' }),
+      'GET /v1/projects/p1/jobs/j1': () => ({ job_id: 'j1' }),
+      'GET /v1/projects/p1/batch/b1': () => ({ jobs: 'none' }),
+      'GET /v1/projects/p1/details': () => ({ batches: 'none' }),
+    };
+    const c = client();
+    const cases: Array<[Promise<unknown>, string, string]> = [
+      [c.createBatch({ name: 'n', description: '' }), 'create batch', 'POST /v1/projects/p1/batch'],
+      [c.getJob('j1'), 'job', 'GET /v1/projects/p1/jobs/j1'],
+      [c.batchJobs('b1', undefined), 'batch jobs', 'GET /v1/projects/p1/batch/b1'],
+      [c.projectDetails(), 'project details', 'GET /v1/projects/p1/details'],
+    ];
+    for (const [call, what, route] of cases) {
+      const err = await failure(call);
+      assert.equal(err.code, 'BAD_RESPONSE');
+      assert.ok(err.message.startsWith(`unexpected ${what} answer from the API: `), err.message);
+      assert.equal(hits[route], 1, route);
+    }
+  });
+
+  it('a garbled answer to a read is final: sent once', async () => {
+    routes = { 'GET /v1/projects/p1/jobs/j1': () => '{"success":tr', 'GET /v1/projects/p1/batch/b1': () => '{"success":tr' };
+    const c = client();
+    assert.equal((await failure(c.getJob('j1'))).code, 'BAD_RESPONSE');
+    assert.equal((await failure(c.batchJobs('b1', undefined))).code, 'BAD_RESPONSE');
+    assert.deepEqual(hits, { 'GET /v1/projects/p1/jobs/j1': 1, 'GET /v1/projects/p1/batch/b1': 1 });
+  });
+
+  it('a created job whose data cannot be read is looked up by reference id: recovered', async () => {
+    routes = {
+      'POST /v1/projects/p1/jobs': () => ({ unexpected: true }),
+      'GET /v1/projects/p1/details': () => ({ batches: [{ id: 'default-b', is_default: true }] }),
+      'GET /v1/projects/p1/batch/default-b': () => ({ jobs: [{ id: 'job-77', reference_id: 'ref-77' }] }),
+    };
+    const c = client();
+    const created = await c.createJob(body('ref-77'));
+    assert.deepEqual(created, { job_id: 'job-77', reference_id: 'ref-77', tag: undefined, work_flow_id: 'wf-1', recovered: true });
+    assert.equal(hits['POST /v1/projects/p1/jobs'], 1);
+  });
+
+  it('a created job whose data cannot be read and is not listed: BAD_RESPONSE saying so', async () => {
+    routes = {
+      'POST /v1/projects/p1/jobs': () => ({ unexpected: true }),
+      'GET /v1/projects/p1/details': () => ({ batches: [{ id: 'default-b', is_default: true }] }),
+      'GET /v1/projects/p1/batch/default-b': () => ({ jobs: [] }),
+    };
+    const err = await failure(client().createJob(body('ref-78')));
+    assert.deepEqual([err.code, err.statusCode, err.referenceId], ['BAD_RESPONSE', 200, 'ref-78']);
+    assert.match(
+      err.message,
+      /^the API answered the job creation with data that cannot be read; no job with reference id ref-78 is listed/,
+    );
+  });
+
+  it('a project without a default batch finds no job in it, and the next lookup asks the details again', async () => {
+    let withDefault = false;
+    routes = {
+      'GET /v1/projects/p1/details': () => ({ batches: withDefault ? [{ id: 'default-b', is_default: true }] : [{ id: 'other' }] }),
+      'GET /v1/projects/p1/batch/default-b': () => ({ jobs: [{ id: 'job-1', reference_id: 'ref-1' }] }),
+    };
+    const c = client();
+    assert.equal(await c.findJobByReference('ref-1', undefined), undefined);
+    withDefault = true;
+    assert.equal(await c.findJobByReference('ref-1', undefined), 'job-1');
+    assert.equal(hits['GET /v1/projects/p1/details'], 2);
+  });
+
+  it('without reuseExisting, concurrent creations of one name each send their request', async () => {
+    let created = 0;
+    routes = {
+      'POST /v1/projects/p1/batch': () =>
+        ++created === 1 ? { batch_id: 'b-new' } : '{"success":false,"error":{"code":"BATCH_CREATION","message":"exists"}}',
+    };
+    const c = client();
+    const [first, second] = await Promise.allSettled([
+      c.createBatch({ name: 'n', description: '' }),
+      c.createBatch({ name: 'n', description: '' }),
+    ]);
+    assert.deepEqual(first, { status: 'fulfilled', value: { batch_id: 'b-new' } });
+    assert.equal(second.status, 'rejected');
+    assert.equal(hits['POST /v1/projects/p1/batch'], 2);
+  });
 });

@@ -1,10 +1,11 @@
 /** How answers from the API become errors: Playment's auth codes, and which failures are retried. */
 import assert from 'node:assert/strict';
+import { z } from 'zod';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PlaymentClient } from '../../src/api/client';
 import { PlaymentError, authFailure } from '../../src/api/errors';
-import { parseAnswer } from '../../src/api/answers';
+import { parseAnswer, parseData } from '../../src/api/answers';
 
 function thrown(fn: () => unknown): PlaymentError {
   try {
@@ -139,5 +140,63 @@ describe('answers from the API', () => {
     assert.deepEqual([gateway.code, gateway.retryable], ['HTTP_ERROR', true]);
     assert.equal(thrown(() => parseAnswer(200, '<html>')).code, 'BAD_RESPONSE');
     assert.equal(thrown(() => parseAnswer(200, '{"ok":1}')).code, 'BAD_RESPONSE');
+  });
+});
+
+describe('what an answer says when it is not data', () => {
+  const success = '{"success":true,"data":{"job_id":"j"}}';
+
+  it('a success envelope outside 2xx is an HTTP error, not data', () => {
+    for (const status of [199, 300, 304, 500]) {
+      const err = thrown(() => parseAnswer(status, success));
+      assert.deepEqual([err.code, err.statusCode, err.message], ['HTTP_ERROR', status, `the API answered HTTP ${status}`]);
+    }
+    assert.deepEqual(parseAnswer(299, success), { job_id: 'j' });
+  });
+
+  it('names the status alone when the refusal carries no code of its own', () => {
+    assert.equal(thrown(() => parseAnswer(401, 'nope')).message, 'the API key was refused (HTTP 401): check the key in the config node');
+    assert.equal(thrown(() => parseAnswer(403, '{}')).message, 'the API key has no access to this project (HTTP 403)');
+  });
+
+  it("an error envelope's message is Playment's code, its message (or 'no message') and the status", () => {
+    assert.equal(
+      thrown(() => parseAnswer(400, '{"success":false,"error":{"code":"FS_0003","message":"bad frames"}}')).message,
+      'FS_0003: bad frames (HTTP 400)',
+    );
+    assert.equal(thrown(() => parseAnswer(400, '{"success":false,"error":{"code":"FS_0003"}}')).message, 'FS_0003: no message (HTTP 400)');
+  });
+
+  it('tells a non-JSON body from JSON without the envelope', () => {
+    assert.equal(thrown(() => parseAnswer(502, '<html>')).message, 'the API answered HTTP 502 without a JSON body');
+    assert.equal(thrown(() => parseAnswer(502, '{"status":"bad gateway"}')).message, 'the API answered HTTP 502');
+    assert.equal(thrown(() => parseAnswer(200, '<html>')).message, 'the API answered HTTP 200 with a body that is not JSON');
+    assert.equal(thrown(() => parseAnswer(200, '{"ok":1}')).message, 'the API answered HTTP 200 without the {success, data} envelope');
+  });
+});
+
+describe('parseData: the data of an answer read with its schema', () => {
+  const jobData = z.object({ job_id: z.string() });
+
+  it('gives the parsed data', () => {
+    assert.deepEqual(parseData(jobData, { job_id: 'j1', extra: 1 }, 'job.create'), { job_id: 'j1' });
+  });
+
+  it("a mismatch is BAD_RESPONSE naming the answer, the field's path and zod's reason", () => {
+    const err = thrown(() => parseData(jobData, { job_id: 5 }, 'job.create'));
+    assert.deepEqual([err.code, err.statusCode, err.retryable], ['BAD_RESPONSE', 200, false]);
+    assert.match(err.message, /^unexpected job\.create answer from the API: job_id \S.*$/);
+    assert.ok(err.message.endsWith(jobData.safeParse({ job_id: 5 }).error!.issues[0].message), err.message);
+  });
+
+  it('a nested mismatch names its path with dots', () => {
+    const page = z.object({ jobs: z.array(z.object({ id: z.string() })) });
+    const err = thrown(() => parseData(page, { jobs: [{ id: 'j1' }, { id: 2 }] }, 'batch jobs'));
+    assert.match(err.message, /^unexpected batch jobs answer from the API: jobs\.1\.id \S.*$/);
+  });
+
+  it("a mismatch of the data as a whole names 'data'", () => {
+    const err = thrown(() => parseData(jobData, 'text', 'job.create'));
+    assert.match(err.message, /^unexpected job\.create answer from the API: data \S.*$/);
   });
 });

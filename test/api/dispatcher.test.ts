@@ -4,8 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { request, type Dispatcher } from 'undici';
 import { PlaymentClient } from '../../src/api/client';
+import { createDispatcher } from '../../src/api/dispatcher';
 import { PlaymentError } from '../../src/api/errors';
 import {
   PROXIED_HOST,
@@ -15,6 +17,7 @@ import {
   startRecordingProxy,
   type RecordingProxy,
 } from '../support/recording-proxy';
+import { waitFor } from '../support/wait';
 
 const KEY = 'sk-proxy-test-5d1e0c9a';
 
@@ -214,5 +217,158 @@ describe("a core http proxy node's proxy (client option `proxy`)", () => {
     assert.equal(storageHeaders[0]['x-api-key'], undefined, 'the key stays with the API');
     assert.equal(storageHeaders[0]['proxy-authorization'], undefined, 'the proxy credentials stay with the proxy');
     assert.deepEqual(envProxy.records, []);
+  });
+});
+
+describe('the proxy-or-direct dispatcher: close and destroy reach both routes', () => {
+  /** Accepts connections and never answers: as the API on loopback and as the proxy. */
+  let silent: NetServer;
+  let port: number;
+  let connections: Socket[];
+
+  beforeEach(async () => {
+    connections = [];
+    silent = createNetServer((socket) => void connections.push(socket));
+    port = await new Promise<number>((resolve) => silent.listen(0, '127.0.0.1', () => resolve((silent.address() as AddressInfo).port)));
+  });
+
+  afterEach(async () => {
+    connections.forEach((s) => s.destroy());
+    await new Promise((r) => silent.close(r));
+  });
+
+  const proxied = () => createDispatcher({ connectTimeoutMs: 10_000, proxy: { url: `http://127.0.0.1:${port}`, noProxy: [] } });
+
+  /** One request straight to loopback, one through the proxy; both wait for an answer. */
+  async function twoWaiting(dispatcher: Dispatcher): Promise<Array<Promise<unknown>>> {
+    const waiting = [`http://127.0.0.1:${port}/v1/direct`, `http://${PROXIED_HOST}/v1/proxied`].map((url) =>
+      request(url, { dispatcher }).then(
+        () => 'answered',
+        (err: Error & { code?: string }) => err,
+      ),
+    );
+    await waitFor('both requests to reach the silent server', () => connections.length === 2);
+    return waiting;
+  }
+
+  const refusal = async (dispatcher: Dispatcher, url: string) =>
+    request(url, { dispatcher }).then(
+      () => 'answered',
+      (err: Error & { code?: string }) => err.code,
+    );
+
+  async function turns(): Promise<void> {
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  }
+
+  async function calls(count: () => number): Promise<number> {
+    // A callback called more than once would be so within these turns.
+    await turns();
+    return count();
+  }
+
+  it('close(callback) calls back once, after which neither route takes a request', async () => {
+    const dispatcher = proxied();
+    let called = 0;
+    await new Promise<void>((resolve) =>
+      dispatcher.close(() => {
+        called++;
+        resolve();
+      }),
+    );
+    assert.equal(await calls(() => called), 1);
+    assert.equal(await refusal(dispatcher, `http://127.0.0.1:${port}/`), 'UND_ERR_DESTROYED');
+    assert.equal(await refusal(dispatcher, `http://${PROXIED_HOST}/`), 'UND_ERR_DESTROYED');
+  });
+
+  it('close() resolves once the requests in flight are answered, and both routes are closed', async () => {
+    const dispatcher = proxied();
+    const answer = request(`http://127.0.0.1:${port}/v1/direct`, { dispatcher }).then((res) => res.body.text());
+    await waitFor('the request to reach the silent server', () => connections.length === 1);
+    let closed = false;
+    const closing = dispatcher.close().then(() => (closed = true));
+    await turns();
+    assert.equal(closed, false, 'not closed while a request waits for its answer');
+    connections[0].end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nok');
+    assert.equal(await answer, 'ok');
+    await closing;
+    assert.equal(await refusal(dispatcher, `http://127.0.0.1:${port}/`), 'UND_ERR_DESTROYED');
+    assert.equal(await refusal(dispatcher, `http://${PROXIED_HOST}/`), 'UND_ERR_DESTROYED');
+  });
+
+  // undici fails a request waiting on a direct connection with destroy's error, one waiting on
+  // a proxy tunnel as destroyed.
+  it('destroy(err, callback) fails the waiting requests of both routes, the direct one with err, then calls back once', async () => {
+    const dispatcher = proxied();
+    const waiting = await twoWaiting(dispatcher);
+    let called = 0;
+    await new Promise<void>((resolve) =>
+      dispatcher.destroy(new Error('node closed'), () => {
+        called++;
+        resolve();
+      }),
+    );
+    const [direct, throughProxy] = await Promise.all(waiting);
+    assert.match(String((direct as Error).message), /node closed/);
+    assert.ok(throughProxy instanceof Error, 'the request waiting on the proxy failed');
+    assert.equal(await calls(() => called), 1);
+  });
+
+  it('destroy(callback) fails the waiting requests as destroyed, then calls back once', async () => {
+    const dispatcher = proxied();
+    const waiting = await twoWaiting(dispatcher);
+    let called = 0;
+    await new Promise<void>((resolve) =>
+      dispatcher.destroy(() => {
+        called++;
+        resolve();
+      }),
+    );
+    for (const outcome of await Promise.all(waiting)) assert.equal((outcome as { code?: string }).code, 'UND_ERR_DESTROYED');
+    assert.equal(await calls(() => called), 1);
+  });
+
+  it('destroy(err) resolves once the waiting requests of both routes failed, the direct one with err', async () => {
+    const dispatcher = proxied();
+    const waiting = await twoWaiting(dispatcher);
+    assert.equal(await dispatcher.destroy(new Error('node closed')), undefined);
+    const [direct, throughProxy] = await Promise.all(waiting);
+    assert.match(String((direct as Error).message), /node closed/);
+    assert.ok(throughProxy instanceof Error, 'the request waiting on the proxy failed');
+    assert.equal(await refusal(dispatcher, `http://127.0.0.1:${port}/`), 'UND_ERR_DESTROYED');
+    assert.equal(await refusal(dispatcher, `http://${PROXIED_HOST}/`), 'UND_ERR_DESTROYED');
+  });
+});
+
+describe("a proxy node's credentials", () => {
+  let proxy: RecordingProxy;
+  const dispatchers: Dispatcher[] = [];
+
+  before(async () => {
+    proxy = await startRecordingProxy();
+  });
+  after(async () => {
+    await Promise.all(dispatchers.map((d) => d.destroy()));
+    await proxy.close();
+  });
+
+  /** What the proxy saw as Proxy-Authorization for one request through it (it refuses the tunnel). */
+  async function authorizationSent(credentials: { username?: string; password?: string }): Promise<string | undefined> {
+    const dispatcher = createDispatcher({ connectTimeoutMs: 10_000, proxy: { url: proxy.url, noProxy: [], ...credentials } });
+    dispatchers.push(dispatcher);
+    proxy.records.length = 0;
+    await assert.rejects(request(`https://${PROXIED_HOST}/v1/x`, { dispatcher }));
+    assert.equal(proxy.records.length, 1);
+    return proxy.records[0].proxyAuthorization;
+  }
+
+  it('sends none without a user name and password', async () => {
+    assert.equal(await authorizationSent({}), undefined);
+    assert.equal(await authorizationSent({ username: '', password: '' }), undefined);
+  });
+
+  it('sends Basic credentials when either is set, the other empty', async () => {
+    assert.equal(await authorizationSent({ username: 'corp-user' }), basicAuthorization('corp-user', ''));
+    assert.equal(await authorizationSent({ password: 'pw-only' }), basicAuthorization('', 'pw-only'));
   });
 });

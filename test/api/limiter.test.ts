@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Agent, Dispatcher } from 'undici';
-import { RequestLimiter, type Slot } from '../../src/api/limiter';
+import { RequestLimiter, type LimiterChange, type Slot } from '../../src/api/limiter';
 import { PlaymentClient } from '../../src/api/client';
 import { PlaymentError } from '../../src/api/errors';
 import { DEFAULT_RETRY_POLICY, retryAfterMs } from '../../src/api/retry';
@@ -333,6 +333,96 @@ describe('the client after a 429', () => {
     assert.ok(
       clock.armed.every((ms) => ms <= MAX_TIMER_DELAY_MS),
       `armed ${Math.max(...clock.armed)} ms`,
+    );
+  });
+});
+
+describe('the account limiter: refusals, aborted waiters and recovery', () => {
+  it('a waiter aborted while queued takes no slot: the next in line gets it', async () => {
+    const limiter = new RequestLimiter({ ratePerSecond: 0, maxConcurrent: 1, maxQueue: 10 });
+    const held = await limiter.acquire();
+    const ac = new AbortController();
+    const aborted = limiter.acquire(ac.signal);
+    const next = limiter.acquire();
+    ac.abort(new Error('node closed'));
+    await assert.rejects(aborted, /node closed/);
+    held.release('ok');
+    const slot = await next;
+    assert.equal(limiter.inFlight, 1);
+    slot.release('ok');
+    assert.equal(limiter.inFlight, 0);
+  });
+
+  it('a full queue refuses a new request, also one asked for with options, saying how many wait', async () => {
+    const limiter = new RequestLimiter({ ratePerSecond: 0, maxConcurrent: 1, maxQueue: 2 });
+    const held = await limiter.acquire();
+    const waiting = [limiter.acquire(), limiter.acquire()];
+    for (const options of [undefined, {}, { kind: 'request' as const }, { retry: false }]) {
+      await assert.rejects(limiter.acquire(undefined, options), (e: PlaymentError) => {
+        assert.equal(e.code, 'QUEUE_FULL');
+        assert.equal(e.message, 'the request queue of this Playment account is full (2 waiting); nothing was sent');
+        return true;
+      });
+    }
+    held.release('ok');
+    for (const w of waiting) (await w).release('ok');
+  });
+
+  it('a closed limiter refuses every new wait with the close error and grants nothing', async () => {
+    const limiter = new RequestLimiter({ ratePerSecond: 0, maxConcurrent: 4, maxQueue: 10 });
+    const closed = new PlaymentError({ code: 'ABORTED', message: 'the Playment config node was closed' });
+    limiter.close(closed);
+    for (const options of [undefined, { retry: true }, { kind: 'poll' as const }]) {
+      await assert.rejects(limiter.acquire(undefined, options), (e: unknown) => e === closed);
+    }
+    assert.equal(limiter.inFlight, 0);
+  });
+
+  it('successes on a limiter that was never slowed down report no change', async () => {
+    const changes: LimiterChange[] = [];
+    const limiter = new RequestLimiter({ ratePerSecond: 0, maxConcurrent: 2, maxQueue: 10, onChange: (c) => changes.push(c) });
+    for (let i = 0; i < 25; i++) (await limiter.acquire()).release('ok');
+    assert.equal(changes.length, 0);
+  });
+
+  it('after a 429, every 10 successes step the concurrency back up by one, up to the limit', async () => {
+    const changes: LimiterChange[] = [];
+    const limiter = new RequestLimiter({
+      ratePerSecond: 0,
+      maxConcurrent: 4,
+      maxQueue: 10,
+      maxPauseMs: 0,
+      onChange: (c) => changes.push(c),
+    });
+    (await limiter.acquire()).release('throttled', 0);
+    for (let i = 0; i < 30; i++) (await limiter.acquire()).release('ok');
+    assert.deepEqual(
+      changes.map((c) => [c.kind, c.concurrency, c.ratePerSecond]),
+      [
+        ['throttled', 2, 0],
+        ['recovered', 3, 0],
+        ['recovered', 4, 0],
+      ],
+    );
+  });
+
+  it('the rate steps back up too when the concurrency is at its limit already', async () => {
+    const changes: LimiterChange[] = [];
+    const limiter = new RequestLimiter({
+      ratePerSecond: 8000,
+      maxConcurrent: 1,
+      maxQueue: 10,
+      maxPauseMs: 0,
+      onChange: (c) => changes.push(c),
+    });
+    (await limiter.acquire()).release('throttled', 0);
+    for (let i = 0; i < 10; i++) (await limiter.acquire()).release('ok');
+    assert.deepEqual(
+      changes.map((c) => [c.kind, c.concurrency, c.ratePerSecond]),
+      [
+        ['throttled', 1, 4000],
+        ['recovered', 1, 5000],
+      ],
     );
   });
 });

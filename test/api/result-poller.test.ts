@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { mock } from 'node:test';
 import { useMockClock } from '../support/mock-clock';
-import { ResultPoller, type PollerClient } from '../../src/api/result-poller';
+import { ResultPoller, closeResultPoller, duration, isDone, resultPollerOf, type PollerClient } from '../../src/api/result-poller';
 import { PlaymentError } from '../../src/api/errors';
 import { MAX_TIMER_DELAY_MS } from '../../src/api/timer-delay';
 import type { BatchJobsPage, JobRecord, ProjectDetails } from '../../src/api/schemas';
@@ -298,5 +298,147 @@ describe('the result poller', () => {
     assert.deepEqual(await watch, { batch_id: 'b1', total: 150, completed: 150 });
     assert.equal(progress.length, 1, 'the last progress is the resolved value, not sent twice');
     assert.equal(api.calls.filter((c) => c.startsWith('get')).length, 149, 'one GET per job delivered');
+  });
+});
+
+describe('the result poller: lone jobs, log lines, watch failures and helpers', () => {
+  useMockClock(0);
+
+  it('a job whose record names no batch is checked with one GET per sweep until it completes', async () => {
+    const api = new FakeApi();
+    const [job] = api.add('b1', 1);
+    const getJob = api.getJob.bind(api);
+    api.getJob = async (jobId) => ({ ...(await getJob(jobId)), batch_id: null });
+    const lines: string[] = [];
+    Object.assign(api, { log: { debug: (t: string) => lines.push(t), trace: () => undefined } });
+    const poller = new ResultPoller(api);
+    const wait = poller.watchJob(job, { intervalMs: 1000, maxWaitMs: HOUR });
+    await turn();
+    // One GET learns that the record names no batch; the sweep it starts checks the job with another.
+    assert.deepEqual(api.calls, [`get ${job}`, `get ${job}`]);
+    mock.timers.tick(1000);
+    await turn();
+    assert.equal(api.calls.length, 3, 'one GET per sweep');
+    assert.match(
+      lines.at(-1)!,
+      /^result poller: sweep read 0 batch listing\(s\), skipped 0 unchanged, checked 1 job\(s\) without a batch; 1 wait\(s\) left; \d+ ms$/,
+    );
+    api.completed.add(job);
+    mock.timers.tick(1000);
+    await turn();
+    assert.equal((await wait).status, 'completed');
+    assert.equal(poller.size, 0);
+  });
+
+  it('a job that cannot be looked up ends its waits with that error', async () => {
+    const api = new FakeApi();
+    const poller = new ResultPoller(api);
+    await assert.rejects(poller.watchJob('missing-job', { intervalMs: 1000, maxWaitMs: HOUR }), (e: PlaymentError) => e.code === 'FS_0006');
+    assert.equal(poller.size, 0);
+  });
+
+  it('logs each sweep: listings read, batches skipped unchanged, waits left', async () => {
+    const api = new FakeApi();
+    const [job] = api.add('b1', 2);
+    const lines: string[] = [];
+    Object.assign(api, { log: { debug: (t: string) => lines.push(t), trace: () => undefined } });
+    const poller = new ResultPoller(api);
+    void poller.watchJob(job, { batchId: 'b1', intervalMs: 1000, maxWaitMs: HOUR });
+    await turn();
+    mock.timers.tick(1000);
+    await turn();
+    assert.equal(lines.length, 2);
+    assert.match(
+      lines[0],
+      /^result poller: sweep read 1 batch listing\(s\), skipped 0 unchanged, checked 0 job\(s\) without a batch; 1 wait\(s\) left; \d+ ms$/,
+    );
+    assert.match(
+      lines[1],
+      /^result poller: sweep read 0 batch listing\(s\), skipped 1 unchanged, checked 0 job\(s\) without a batch; 1 wait\(s\) left; \d+ ms$/,
+    );
+    poller.close(new PlaymentError({ code: 'ABORTED', message: 'closed' }));
+  });
+
+  it('a batch watch that runs out of time says how many jobs completed', async () => {
+    const api = new FakeApi();
+    const jobs = api.add('b1', 4);
+    api.completed.add(jobs[0]);
+    const poller = new ResultPoller(api);
+    const sent = new Set<string>();
+    const watch = poller.watchBatch('b1', {
+      intervalMs: 30_000,
+      maxWaitMs: 45_000,
+      sent,
+      onJob: async (r) => void sent.add(r.job_id),
+      onProgress: () => undefined,
+    });
+    watch.catch(() => undefined);
+    await turn();
+    mock.timers.tick(30_000);
+    await turn();
+    await assert.rejects(watch, (e: PlaymentError) => {
+      assert.equal(e.code, 'TIMEOUT');
+      assert.equal(
+        e.message,
+        'batch b1 was not completed within the maximum wait of 45 s: 1 of 4 jobs completed after 30 s, and the next poll would come after the limit',
+      );
+      return true;
+    });
+  });
+
+  it('a watch whose onJob or onProgress throws ends with that error', async () => {
+    const api = new FakeApi();
+    const jobs = api.add('b1', 2);
+    api.completed.add(jobs[0]);
+    const poller = new ResultPoller(api);
+    const base = { intervalMs: 1000, maxWaitMs: HOUR, sent: new Set<string>() };
+    const failingJob = poller.watchBatch('b1', {
+      ...base,
+      onJob: async () => {
+        throw new Error('output failed');
+      },
+      onProgress: () => undefined,
+    });
+    const failingProgress = poller.watchBatch('b1', {
+      ...base,
+      sent: new Set<string>(),
+      onJob: async () => undefined,
+      onProgress: () => {
+        throw new Error('progress failed');
+      },
+    });
+    failingJob.catch(() => undefined);
+    failingProgress.catch(() => undefined);
+    await turn();
+    await assert.rejects(failingJob, /output failed/);
+    await assert.rejects(failingProgress, /progress failed/);
+    poller.close(new PlaymentError({ code: 'ABORTED', message: 'closed' }));
+  });
+
+  it('one poller per client; closing it ends its waits, and the next one is new', async () => {
+    const api = new FakeApi();
+    const [job] = api.add('b1', 1);
+    const poller = resultPollerOf(api);
+    assert.equal(resultPollerOf(api), poller);
+    const wait = poller.watchJob(job, { batchId: 'b1', intervalMs: 1000, maxWaitMs: HOUR });
+    closeResultPoller(api, new PlaymentError({ code: 'ABORTED', message: 'config node closed' }));
+    await assert.rejects(wait, /config node closed/);
+    assert.notEqual(resultPollerOf(api), poller);
+  });
+
+  it('a job is done when completed with a result URL', () => {
+    assert.equal(isDone({ job_id: 'j', status: 'completed', result: 'https://r/j.json' }), true);
+    assert.equal(isDone({ job_id: 'j', status: 'completed', result: '' }), false);
+    assert.equal(isDone({ job_id: 'j', status: 'completed' }), false);
+    assert.equal(isDone({ job_id: 'j', status: 'created', result: 'https://r/j.json' }), false);
+  });
+
+  it('durations read as people read them, without rounding a limit away', () => {
+    assert.equal(duration(2_500), '2.5 s');
+    assert.equal(duration(59_999), '59.999 s');
+    assert.equal(duration(60_000), '1 min');
+    assert.equal(duration(75_000), '1.25 min');
+    assert.equal(duration(3_600_000), '1 h');
+    assert.equal(duration(5_400_000), '1.5 h');
   });
 });

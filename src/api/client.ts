@@ -302,7 +302,7 @@ export class PlaymentClient {
     this.closing.abort(aborted);
     this.limiter.close(aborted);
     const running = this.inFlight.size;
-    this.log.debug(`closing: queued calls end with ABORTED; ${running} call(s) in flight get ${graceMs} ms to finish`);
+    this.log.debug(`closing: ${running} call(s) open; queued ones end with ABORTED, those in flight get ${graceMs} ms to finish`);
     if (running > 0) {
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, timerDelay(graceMs))));

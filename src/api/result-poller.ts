@@ -601,8 +601,9 @@ function prune(entry: BatchEntry): void {
 
 /** A duration as people read it, without rounding a configured limit away (2.5 s, not 3 s). */
 export function duration(ms: number): string {
-  const exact = (n: number) => String(Number(n.toFixed(3)));
-  if (ms < 60_000) return `${exact(ms / 1000)} s`;
-  if (ms < 3_600_000) return `${exact(ms / 60_000)} min`;
-  return `${exact(ms / 3_600_000)} h`;
+  // The unit is chosen after rounding: 3,599,999 ms is "1 h", not "60 min".
+  const rounded = (n: number) => Number(n.toFixed(3));
+  if (rounded(ms / 1000) < 60) return `${rounded(ms / 1000)} s`;
+  if (rounded(ms / 60_000) < 60) return `${rounded(ms / 60_000)} min`;
+  return `${rounded(ms / 3_600_000)} h`;
 }

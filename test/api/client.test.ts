@@ -213,7 +213,7 @@ describe('the Playment client against the sandbox', function () {
       assert.ok(await running, 'the call in flight finished within the grace');
       await closed;
       assert.equal(routeCount('job.create'), 0);
-      assert.match(debug.join('\n'), /^closing: queued calls end with ABORTED; \d+ call\(s\) in flight get 5000 ms to finish$/m);
+      assert.match(debug.join('\n'), /^closing: \d+ call\(s\) open; queued ones end with ABORTED, those in flight get 5000 ms to finish$/m);
       assert.equal(debug.at(-1), 'closed');
       assert.ok(!debug.some((line) => line.includes('still in flight')), 'every call ended within the grace');
     });

@@ -439,6 +439,9 @@ describe('the result poller: lone jobs, log lines, watch failures and helpers', 
     assert.equal(duration(60_000), '1 min');
     assert.equal(duration(75_000), '1.25 min');
     assert.equal(duration(3_600_000), '1 h');
+    // Rounding never gives 60 of a unit.
+    assert.equal(duration(59_999.9), '1 min');
+    assert.equal(duration(3_599_999), '1 h');
     assert.equal(duration(5_400_000), '1.5 h');
   });
 });

@@ -104,7 +104,7 @@ describe('logging: attempts, retries, throttling, recoveries, sweeps and close',
     await helper.getNode('cfg').close(false);
     await rec.settled(1);
     assert.equal(rec.caught[0]?.error.code, 'ABORTED');
-    assertLogged(DEBUG, /^closing: queued calls end with ABORTED; \d+ call\(s\) in flight get \d+ ms to finish$/);
+    assertLogged(DEBUG, /^closing: \d+ call\(s\) open; queued ones end with ABORTED, those in flight get \d+ ms to finish$/);
     assertLogged(DEBUG, /^closed$/);
   });
 

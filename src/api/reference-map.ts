@@ -86,13 +86,18 @@ export class ReferenceMap {
       batch = new BatchEntries(batchId, this.readPage, this.opts.maxPages, (delta) => this.counted(delta), this.log);
     }
     this.batches.set(batchId, batch);
-    if (this.batches.size > this.opts.maxBatches) this.forgetOneBatch();
+    if (this.batches.size > this.opts.maxBatches) this.forgetOneBatch(batch);
     return batch;
   }
 
-  private forgetOneBatch(): void {
+  /**
+   * Forgets the least recently used batch not being read, never `keep` (the one just asked for: it
+   * is about to be read, and entries of a batch no longer tracked would stay counted for good).
+   * When every other batch is busy, none is forgotten until one is free.
+   */
+  private forgetOneBatch(keep: BatchEntries): void {
     for (const [id, batch] of this.batches) {
-      if (batch.busy) continue;
+      if (batch.busy || batch === keep) continue;
       this.batches.delete(id);
       this.entries -= batch.ids.size;
       return;

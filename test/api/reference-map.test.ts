@@ -111,6 +111,29 @@ describe('reference map: job ids by reference id from batch listings', () => {
     assert.ok(map.size <= 400);
   });
 
+  it('with every tracked batch busy, a new batch is kept and counted: its entries are taken off when it goes', async () => {
+    const batches = new Map([
+      ['b1', refs('a', 3)],
+      ['b2', refs('b', 5)],
+      ['b3', refs('c', 2)],
+    ]);
+    const fake = listing(batches);
+    const map = new ReferenceMap(fake.reader, { maxEntries: 1000, maxPages: 1000, maxBatches: 1 });
+    const open = fake.hold();
+    const busy = map.find('b1', 'missing-a');
+    // b1 is being read: b2 goes over the bound for now instead of being read untracked.
+    const second = map.find('b2', 'b4');
+    open();
+    assert.equal(await busy, undefined);
+    assert.equal(await second, 'job-b4');
+    assert.equal(map.size, 8);
+    // Both free now: each request for b3 forgets the least recently used batch, b1 (3 entries),
+    // then b2 (5), so the count ends at what is tracked: b3's 2.
+    assert.equal(await map.find('b3', 'c1'), 'job-c1');
+    assert.equal(await map.find('b3', 'c0'), 'job-c0');
+    assert.equal(map.size, 2);
+  });
+
   it('tracks at most maxBatches batches', async () => {
     const batches = new Map(Array.from({ length: 5 }, (_, b) => [`b${b}`, refs(`b${b}-`, 3)] as [string, string[]]));
     const fake = listing(batches);

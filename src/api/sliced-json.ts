@@ -49,10 +49,11 @@ class SlicedParser {
       this.pos = end;
       return JSON.parse(this.buf.toString('utf8', start, end));
     }
-    if (depth >= MAX_LARGE_DEPTH) throw this.syntax('the JSON document is nested too deeply');
     const open = this.buf[start];
-    if (open === OPEN_ARRAY) return this.array(depth);
-    if (open === OPEN_OBJECT) return this.object(depth);
+    if (open === OPEN_ARRAY || open === OPEN_OBJECT) {
+      if (depth >= MAX_LARGE_DEPTH) throw this.syntax('the JSON document is nested too deeply');
+      return open === OPEN_ARRAY ? this.array(depth) : this.object(depth);
+    }
     // A scalar longer than SMALL_VALUE_BYTES: a long string.
     const scalarEnd = this.endOfValue(start, this.buf.length);
     if (scalarEnd === -1) throw this.syntax('unterminated value');

@@ -44,8 +44,9 @@ export async function fetchAttachment(path: string, opts: AttachmentOptions): Pr
         message: `the attachment API answered HTTP ${first.status}`,
       });
     }
-    const target = new URL(first.location ?? '', opts.baseUrl);
-    if (target.protocol !== 'https:' && target.protocol !== 'http:') {
+    // Without a Location, `new URL('', base)` would be the API itself: refused like a bad one.
+    const target = first.location ? URL.parse(first.location, opts.baseUrl) : null;
+    if (!target || (target.protocol !== 'https:' && target.protocol !== 'http:')) {
       throw new PlaymentError({
         code: 'BAD_RESPONSE',
         statusCode: first.status,
@@ -82,8 +83,8 @@ export async function fetchAttachment(path: string, opts: AttachmentOptions): Pr
 export async function parseResultFile(bytes: Buffer): Promise<unknown> {
   try {
     return await parseJsonSliced(bytes);
-  } catch (err) {
-    if (err instanceof PlaymentError) throw err;
+  } catch {
+    // The parser throws only SyntaxError.
     throw new PlaymentError({ code: 'BAD_RESPONSE', statusCode: 200, message: 'the result file is not JSON' });
   }
 }

@@ -74,9 +74,15 @@ describe('sliced JSON parsing just above the native-parse size', () => {
 
   it('names the byte where the walk stopped', async () => {
     const text = `[${ITEMS}] x`;
-    await assert.rejects(parseJsonSliced(Buffer.from(text)), new SyntaxError(`unexpected data after the JSON value at byte ${text.length - 1}`));
+    await assert.rejects(
+      parseJsonSliced(Buffer.from(text)),
+      new SyntaxError(`unexpected data after the JSON value at byte ${text.length - 1}`),
+    );
     const unclosed = `{"a":[${ITEMS}],"b`;
-    await assert.rejects(parseJsonSliced(Buffer.from(unclosed)), new SyntaxError(`unterminated property name at byte ${unclosed.length - 2}`));
+    await assert.rejects(
+      parseJsonSliced(Buffer.from(unclosed)),
+      new SyntaxError(`unterminated property name at byte ${unclosed.length - 2}`),
+    );
   });
 
   it('parses large containers nested 512 deep and refuses the 513th level', async () => {

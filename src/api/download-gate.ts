@@ -21,12 +21,13 @@ export class DownloadGate {
         this.active++;
         resolve(this.releaser());
       };
+      // `start` removes this listener, so a waiter that is aborted is still in the queue.
       const onAbort = () => {
-        const i = this.waiting.indexOf(start);
-        if (i !== -1) this.waiting.splice(i, 1);
+        this.waiting.splice(this.waiting.indexOf(start), 1);
         reject(signal!.reason);
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      // A signal aborts once: no `once` option needed.
+      signal?.addEventListener('abort', onAbort);
       this.waiting.push(start);
     });
   }

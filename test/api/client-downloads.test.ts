@@ -139,7 +139,10 @@ describe('the client: result-file downloads', function () {
       () => assert.fail('expected the cap to refuse the file'),
       (e: PlaymentError) => e,
     );
-    assert.deepEqual([err.code, err.message, err.mayExist], ['BAD_RESPONSE', 'the result file is larger than the download cap of 8 bytes', undefined]);
+    assert.deepEqual(
+      [err.code, err.message, err.mayExist],
+      ['BAD_RESPONSE', 'the result file is larger than the download cap of 8 bytes', undefined],
+    );
     assert.deepEqual(hits, ['/v1/attachments', '/files/result.json']);
   });
 });

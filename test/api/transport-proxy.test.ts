@@ -90,7 +90,10 @@ describe("transportError: only undici's whole proxy refusal reads as one", () =>
 
   it('the refusal text with undici abort code is the proxy refusal', () => {
     const e = failure('UND_ERR_ABORTED', refusal);
-    assert.deepEqual([e.code, e.retryable, e.message], ['NETWORK', true, 'the proxy answered HTTP 502 to CONNECT instead of opening a tunnel to the API']);
+    assert.deepEqual(
+      [e.code, e.retryable, e.message],
+      ['NETWORK', true, 'the proxy answered HTTP 502 to CONNECT instead of opening a tunnel to the API'],
+    );
   });
 
   it('a message that merely contains the refusal text, or another code, is a plain network error', () => {

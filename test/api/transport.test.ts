@@ -2,9 +2,10 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Agent } from 'undici';
-import { MAX_RESPONSE_BYTES, sendAttempt, transportError, type AttemptState } from '../../src/api/transport';
-import type { PlaymentError } from '../../src/api/errors';
+import { Readable } from 'node:stream';
+import { Agent, type Dispatcher } from 'undici';
+import { AttemptControl, MAX_RESPONSE_BYTES, readCapped, sendAttempt, transportError, type AttemptState } from '../../src/api/transport';
+import { PlaymentError } from '../../src/api/errors';
 
 describe('transport: answer size cap', () => {
   let server: Server;
@@ -55,7 +56,14 @@ describe('transport: what is sent, and what a failure becomes', () => {
       req.on('end', () => {
         received.push({ method: req.method, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
         if (req.url === '/slow') setTimeout(() => res.end('{"success":true,"data":{}}'), 2000);
-        else res.end('{"success":true,"data":{"ok":true}}');
+        else if (req.url === '/empty') res.writeHead(200, { 'content-length': '0' }).end();
+        else if (req.url === '/unsized') {
+          // Chunked: no Content-Length, the body in several pieces.
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.write('{"success":true,');
+          res.write('"data":{"chunks":');
+          res.end('3}}');
+        } else res.end('{"success":true,"data":{"ok":true}}');
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -92,9 +100,21 @@ describe('transport: what is sent, and what a failure becomes', () => {
     assert.equal(received[0].body, '{"a":1,"serialised":"once"}');
   });
 
-  it('no answer within the attempt time is a retryable TIMEOUT naming that time', async () => {
+  it('no answer within the attempt time is a retryable TIMEOUT naming that time, caused by a TimeoutError', async () => {
     await assert.rejects(sendAttempt({ method: 'GET', path: '/slow' }, options(50)), (e: PlaymentError) => {
       assert.deepEqual([e.code, e.retryable, e.message], ['TIMEOUT', true, 'no answer from the API within 50 ms']);
+      // As AbortSignal.timeout() would abort it: a cause that tells a timeout from an abort.
+      const cause = e.cause as DOMException;
+      assert.deepEqual([cause.name, cause.message], ['TimeoutError', 'The operation was aborted due to timeout']);
+      return true;
+    });
+  });
+
+  it('an answer without a length, or with a length of 0, is read whole', async () => {
+    assert.deepEqual(await sendAttempt({ method: 'GET', path: '/unsized' }, options()), { chunks: 3 });
+    // An empty 2xx body is not JSON: refused as an answer, after a read that did not fail.
+    await assert.rejects(sendAttempt({ method: 'GET', path: '/empty' }, options()), (e: PlaymentError) => {
+      assert.deepEqual([e.code, e.statusCode], ['BAD_RESPONSE', 200]);
       return true;
     });
   });
@@ -130,5 +150,75 @@ describe('transportError: a failure without an answer as a PlaymentError', () =>
   it("the attempt's own timer wins over the failure it caused", () => {
     const e = transportError(new Error('aborted'), { timedOut: true, aborted: true, reason: undefined }, 250);
     assert.deepEqual([e.code, e.message], ['TIMEOUT', 'no answer from the API within 250 ms']);
+  });
+});
+
+describe('transportError: an abort by a followed signal', () => {
+  it("ends with the signal's reason when that is a PlaymentError, else with ABORTED", () => {
+    const reason = new PlaymentError({ code: 'ABORTED', message: 'the Playment config node was closed' });
+    // undici may fail with an error of its own (a socket closed under it) rather than the reason.
+    const failed = new Error('other side closed');
+    assert.equal(transportError(failed, { timedOut: false, aborted: true, reason }, 1000), reason);
+    const plain = transportError(failed, { timedOut: false, aborted: true, reason: new Error('node stopped') }, 1000);
+    assert.deepEqual([plain.code, plain.message, plain.cause], ['ABORTED', 'request aborted', failed]);
+  });
+});
+
+describe('AttemptControl: the abort side of one attempt', () => {
+  it("a followed signal aborts the attempt with that signal's reason", () => {
+    const node = new AbortController();
+    const control = new AttemptControl([undefined, node.signal], 10_000);
+    const reason = new PlaymentError({ code: 'ABORTED', message: 'closed' });
+    node.abort(reason);
+    assert.deepEqual([control.aborted, control.timedOut, control.reason, control.signal.reason], [true, false, reason, reason]);
+    assert.equal(transportError(new Error('socket closed'), control, 10_000), reason);
+    control.end();
+  });
+
+  it('an abort without a reason gets one of its own; the first reason stays', () => {
+    const control = new AttemptControl([], 10_000);
+    control.abort();
+    const first = control.reason as Error;
+    assert.equal(first.name, 'AbortError');
+    control.abort(new Error('later'));
+    assert.equal(control.reason, first);
+    control.end();
+  });
+
+  it('once ended, neither its timer nor a followed signal aborts it any more', async () => {
+    const node = new AbortController();
+    const control = new AttemptControl([node.signal], 1);
+    control.end();
+    // Timers fire in the order they are due: the 1 ms timer, had it been left, fires before this one.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    node.abort(new Error('node closed'));
+    assert.deepEqual([control.timedOut, control.aborted], [false, false]);
+  });
+
+  it('its timer aborts it as timed out', async () => {
+    const control = new AttemptControl([], 1);
+    await new Promise((resolve) => control.signal.addEventListener('abort', resolve, { once: true }));
+    assert.deepEqual([control.timedOut, control.aborted, (control.reason as DOMException).name], [true, true, 'TimeoutError']);
+    control.end();
+  });
+});
+
+describe('readCapped: one buffer, at most the cap', () => {
+  /** An answer as request() gives it: its headers and a body of `chunks`. */
+  const answer = (headers: Record<string, string>, chunks: string[]) =>
+    ({ statusCode: 200, headers, body: Readable.from(chunks.map((c) => Buffer.from(c))) }) as unknown as Dispatcher.ResponseData<unknown>;
+  const tooLarge = () => new Error('too large');
+
+  it('a declared length that is no size (negative, fractional, not a number) is not trusted: the body is read as it comes', async () => {
+    for (const declared of ['-1', '1.5', 'abc', '']) {
+      const bytes = await readCapped(answer({ 'content-length': declared }, ['{"a":', '1}']), 100, tooLarge);
+      assert.equal(bytes.toString('utf8'), '{"a":1}', declared);
+    }
+  });
+
+  it('a declared length shorter or longer than the body still gives the body read', async () => {
+    assert.equal((await readCapped(answer({ 'content-length': '2' }, ['abc', 'def']), 100, tooLarge)).toString(), 'abcdef');
+    assert.equal((await readCapped(answer({ 'content-length': '50' }, ['abc']), 100, tooLarge)).toString(), 'abc');
+    await assert.rejects(readCapped(answer({ 'content-length': '3' }, ['abc', 'def']), 5, tooLarge), /too large/);
   });
 });

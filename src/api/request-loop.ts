@@ -98,7 +98,13 @@ export class RequestLoop {
       }
       if (retry === 0) {
         deadline = Date.now() + this.s.deadlineMs;
-        call.onStart?.();
+        try {
+          call.onStart?.();
+        } catch (err) {
+          // Nothing was sent: the slot goes back without changing the pace.
+          slot.release('failed');
+          throw err;
+        }
       }
       sent = true;
       const startedAt = Date.now();

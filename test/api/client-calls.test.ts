@@ -190,6 +190,21 @@ describe('the client: its calls as seen in logs, limits and close', function () 
     assert.deepEqual(hits, []);
   });
 
+  it('a throwing onStart gives its request slot back: the next call is sent (one call at a time)', async () => {
+    routes = { 'GET /v1/projects/p1/details': ok({ batches: [] }) };
+    const c = client({ maxConcurrent: 1 });
+    await assert.rejects(
+      c.projectDetails({
+        onStart: () => {
+          throw new Error('status update failed');
+        },
+      }),
+      /status update failed/,
+    );
+    assert.deepEqual(await c.projectDetails(), { batches: [] });
+    assert.deepEqual(hits, ['GET /v1/projects/p1/details']);
+  });
+
   it('close resolves once the calls it aborted after the grace have ended', async () => {
     const dispatcher = new Agent();
     try {

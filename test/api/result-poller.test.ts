@@ -531,7 +531,7 @@ function watchAll(poller: ResultPoller, batchId: string, extra: Partial<BatchWat
 const closed = () => new PlaymentError({ code: 'ABORTED', message: 'config closed' });
 
 describe('the result poller: requests, signals and close', () => {
-  const clock = useMockClock(0);
+  useMockClock(0);
 
   it("asks every request in the limiter's poll line, cancelled when the poller closes", async () => {
     const api = new FakeApi();
@@ -686,7 +686,30 @@ describe('the result poller: requests, signals and close', () => {
     mock.timers.tick(1000);
     await turn();
     assert.equal(next.value?.status, 'completed');
-    assert.ok(clock.armed.length > 0);
+  });
+
+  it('a logger that throws at the end of a sweep ends its waits with INTERNAL, and later waits are still served', async () => {
+    const api = new FakeApi();
+    const [a, b] = api.add('b1', 2);
+    let broken = true;
+    Object.assign(api, {
+      log: {
+        debug: () => {
+          if (broken) throw new Error('logger broke');
+        },
+        trace: () => undefined,
+      },
+    });
+    const poller = new ResultPoller(api);
+    const first = probe(poller.watchJob(a, wait({ batchId: 'b1' })));
+    await turn();
+    assert.equal(first.error?.message, 'result poller: Error: logger broke');
+    broken = false;
+    api.completed.add(b);
+    const next = probe(poller.watchJob(b, wait({ batchId: 'b1' })));
+    mock.timers.tick(1000);
+    await turn();
+    assert.equal(next.value?.status, 'completed');
   });
 });
 

@@ -379,11 +379,12 @@ export class ResultPoller {
       lone = this.lone.size;
       await this.sweepLone();
     } finally {
+      // Before the log line: a logger that throws must not leave the poller sweeping for good.
+      this.sweeping = false;
       this.client.log?.debug(
         `result poller: sweep read ${read} batch listing(s), skipped ${unchanged} unchanged, ` +
           `checked ${lone} job(s) without a batch; ${this.size} wait(s) left; ${Date.now() - startedAt} ms`,
       );
-      this.sweeping = false;
       this.schedule();
     }
   }

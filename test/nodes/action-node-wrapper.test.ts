@@ -132,7 +132,7 @@ describe('action wrapper: a test node registered through registerActionNode', ()
   describe('each message ends exactly once', () => {
     it('sends each output as its own message and calls done once; an empty result sends nothing', async () => {
       behave = async (msg) => ({
-        messages: msg.kind === 'two' ? [{ payload: 1 }, { payload: 2 }] : [],
+        messages: msg.kind === 'two' ? [{ _msgid: 'out-1', payload: 1 }, { _msgid: 'out-2', payload: 2 }] : [],
         statusText: `sent ${String(msg.kind)}`,
       });
       const rec = await load();
@@ -151,7 +151,7 @@ describe('action wrapper: a test node registered through registerActionNode', ()
 
     it('parts sent before an error go out, then the error ends the message (no Complete)', async () => {
       behave = async () => ({
-        messages: [{ payload: 'part' }],
+        messages: [{ _msgid: 'part', payload: 'part' }],
         statusText: 'unused',
         error: new PlaymentError({ code: 'FS_0001', message: 'one of two failed' }),
       });

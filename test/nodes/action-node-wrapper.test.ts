@@ -42,7 +42,11 @@ function testNodeModule(RED: RED): void {
   });
 }
 
-const status = (key: string, vars?: Record<string, unknown>) => ({ fill: 'blue', shape: 'dot', text: render(`${TYPE}.status.${key}`, vars) });
+const status = (key: string, vars?: Record<string, unknown>) => ({
+  fill: 'blue',
+  shape: 'dot',
+  text: render(`${TYPE}.status.${key}`, vars),
+});
 const QUEUED = status('queued', { queued: 1, inFlight: 0 });
 const IN_FLIGHT = status('inFlight', { count: 1 });
 const green = (text: string) => ({ fill: 'green', shape: 'dot', text });
@@ -132,7 +136,13 @@ describe('action wrapper: a test node registered through registerActionNode', ()
   describe('each message ends exactly once', () => {
     it('sends each output as its own message and calls done once; an empty result sends nothing', async () => {
       behave = async (msg) => ({
-        messages: msg.kind === 'two' ? [{ _msgid: 'out-1', payload: 1 }, { _msgid: 'out-2', payload: 2 }] : [],
+        messages:
+          msg.kind === 'two'
+            ? [
+                { _msgid: 'out-1', payload: 1 },
+                { _msgid: 'out-2', payload: 2 },
+              ]
+            : [],
         statusText: `sent ${String(msg.kind)}`,
       });
       const rec = await load();
@@ -207,7 +217,12 @@ describe('action wrapper: a test node registered through registerActionNode', ()
     it('our code, the text without the key, a one-line stack, no cause, msg.statusCode only when the API answered', async () => {
       behave = async (msg) => {
         if (msg.kind === 'api') {
-          throw new PlaymentError({ code: 'FS_0003', message: `refused key ${API_KEY}`, statusCode: 403, cause: new Error('socket internals') });
+          throw new PlaymentError({
+            code: 'FS_0003',
+            message: `refused key ${API_KEY}`,
+            statusCode: 403,
+            cause: new Error('socket internals'),
+          });
         }
         if (msg.kind === 'plain') throw new Error(`boom with ${API_KEY}`);
         throw 'just a string';
@@ -227,11 +242,21 @@ describe('action wrapper: a test node registered through registerActionNode', ()
       assert.deepEqual(
         [byId.plain.error.code, byId.plain.error.message, byId.plain.statusCode],
         ['INTERNAL', 'PlaymentError: boom with ***', 200],
-        "an upstream statusCode is left alone when the API did not answer",
+        'an upstream statusCode is left alone when the API did not answer',
       );
       assert.deepEqual([byId.string.error.code, byId.string.error.message], ['INTERNAL', 'PlaymentError: just a string']);
       assert.ok(!('statusCode' in byId.string), 'no statusCode');
       assert.deepEqual(rec.completed, []);
+    });
+
+    it('a handler that breaks the result contract is logged as an internal error, not thrown into the runtime', async () => {
+      // A programming error in a node (no result): the wrapper cannot end the message with it.
+      behave = async () => undefined as unknown as ActionResult;
+      const rec = await load();
+      rec.node.receive({ _msgid: 'broken' });
+      const errors = () => rec.node.error.getCalls().filter((c: any) => c.thisValue === rec.node);
+      await waitFor('the internal error', () => errors().length > 0, 10_000, 5);
+      assert.match(String(errors()[0].args[0]), /^internal error while ending a message: TypeError: /);
     });
 
     it('ctx.reportable gives the error as the wrapper reports it, for a message the handler ends itself', async () => {
@@ -359,7 +384,10 @@ describe('action wrapper: a test node registered through registerActionNode', ()
       await helper.setFlows(flow({}, false), 'nodes', { cfg: { apiKey: API_KEY } });
       await waitFor('the node to close', () => seen.length === 1, 10_000, 5);
       assert.deepEqual(seen, [{ closing: true, removed: true }]);
-      assert.deepEqual(rec.ended.map((e) => e.code), ['ABORTED']);
+      assert.deepEqual(
+        rec.ended.map((e) => e.code),
+        ['ABORTED'],
+      );
     });
 
     it('in-flight work gets the grace from the config node, then the abort; a message arriving meanwhile ends ABORTED unhandled', async () => {

@@ -28,7 +28,10 @@ const FIELDS = {
 };
 
 const CONTRACTS = {
-  main: defineContract({ fields: FIELDS, properties: z.object({ mode: choice(['fast', 'slow']), strict: flag(true), lenient: flag(false) }) }),
+  main: defineContract({
+    fields: FIELDS,
+    properties: z.object({ mode: choice(['fast', 'slow']), strict: flag(true), lenient: flag(false) }),
+  }),
   /** A rule over two properties: its issue has no path. */
   either: defineContract({
     fields: {},

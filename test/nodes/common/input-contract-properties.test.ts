@@ -87,8 +87,9 @@ describe('input contract: node properties at start, blank and typed node values'
     badTag: { contract: 'list', tags: ['ok', 5] },
   };
 
-  before(async () => {
-    await new Promise((resolve) => helper.startServer(resolve));
+  before(() => new Promise((resolve) => helper.startServer(resolve)));
+  // Each test starts the nodes itself: their properties are parsed when they start.
+  beforeEach(async () => {
     const flow = [
       { id: 'tab', type: 'tab', label: 'properties' },
       { id: 'cfg', type: 'playment-config', z: 'tab', projectId: 'p' },
@@ -102,6 +103,7 @@ describe('input contract: node properties at start, blank and typed node values'
     helper.getNode('caught').on('input', (m: any) => caught.push(m));
   });
 
+  afterEach(() => helper.unload());
   after(async () => {
     await helper.unload();
     await new Promise((resolve) => helper.stopServer(resolve));

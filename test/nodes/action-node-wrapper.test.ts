@@ -249,14 +249,19 @@ describe('action wrapper: a test node registered through registerActionNode', ()
       assert.deepEqual(rec.completed, []);
     });
 
-    it('a handler that breaks the result contract is logged as an internal error, not thrown into the runtime', async () => {
-      // A programming error in a node (no result): the wrapper cannot end the message with it.
+    it('a handler that breaks the result contract is logged as an internal error, and its message still ends once, with it', async () => {
+      // A programming error in a node (no result): the message is not left without an ending.
       behave = async () => undefined as unknown as ActionResult;
       const rec = await load();
       rec.node.receive({ _msgid: 'broken' });
-      const errors = () => rec.node.error.getCalls().filter((c: any) => c.thisValue === rec.node);
-      await waitFor('the internal error', () => errors().length > 0, 10_000, 5);
-      assert.match(String(errors()[0].args[0]), /^internal error while ending a message: TypeError: /);
+      await ended(rec, 1);
+      const errors = rec.node.error.getCalls().filter((c: any) => c.thisValue === rec.node);
+      assert.match(String(errors[0].args[0]), /^internal error while ending a message: TypeError: /);
+      assert.deepEqual(
+        rec.caught.map((m) => [m._msgid, m.error.code]),
+        [['broken', 'INTERNAL']],
+      );
+      assert.deepEqual(rec.completed, []);
     });
 
     it('ctx.reportable gives the error as the wrapper reports it, for a message the handler ends itself', async () => {

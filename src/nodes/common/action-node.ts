@@ -147,11 +147,16 @@ export function setupActionNode<C extends NodeContract>(options: ActionNodeOptio
   node.on('input', (inMsg: object, send: SendFn, done: DoneFn) => {
     const msg = inMsg as Msg;
     let started = false;
+    let ended = false;
+    const end = (err?: unknown) => {
+      ended = true;
+      if (err) done(toReportable(err, msg, apiKey()));
+      else done();
+    };
     const finish = (err: unknown, result?: ActionResult) => {
       status.finish(started, err ? { ok: false, code: codeOf(err) } : { ok: true, text: result!.statusText });
       if (result && result.messages.length > 0) send([result.messages]);
-      if (err) done(toReportable(err, msg, apiKey()));
-      else done();
+      end(err);
     };
     status.enqueue();
     const run = (async () => {
@@ -193,7 +198,11 @@ export function setupActionNode<C extends NodeContract>(options: ActionNodeOptio
         (result) => finish(result.error, result),
         (err) => finish(err),
       )
-      .catch((err) => node.error(`internal error while ending a message: ${String(err)}`));
+      .catch((err) => {
+        node.error(`internal error while ending a message: ${String(err)}`);
+        // Still ends once, so Catch nodes see it (a handler that broke the result contract).
+        if (!ended) end(err);
+      });
     pending.add(settled);
     settled.finally(() => pending.delete(settled));
   });

@@ -154,6 +154,21 @@ describe('what an answer says when it is not data', () => {
     assert.deepEqual(parseAnswer(299, success), { job_id: 'j' });
   });
 
+  it('is retried from HTTP 500 up, and at 408 and 429; any other 4xx is final', () => {
+    const envelope = '{"success":false,"error":{"code":"E_X","message":"x"}}';
+    for (const [status, retryable] of [
+      [499, false],
+      [500, true],
+      [501, true],
+      [408, true],
+      [429, true],
+      [404, false],
+    ] as const) {
+      assert.equal(thrown(() => parseAnswer(status, 'page')).retryable, retryable, `HTTP ${status} page`);
+      assert.equal(thrown(() => parseAnswer(status, envelope)).retryable, retryable, `HTTP ${status} envelope`);
+    }
+  });
+
   it('names the status alone when the refusal carries no code of its own', () => {
     assert.equal(thrown(() => parseAnswer(401, 'nope')).message, 'the API key was refused (HTTP 401): check the key in the config node');
     assert.equal(thrown(() => parseAnswer(403, '{}')).message, 'the API key has no access to this project (HTTP 403)');

@@ -262,6 +262,7 @@ describe('action wrapper: a test node registered through registerActionNode', ()
         [['broken', 'INTERNAL']],
       );
       assert.deepEqual(rec.completed, []);
+      assert.deepEqual(statuses(rec), [QUEUED, failed('INTERNAL')], 'the queued count goes back down');
     });
 
     it('ctx.reportable gives the error as the wrapper reports it, for a message the handler ends itself', async () => {

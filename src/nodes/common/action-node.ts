@@ -147,14 +147,21 @@ export function setupActionNode<C extends NodeContract>(options: ActionNodeOptio
   node.on('input', (inMsg: object, send: SendFn, done: DoneFn) => {
     const msg = inMsg as Msg;
     let started = false;
+    let statusFinished = false;
     let ended = false;
+    const finishStatus = (outcome: Parameters<StatusBoard['finish']>[1]) => {
+      if (statusFinished) return;
+      statusFinished = true;
+      status.finish(started, outcome);
+    };
     const end = (err?: unknown) => {
+      const reported = err ? toReportable(err, msg, apiKey()) : undefined;
       ended = true;
-      if (err) done(toReportable(err, msg, apiKey()));
+      if (reported) done(reported);
       else done();
     };
     const finish = (err: unknown, result?: ActionResult) => {
-      status.finish(started, err ? { ok: false, code: codeOf(err) } : { ok: true, text: result!.statusText });
+      finishStatus(err ? { ok: false, code: codeOf(err) } : { ok: true, text: result!.statusText });
       if (result && result.messages.length > 0) send([result.messages]);
       end(err);
     };
@@ -201,8 +208,11 @@ export function setupActionNode<C extends NodeContract>(options: ActionNodeOptio
       .catch((err) => {
         node.error(`internal error while ending a message: ${String(err)}`);
         // Still ends once, so Catch nodes see it (a handler that broke the result contract).
-        if (!ended) end(err);
-      });
+        if (ended) return;
+        finishStatus({ ok: false, code: 'INTERNAL' });
+        end(err);
+      })
+      .catch(() => node.error('internal error while ending a message'));
     pending.add(settled);
     settled.finally(() => pending.delete(settled));
   });

@@ -55,7 +55,12 @@ if (folder !== undefined && !(folder in FOLDERS)) {
 const only = folder ? FOLDERS[folder] : undefined;
 // MUTATION_SPEC=<test files, comma-separated> narrows a one-folder run further, to the tests of the
 // files mutated: code every flow test runs (the input wrapper) would otherwise run them all per mutant.
-const spec = process.env.MUTATION_SPEC ? process.env.MUTATION_SPEC.split(',') : only?.spec;
+if (process.env.MUTATION_SPEC && !only) throw new Error('MUTATION_SPEC needs MUTATION_FOLDER (use npm run test:mutation:<folder>)');
+const spec = process.env.MUTATION_SPEC
+  ? process.env.MUTATION_SPEC.split(',')
+      .map((file) => file.trim())
+      .filter(Boolean)
+  : only?.spec;
 
 export default only
   ? {

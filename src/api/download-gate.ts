@@ -21,9 +21,10 @@ export class DownloadGate {
         this.active++;
         resolve(this.releaser());
       };
-      // `start` removes this listener, so a waiter that is aborted is still in the queue.
       const onAbort = () => {
-        this.waiting.splice(this.waiting.indexOf(start), 1);
+        const i = this.waiting.indexOf(start);
+        // Stryker disable next-line ConditionalExpression: `start` removes this listener, so an aborted waiter is always queued; kept so a change there cannot drop another waiter.
+        if (i !== -1) this.waiting.splice(i, 1);
         reject(signal!.reason);
       };
       // A signal aborts once: no `once` option needed.

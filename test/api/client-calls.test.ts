@@ -5,10 +5,9 @@
  * A small local server answers each `METHOD /path` from a table; a handler may hold its answer.
  */
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Agent } from 'undici';
-import { PlaymentClient, type ClientOptions } from '../../src/api/client';
+import { useClients, useLocalServer } from '../support/local-api';
 import { PlaymentError } from '../../src/api/errors';
 import type { VideoJobBody } from '../../src/jobs/job-body';
 
@@ -30,25 +29,18 @@ const timeless = (line: string) => line.replace(/ in \d+ ms/, ' in N ms');
 
 describe('the client: its calls as seen in logs, limits and close', function () {
   this.timeout(20_000);
-  let server: Server;
-  let baseUrl = '';
   let routes: Record<string, Handler>;
   let hits: string[];
   let debug: string[];
   let trace: string[];
-  const clients: PlaymentClient[] = [];
 
-  before(async () => {
-    server = createServer((req, res) => {
-      req.resume();
-      const key = `${req.method} ${(req.url ?? '').split('?')[0]}`;
-      hits.push(key);
-      const handler = routes[key];
-      if (handler) handler(res, req);
-      else res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const local = useLocalServer((req, res) => {
+    req.resume();
+    const key = `${req.method} ${(req.url ?? '').split('?')[0]}`;
+    hits.push(key);
+    const handler = routes[key];
+    if (handler) handler(res, req);
+    else res.writeHead(404).end();
   });
   beforeEach(() => {
     routes = {};
@@ -56,29 +48,16 @@ describe('the client: its calls as seen in logs, limits and close', function () 
     debug = [];
     trace = [];
   });
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close(0)));
-  });
-  after(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
-
-  function client(opts: Partial<ClientOptions> = {}): PlaymentClient {
-    const c = new PlaymentClient({
-      baseUrl,
-      apiVersion: 'v1',
-      projectId: 'p1',
-      apiKey: 'key-calls-0123',
-      rateLimit: 0,
-      maxRetries: 2,
-      retryPolicy: { baseDelayMs: 1, maxDelayMs: 5 },
-      logger: { debug: (text) => debug.push(text), trace: (text) => trace.push(text) },
-      ...opts,
-    });
-    clients.push(c);
-    return c;
-  }
+  const client = useClients(() => ({
+    baseUrl: local.baseUrl,
+    apiVersion: 'v1',
+    projectId: 'p1',
+    apiKey: 'key-calls-0123',
+    rateLimit: 0,
+    maxRetries: 2,
+    retryPolicy: { baseDelayMs: 1, maxDelayMs: 5 },
+    logger: { debug: (text) => debug.push(text), trace: (text) => trace.push(text) },
+  }));
 
   it("each call's attempt lines name its route, method and path", async () => {
     routes = {

@@ -5,39 +5,32 @@
  * the cap is not asked for again.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { MAX_CONCURRENT_DOWNLOADS, PlaymentClient } from '../../src/api/client';
+import type { ServerResponse } from 'node:http';
+import { MAX_CONCURRENT_DOWNLOADS, type PlaymentClient } from '../../src/api/client';
+import { useClients, useLocalServer } from '../support/local-api';
 import type { PlaymentError } from '../../src/api/errors';
 
 const FILE = '{"annotations":[]}';
 
 describe('the client: result-file downloads', function () {
   this.timeout(20_000);
-  let server: Server;
-  let baseUrl = '';
   let hits: string[];
   /** When set, file answers wait here until the test ends them. */
   let holdFiles: boolean;
   let heldFiles: ServerResponse[];
   let fileStatus: number;
   let trace: string[];
-  const clients: PlaymentClient[] = [];
 
-  before(async () => {
-    server = createServer((req, res) => {
-      req.resume();
-      const path = (req.url ?? '').split('?')[0];
-      hits.push(path);
-      if (path === '/v1/attachments') {
-        res.writeHead(302, { location: `${baseUrl}/files/result.json` }).end();
-      } else if (path === '/files/result.json') {
-        if (holdFiles) heldFiles.push(res);
-        else res.writeHead(fileStatus, { 'content-type': 'application/json' }).end(FILE);
-      } else res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const local = useLocalServer((req, res) => {
+    req.resume();
+    const path = (req.url ?? '').split('?')[0];
+    hits.push(path);
+    if (path === '/v1/attachments') {
+      res.writeHead(302, { location: `${local.baseUrl}/files/result.json` }).end();
+    } else if (path === '/files/result.json') {
+      if (holdFiles) heldFiles.push(res);
+      else res.writeHead(fileStatus, { 'content-type': 'application/json' }).end(FILE);
+    } else res.writeHead(404).end();
   });
   beforeEach(() => {
     hits = [];
@@ -46,28 +39,16 @@ describe('the client: result-file downloads', function () {
     fileStatus = 200;
     trace = [];
   });
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close(0)));
-  });
-  after(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
-
-  function client(): PlaymentClient {
-    const c = new PlaymentClient({
-      baseUrl,
-      apiVersion: 'v1',
-      projectId: 'p1',
-      apiKey: 'key-downloads-0123',
-      rateLimit: 0,
-      maxRetries: 2,
-      retryPolicy: { baseDelayMs: 1, maxDelayMs: 5 },
-      logger: { debug: () => undefined, trace: (text) => trace.push(text) },
-    });
-    clients.push(c);
-    return c;
-  }
+  const client = useClients(() => ({
+    baseUrl: local.baseUrl,
+    apiVersion: 'v1',
+    projectId: 'p1',
+    apiKey: 'key-downloads-0123',
+    rateLimit: 0,
+    maxRetries: 2,
+    retryPolicy: { baseDelayMs: 1, maxDelayMs: 5 },
+    logger: { debug: () => undefined, trace: (text) => trace.push(text) },
+  }));
 
   const download = (c: PlaymentClient, cancel?: AbortSignal, maxBytes = 1024) =>
     c.downloadAttachment('https://results.example/r.json', { cancel }, { maxBytes });
